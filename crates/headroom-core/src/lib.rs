@@ -1,0 +1,43 @@
+//! Shared vocabulary of headroom, the LLM-serving load tester.
+//!
+//! Everything the other crates exchange is defined here, so that the load driver, the
+//! HTTP client, the simulator and the reports agree on one meaning for each word.
+//!
+//! # Layout
+//!
+//! - [`request`]: what to send ([`RequestSpec`], [`Prompt`]).
+//! - [`record`]: what happened to one request ([`RequestRecord`], [`Outcome`], [`ErrorKind`]).
+//!   Every request ends as `Ok` or an error kind; nothing is dropped silently.
+//! - [`load`]: when to send ([`LoadPolicy`], [`ArrivalKind`], [`StopRule`], [`Warmup`], [`RunPlan`]).
+//! - [`length`]: token-length distributions ([`LengthSpec`]).
+//! - [`scenario`]: the fully resolved description of a run, serialized into every result.
+//! - [`results`]: the results-directory contract (manifest, crash-safe request journal).
+//! - [`traits`]: the seams between crates: [`Backend`] (sends one request), [`RequestSource`]
+//!   (makes request `i`), [`Runner`] (runs a plan and feeds records to a [`RecordSink`]),
+//!   [`TokenCounter`] and [`Clock`].
+//!
+//! This crate depends on serde, serde_json, humantime and thiserror only; optional features
+//! derive `clap::ValueEnum` (`clap`) and JSON Schema (`schema`).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod duration;
+pub mod length;
+pub mod load;
+pub mod record;
+pub mod request;
+pub mod results;
+pub mod scenario;
+pub mod traits;
+
+pub use api::ApiFlavor;
+pub use length::LengthSpec;
+pub use load::{ArrivalKind, LoadPolicy, RunPlan, StopRule, Warmup};
+pub use record::{ErrorKind, Outcome, Phase, RequestRecord, TokenSource};
+pub use request::{Message, Prompt, RequestSpec};
+pub use scenario::{Scenario, Target, WorkloadSpec};
+pub use traits::{
+    Backend, Clock, RecordSink, RequestCtx, RequestSource, RunError, RunInfo, Runner, SinkError,
+    TokenCounter,
+};

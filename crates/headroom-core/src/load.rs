@@ -1,0 +1,232 @@
+//! When to send: load policy, arrival process, stop rule and warmup.
+//!
+//! These are independent pieces that compose: any arrival process works with any stop
+//! rule, and neither knows which API flavour or backend carries the requests.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How load is offered.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum LoadPolicy {
+    /// Closed loop: exactly `concurrency` requests in flight; each finished request is
+    /// replaced at once by the next.
+    Closed {
+        /// Requests in flight.
+        concurrency: u32,
+    },
+    /// Open loop: requests arrive on a schedule computed in advance from the seed,
+    /// whatever the server does.
+    Open {
+        /// Mean arrivals per second.
+        rate: f64,
+        /// Shape of the gaps between arrivals.
+        arrival: ArrivalKind,
+        /// Gamma shape parameter for `arrival = gamma` (1 = Poisson, < 1 burstier,
+        /// > 1 more regular). Ignored by the other processes.
+        burstiness: f64,
+        /// Most requests in flight. An arrival that finds the cap full waits and is sent
+        /// late; its lateness is recorded as scheduling lag. Arrivals are never skipped.
+        max_concurrency: Option<u32>,
+    },
+}
+
+impl LoadPolicy {
+    /// `true` for open loop (requests have an intended send time).
+    pub fn is_open(&self) -> bool {
+        matches!(self, LoadPolicy::Open { .. })
+    }
+
+    /// A short human label: `concurrency 20` or `rate 8/s poisson`.
+    pub fn label(&self) -> String {
+        match self {
+            LoadPolicy::Closed { concurrency } => format!("concurrency {concurrency}"),
+            LoadPolicy::Open {
+                rate,
+                arrival,
+                burstiness,
+                max_concurrency,
+            } => {
+                let mut s = format!("rate {rate}/s {arrival}");
+                if *arrival == ArrivalKind::Gamma {
+                    s.push_str(&format!(" (burstiness {burstiness})"));
+                }
+                if let Some(c) = max_concurrency {
+                    s.push_str(&format!(", max {c} in flight"));
+                }
+                s
+            }
+        }
+    }
+}
+
+/// The distribution of gaps between open-loop arrivals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ArrivalKind {
+    /// Evenly spaced: arrival i at i / rate.
+    Constant,
+    /// Exponential gaps (a Poisson process).
+    #[default]
+    Poisson,
+    /// Gamma-distributed gaps with shape `burstiness` and mean 1 / rate.
+    Gamma,
+}
+
+impl fmt::Display for ArrivalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ArrivalKind::Constant => "constant",
+            ArrivalKind::Poisson => "poisson",
+            ArrivalKind::Gamma => "gamma",
+        })
+    }
+}
+
+/// When a run stops sending. At least one limit is set; whichever is reached first ends
+/// the sending. Requests already in flight then run to completion (bounded by the
+/// request timeout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct StopRule {
+    /// Measured requests to send (warmup requests are not counted).
+    pub requests: Option<u64>,
+    /// Time to keep sending, measured from the end of the warmup.
+    #[serde(with = "crate::duration::serde_opt_str", default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    pub duration: Option<Duration>,
+}
+
+/// What is excluded from the metrics at the start of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Warmup {
+    /// Nothing: every request is measured.
+    #[default]
+    None,
+    /// The first N requests.
+    Requests(u64),
+    /// Requests sent during the first span of the run.
+    Duration(Duration),
+}
+
+impl FromStr for Warmup {
+    type Err = String;
+
+    /// `0` or `none`, a count (`20`), or a duration (`20s`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("none") || t == "0" {
+            return Ok(Warmup::None);
+        }
+        if let Ok(n) = t.parse::<u64>() {
+            return Ok(Warmup::Requests(n));
+        }
+        crate::duration::parse(t)
+            .map(Warmup::Duration)
+            .map_err(|_| {
+                format!("invalid warmup {s:?}: give a request count (20) or a duration (20s)")
+            })
+    }
+}
+
+impl fmt::Display for Warmup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warmup::None => f.write_str("none"),
+            Warmup::Requests(n) => write!(f, "{n}"),
+            Warmup::Duration(d) => f.write_str(&crate::duration::format(*d)),
+        }
+    }
+}
+
+impl Serialize for Warmup {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Warmup {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Warmup {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Warmup".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "`none`, a request count, or a humantime duration."
+        })
+    }
+}
+
+/// Everything a runner needs to execute one load level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct RunPlan {
+    /// Closed or open loop.
+    pub load: LoadPolicy,
+    /// When to stop sending.
+    pub stop: StopRule,
+    /// What to exclude at the start.
+    pub warmup: Warmup,
+    /// Seed for the arrival schedule and the workload: the same seed gives the same run.
+    pub seed: u64,
+    /// After an interrupt, how long in-flight requests may finish before they are
+    /// cancelled.
+    #[serde(with = "crate::duration::serde_str")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub grace: Duration,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warmup_is_a_count_or_a_duration() {
+        assert_eq!("20".parse::<Warmup>().unwrap(), Warmup::Requests(20));
+        assert_eq!(
+            "20s".parse::<Warmup>().unwrap(),
+            Warmup::Duration(Duration::from_secs(20))
+        );
+        assert_eq!("0".parse::<Warmup>().unwrap(), Warmup::None);
+        assert!(
+            "soon"
+                .parse::<Warmup>()
+                .unwrap_err()
+                .contains("request count")
+        );
+    }
+
+    #[test]
+    fn policy_labels() {
+        let open = LoadPolicy::Open {
+            rate: 8.0,
+            arrival: ArrivalKind::Gamma,
+            burstiness: 0.5,
+            max_concurrency: Some(4),
+        };
+        assert_eq!(
+            open.label(),
+            "rate 8/s gamma (burstiness 0.5), max 4 in flight"
+        );
+        assert_eq!(
+            LoadPolicy::Closed { concurrency: 3 }.label(),
+            "concurrency 3"
+        );
+    }
+}

@@ -1,0 +1,37 @@
+//! Metrics for headroom: exact, mergeable distributions and run summaries.
+//!
+//! Pure computation: no I/O, no async. A [`Recorder`] folds [`RequestRecord`]s into a
+//! [`Summary`]; summaries merge with `+=` exactly (HDR histograms add bucket by bucket,
+//! sums and extremes combine), so workers, repeats and shards from several load
+//! generators give the same numbers as one big run.
+//!
+//! # Definitions
+//!
+//! The one meaning of each metric (see the README's "Definitions"):
+//!
+//! - **TTFT**: send → first chunk carrying generated content.
+//! - **ITL**: gap between consecutive content chunks (`itl`), and that gap divided by the
+//!   tokens the later chunk carried, once per token (`itl_per_token`).
+//! - **TPOT**: (E2E − TTFT) / (output tokens − 1), per request with ≥ 2 output tokens.
+//! - **E2E**: send → end of response.
+//! - **Scheduling lag**: intended send time → actual send time (open loop).
+//! - **From intended**: TTFT and E2E measured from the intended send time (open loop),
+//!   free of coordinated omission.
+//! - **Measurement window**: from the first measured send to the last measured end;
+//!   throughput is completed measured work divided by its length.
+//!
+//! Latency distributions hold completed (`Ok`) measured requests only; failures are
+//! counted by kind. Percentiles are nearest-rank over HDR histograms with 3 significant
+//! digits (relative error ≤ 0.1 %).
+//!
+//! [`RequestRecord`]: headroom_core::RequestRecord
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod dist;
+mod summary;
+mod window;
+
+pub use dist::{Dist, DistError, Stats, Unit};
+pub use summary::{Counts, Metric, Recorder, Summary, Throughput, TokenTotals};
+pub use window::Windows;
