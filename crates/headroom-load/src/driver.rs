@@ -1,0 +1,381 @@
+//! The driver: runs a plan against a backend and streams records to a sink.
+
+use crate::{Admission, RunClock, Schedule};
+use headroom_core::{
+    Backend, LoadPolicy, Phase, RecordSink, RequestCtx, RequestRecord, RequestSource, RequestSpec,
+    RunError, RunInfo, RunPlan, Runner, SinkError,
+};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+/// How open-loop arrivals wait for their intended time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pacing {
+    /// A dedicated thread sleeps until shortly before each arrival, then spins to it:
+    /// pacing error is microseconds instead of tokio's 1 ms timer granularity.
+    #[default]
+    Precise,
+    /// tokio's timer on the runtime (for tests under `tokio::time::pause`).
+    Tokio,
+}
+
+/// Intended times start this long after the epoch, so the first arrival is not late by
+/// the time it takes to start the pacer.
+const LEAD_US: u64 = 1_000;
+/// The precise pacer spins for at most this long before an arrival.
+const SPIN_US: u64 = 150;
+
+/// Runs a [`RunPlan`] by sending requests from a [`RequestSource`] through a [`Backend`].
+pub struct Driver<B, S> {
+    backend: Arc<B>,
+    source: Arc<S>,
+    pacing: Pacing,
+}
+
+impl<B, S> std::fmt::Debug for Driver<B, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("pacing", &self.pacing)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: Backend, S: RequestSource + 'static> Driver<B, S> {
+    /// A driver with precise pacing.
+    pub fn new(backend: Arc<B>, source: Arc<S>) -> Self {
+        Driver {
+            backend,
+            source,
+            pacing: Pacing::Precise,
+        }
+    }
+
+    /// Chooses how open-loop arrivals are paced.
+    pub fn with_pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = pacing;
+        self
+    }
+
+    async fn drive<Sh: Future<Output = ()> + Send>(
+        &self,
+        plan: &RunPlan,
+        sink: &mut (dyn RecordSink + '_),
+        shutdown: Sh,
+    ) -> Result<RunInfo, RunError> {
+        validate(plan)?;
+        let clock = Arc::new(RunClock::start());
+        let shared = Shared {
+            backend: self.backend.clone(),
+            source: self.source.clone(),
+            clock: clock.clone(),
+            admission: Arc::new(Admission::new(plan.stop, plan.warmup)),
+            stop: CancellationToken::new(),
+            cancel: CancellationToken::new(),
+        };
+        let (tx, mut rx) = mpsc::unbounded_channel::<RequestRecord>();
+        match plan.load {
+            LoadPolicy::Closed { concurrency } => {
+                for _ in 0..concurrency {
+                    tokio::spawn(closed_worker(shared.clone(), tx.clone()));
+                }
+            }
+            LoadPolicy::Open {
+                rate,
+                arrival,
+                burstiness,
+                max_concurrency,
+            } => {
+                let schedule =
+                    Schedule::new(rate, arrival, burstiness, plan.seed).map_err(RunError::Plan)?;
+                let (atx, arx) = mpsc::unbounded_channel::<Arrival>();
+                let cap = max_concurrency.map(|c| Arc::new(Semaphore::new(c as usize)));
+                tokio::spawn(dispatcher(shared.clone(), arx, cap, tx.clone()));
+                let pacer_shared = shared.clone();
+                match self.pacing {
+                    Pacing::Tokio => {
+                        tokio::spawn(
+                            async move { pace(pacer_shared, schedule, atx, TokioSleep).await },
+                        );
+                    }
+                    Pacing::Precise => {
+                        let spawned = std::thread::Builder::new()
+                            .name("headroom-pacer".into())
+                            .spawn(move || {
+                                let rt = tokio::runtime::Builder::new_current_thread().build();
+                                if let Ok(rt) = rt {
+                                    rt.block_on(pace(pacer_shared, schedule, atx, ThreadSleep));
+                                }
+                            });
+                        if let Err(e) = spawned {
+                            shared.stop.cancel();
+                            return Err(RunError::Plan(format!(
+                                "could not start the pacer thread: {e}"
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        drop(tx);
+
+        tokio::pin!(shutdown);
+        let grace = tokio::time::sleep(Duration::from_secs(365 * 24 * 3600));
+        tokio::pin!(grace);
+        let mut interrupted = false;
+        let mut grace_armed = false;
+        let mut sink_error: Option<SinkError> = None;
+        loop {
+            tokio::select! {
+                biased;
+                rec = rx.recv() => match rec {
+                    Some(rec) => {
+                        if sink_error.is_none() {
+                            if let Err(e) = sink.record(rec) {
+                                sink_error = Some(e);
+                                shared.halt();
+                                shared.cancel.cancel();
+                            }
+                        }
+                    }
+                    None => break,
+                },
+                () = &mut shutdown, if !interrupted => {
+                    interrupted = true;
+                    shared.halt();
+                    grace.as_mut().reset(tokio::time::Instant::now() + plan.grace);
+                    grace_armed = true;
+                }
+                () = &mut grace, if grace_armed => {
+                    grace_armed = false;
+                    shared.cancel.cancel();
+                }
+            }
+        }
+        if let Some(e) = sink_error {
+            return Err(RunError::Sink(e));
+        }
+        Ok(RunInfo {
+            epoch_unix_us: clock.epoch_unix_us(),
+            elapsed_us: headroom_core::Clock::now_us(&*clock),
+            interrupted,
+        })
+    }
+}
+
+impl<B: Backend, S: RequestSource + 'static> Runner for Driver<B, S> {
+    fn run<'a, Sh>(
+        &'a self,
+        plan: &'a RunPlan,
+        sink: &'a mut (dyn RecordSink + 'a),
+        shutdown: Sh,
+    ) -> impl Future<Output = Result<RunInfo, RunError>> + Send + 'a
+    where
+        Sh: Future<Output = ()> + Send + 'a,
+    {
+        self.drive(plan, sink, shutdown)
+    }
+}
+
+fn validate(plan: &RunPlan) -> Result<(), RunError> {
+    if plan.stop.requests.is_none() && plan.stop.duration.is_none() {
+        return Err(RunError::Plan(
+            "give a stop rule: a request count or a duration".into(),
+        ));
+    }
+    match plan.load {
+        LoadPolicy::Closed { concurrency: 0 } => {
+            Err(RunError::Plan("concurrency must be at least 1".into()))
+        }
+        LoadPolicy::Open {
+            max_concurrency: Some(0),
+            ..
+        } => Err(RunError::Plan("max concurrency must be at least 1".into())),
+        _ => Ok(()),
+    }
+}
+
+/// What every task of a run shares.
+struct Shared<B, S> {
+    backend: Arc<B>,
+    source: Arc<S>,
+    clock: Arc<RunClock>,
+    admission: Arc<Admission>,
+    /// Stop sending new requests.
+    stop: CancellationToken,
+    /// Abandon requests in flight.
+    cancel: CancellationToken,
+}
+
+impl<B, S> Clone for Shared<B, S> {
+    fn clone(&self) -> Self {
+        Shared {
+            backend: self.backend.clone(),
+            source: self.source.clone(),
+            clock: self.clock.clone(),
+            admission: self.admission.clone(),
+            stop: self.stop.clone(),
+            cancel: self.cancel.clone(),
+        }
+    }
+}
+
+impl<B: Backend, S> Shared<B, S> {
+    fn halt(&self) {
+        self.admission.close();
+        self.stop.cancel();
+    }
+
+    async fn send(
+        &self,
+        spec: RequestSpec,
+        index: u64,
+        phase: Phase,
+        intended_us: Option<u64>,
+    ) -> RequestRecord {
+        let ctx = RequestCtx {
+            index,
+            phase,
+            intended_us,
+            clock: &*self.clock,
+        };
+        self.backend
+            .execute(spec, ctx, self.cancel.clone().cancelled_owned())
+            .await
+    }
+}
+
+async fn closed_worker<B: Backend, S: RequestSource>(
+    sh: Shared<B, S>,
+    tx: mpsc::UnboundedSender<RequestRecord>,
+) {
+    use headroom_core::Clock;
+    while !sh.stop.is_cancelled() {
+        let Some((index, phase)) = sh.admission.claim(sh.clock.now_us()) else {
+            break;
+        };
+        let spec = sh.source.request(index);
+        let rec = sh.send(spec, index, phase, None).await;
+        if tx.send(rec).is_err() {
+            break;
+        }
+    }
+}
+
+/// An open-loop arrival, prepared before its time.
+struct Arrival {
+    index: u64,
+    phase: Phase,
+    intended_us: u64,
+    spec: RequestSpec,
+}
+
+/// Waits until an intended time; `false` when the run stopped first.
+trait Sleep {
+    fn until(
+        &mut self,
+        clock: &RunClock,
+        t_us: u64,
+        stop: &CancellationToken,
+    ) -> impl Future<Output = bool> + Send;
+}
+
+struct TokioSleep;
+
+impl Sleep for TokioSleep {
+    async fn until(&mut self, clock: &RunClock, t_us: u64, stop: &CancellationToken) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep_until(clock.at(t_us)) => true,
+            () = stop.cancelled() => false,
+        }
+    }
+}
+
+/// Blocks its own thread: OS sleeps in short slices (to notice a stop), then a short spin.
+struct ThreadSleep;
+
+impl Sleep for ThreadSleep {
+    async fn until(&mut self, clock: &RunClock, t_us: u64, stop: &CancellationToken) -> bool {
+        use headroom_core::Clock;
+        loop {
+            if stop.is_cancelled() {
+                return false;
+            }
+            let now = clock.now_us();
+            if now >= t_us {
+                return true;
+            }
+            let left = t_us - now;
+            if left > SPIN_US {
+                std::thread::sleep(Duration::from_micros((left - SPIN_US).min(20_000)));
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+    }
+}
+
+/// Emits arrivals at their intended times. The request is built before its time comes.
+async fn pace<B: Backend, S: RequestSource, Sl: Sleep>(
+    sh: Shared<B, S>,
+    schedule: Schedule,
+    atx: mpsc::UnboundedSender<Arrival>,
+    mut sleep: Sl,
+) {
+    for offset in schedule {
+        let intended_us = LEAD_US + offset;
+        let Some((index, phase)) = sh.admission.claim(intended_us) else {
+            break;
+        };
+        let spec = sh.source.request(index);
+        if !sleep.until(&sh.clock, intended_us, &sh.stop).await {
+            break;
+        }
+        let arrival = Arrival {
+            index,
+            phase,
+            intended_us,
+            spec,
+        };
+        if atx.send(arrival).is_err() {
+            break;
+        }
+    }
+}
+
+/// Sends each arrival as it comes, waiting for a slot under a concurrency cap.
+async fn dispatcher<B: Backend, S: RequestSource + 'static>(
+    sh: Shared<B, S>,
+    mut arx: mpsc::UnboundedReceiver<Arrival>,
+    cap: Option<Arc<Semaphore>>,
+    tx: mpsc::UnboundedSender<RequestRecord>,
+) {
+    while let Some(a) = arx.recv().await {
+        let not_sent = |a: &Arrival| {
+            RequestRecord::not_sent(a.index, a.phase, Some(a.intended_us), a.spec.max_tokens)
+        };
+        if sh.stop.is_cancelled() {
+            let _ = tx.send(not_sent(&a));
+            continue;
+        }
+        let permit = match &cap {
+            None => None,
+            Some(sem) => tokio::select! {
+                p = sem.clone().acquire_owned() => p.ok(),
+                () = sh.stop.cancelled() => {
+                    let _ = tx.send(not_sent(&a));
+                    continue;
+                }
+            },
+        };
+        let sh = sh.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let rec = sh.send(a.spec, a.index, a.phase, Some(a.intended_us)).await;
+            drop(permit);
+            let _ = tx.send(rec);
+        });
+    }
+}
