@@ -531,16 +531,16 @@ impl Exchange<'_> {
 }
 
 impl Backend for OpenAiBackend {
-    fn execute<'a, C>(
+    async fn execute<'a, C>(
         &'a self,
         spec: RequestSpec,
         ctx: RequestCtx<'a>,
         cancel: C,
-    ) -> impl Future<Output = RequestRecord> + Send + 'a
+    ) -> RequestRecord
     where
         C: Future<Output = ()> + Send + 'a,
     {
-        async move {
+        {
             let max_tokens = spec.max_tokens;
             let input_tokens = spec.input_tokens;
             let mut rec =
@@ -616,7 +616,7 @@ async fn timed<F: Future>(
 }
 
 fn fmt_dur(d: Duration) -> String {
-    if d.as_millis() % 1000 == 0 {
+    if d.as_millis().is_multiple_of(1000) {
         format!("{}s", d.as_secs())
     } else {
         format!("{}ms", d.as_millis())

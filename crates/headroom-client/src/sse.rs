@@ -100,7 +100,7 @@ impl SseDecoder {
 
     /// Processes lines until an event is dispatched (`true`) or input runs out.
     fn next_inner(&mut self, eof: bool) -> Result<bool, SseError> {
-        if !self.started && self.buffered() >= 3 || (eof && !self.started) {
+        if !self.started && (self.buffered() >= 3 || eof) {
             self.started = true;
             if self.buf[self.pos..].starts_with(b"\xEF\xBB\xBF") {
                 self.pos += 3;

@@ -89,7 +89,7 @@ impl FromStr for LengthSpec {
                 .trim()
                 .parse()
                 .map_err(|_| err("STDDEV is not a number"))?;
-            if !(mean >= 1.0 && mean.is_finite()) || !(stddev >= 0.0 && stddev.is_finite()) {
+            if !(mean >= 1.0 && mean.is_finite() && stddev >= 0.0 && stddev.is_finite()) {
                 return Err(err("need MEAN >= 1 and STDDEV >= 0"));
             }
             if stddev == 0.0 {

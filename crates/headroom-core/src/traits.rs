@@ -94,6 +94,13 @@ pub struct SinkError {
 
 /// Receives every record of a run, in completion order.
 pub trait RecordSink: Send {
+    /// Called once when the run's clock starts, before any record, with the wall-clock
+    /// time of the epoch that every record's `*_us` time is relative to.
+    fn started(&mut self, epoch_unix_us: u64) -> Result<(), SinkError> {
+        let _ = epoch_unix_us;
+        Ok(())
+    }
+
     /// Takes one record. An error stops the run (e.g. the disk is full).
     fn record(&mut self, record: RequestRecord) -> Result<(), SinkError>;
 }

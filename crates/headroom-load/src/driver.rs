@@ -67,6 +67,7 @@ impl<B: Backend, S: RequestSource + 'static> Driver<B, S> {
     ) -> Result<RunInfo, RunError> {
         validate(plan)?;
         let clock = Arc::new(RunClock::start());
+        sink.started(clock.epoch_unix_us())?;
         let shared = Shared {
             backend: self.backend.clone(),
             source: self.source.clone(),
@@ -131,15 +132,16 @@ impl<B: Backend, S: RequestSource + 'static> Driver<B, S> {
             tokio::select! {
                 biased;
                 rec = rx.recv() => match rec {
-                    Some(rec) => {
-                        if sink_error.is_none() {
-                            if let Err(e) = sink.record(rec) {
-                                sink_error = Some(e);
-                                shared.halt();
-                                shared.cancel.cancel();
-                            }
+                    // After a sink failure the remaining records are drained and dropped:
+                    // there is nowhere left to put them.
+                    Some(rec) if sink_error.is_none() => {
+                        if let Err(e) = sink.record(rec) {
+                            sink_error = Some(e);
+                            shared.halt();
+                            shared.cancel.cancel();
                         }
                     }
+                    Some(_) => {}
                     None => break,
                 },
                 () = &mut shutdown, if !interrupted => {

@@ -136,6 +136,10 @@ pub struct TokenTotals {
     pub input: u64,
     /// Generated tokens.
     pub output: u64,
+    /// Completed requests whose output count is the server's usage (the rest were counted
+    /// by headroom's tokenizer).
+    #[serde(default)]
+    pub output_from_usage: u64,
     /// Requests whose server-reported output count and headroom's own count differ by
     /// more than 2 %.
     pub usage_disagreements: u64,
@@ -218,6 +222,7 @@ impl AddAssign<&Summary> for Summary {
         }
         self.tokens.input += o.tokens.input;
         self.tokens.output += o.tokens.output;
+        self.tokens.output_from_usage += o.tokens.output_from_usage;
         self.tokens.usage_disagreements += o.tokens.usage_disagreements;
         self.windows += &o.windows;
         for (a, b) in self.dists.iter_mut().zip(&o.dists) {
@@ -327,6 +332,9 @@ impl Recorder {
         s.counts.ok += 1;
         s.tokens.input += r.input_tokens as u64;
         s.tokens.output += r.output_tokens as u64;
+        if r.output_tokens_source == headroom_core::TokenSource::Usage {
+            s.tokens.output_from_usage += 1;
+        }
         if let Some(counted) = r.output_tokens_counted {
             let reported = r.output_tokens as f64;
             if (counted as f64 - reported).abs() > 0.02 * reported.max(1.0) {

@@ -1,1 +1,17 @@
-//! placeholder
+//! Reports for headroom. Only reads: it formats a [`Summary`] and never measures or
+//! writes files itself.
+//!
+//! - [`table`]: the console table, one row per statistic like genai-perf's, with columns
+//!   avg, min, max, p99, p95, p90, p75, p50, followed by throughput and error lines.
+//! - [`csv`]: the same numbers as CSV.
+//! - [`json`]: the summary as JSON (the shape of `summary.json`).
+//!
+//! [`Summary`]: headroom_metrics::Summary
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod console;
+mod num;
+
+pub use console::{Header, csv, json, table};
+pub use num::{fmt_num, fmt_thousands};

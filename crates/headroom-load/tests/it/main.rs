@@ -31,16 +31,16 @@ impl Mock {
 }
 
 impl Backend for Mock {
-    fn execute<'a, C>(
+    async fn execute<'a, C>(
         &'a self,
         spec: RequestSpec,
         ctx: RequestCtx<'a>,
         cancel: C,
-    ) -> impl Future<Output = RequestRecord> + Send + 'a
+    ) -> RequestRecord
     where
         C: Future<Output = ()> + Send + 'a,
     {
-        async move {
+        {
             let send = ctx.clock.now_us();
             let n = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             self.max_in_flight.fetch_max(n, Ordering::SeqCst);

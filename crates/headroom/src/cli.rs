@@ -1,0 +1,261 @@
+//! The command line. Raw arguments are turned into validated settings in each command's
+//! module before anything runs.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use headroom_core::{ApiFlavor, ArrivalKind, LengthSpec, Warmup};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How many concurrent users can this LLM server carry within your latency target?
+///
+/// headroom load-tests OpenAI-compatible inference servers (vLLM, SGLang, TGI, llama.cpp,
+/// Ollama, hosted APIs) and measures TTFT, inter-token latency, TPOT, end-to-end latency
+/// and throughput exactly. With no --url it starts its embedded simulator, so every
+/// command shows real output on the first try.
+#[derive(Debug, Parser)]
+#[command(name = "headroom", version = version(), propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+fn version() -> &'static str {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (",
+        env!("HEADROOM_GIT_SHA"),
+        ")"
+    )
+}
+
+/// Options for every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// More log detail on stderr (-v debug, -vv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only warnings and errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Measure one load level against a server (or the embedded simulator).
+    Run(Box<RunArgs>),
+    /// Serve the simulated OpenAI-compatible server (tokens on an exact schedule).
+    Sim(SimArgs),
+}
+
+/// `headroom run`
+#[derive(Debug, Args)]
+#[command(after_long_help = RUN_EXAMPLES)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+const RUN_EXAMPLES: &str = "Examples:
+  headroom run
+      Runs against the embedded simulator (no server needed).
+  headroom run --url http://127.0.0.1:8000 --concurrency 20 --requests 200 \\
+               --input-tokens 200 --output-tokens 100
+      Closed loop: exactly 20 requests in flight until 200 have been sent.
+  headroom run --url http://127.0.0.1:8000 --rate 8 --arrival poisson --duration 2m --warmup 20s
+      Open loop: 8 requests/s on a seeded Poisson schedule for 2 minutes after a 20 s warmup.
+
+Exit status: 0 when the run completed, 1 on a fatal error or when every measured request
+failed, 2 on a usage error, 130 when interrupted (results are partial but on disk).";
+
+/// The server and how to talk to it.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Target")]
+pub struct TargetArgs {
+    /// Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8000 or
+    /// https://host/proxy/v1). Omit it to start the embedded simulator.
+    #[arg(long, env = "HEADROOM_URL")]
+    pub url: Option<String>,
+    /// Which endpoint: /v1/chat/completions or /v1/completions.
+    #[arg(long, value_enum, default_value_t = ApiFlavor::Chat)]
+    pub api: ApiFlavor,
+    /// Model name to request [default: the first model listed by /v1/models].
+    #[arg(short, long)]
+    pub model: Option<String>,
+    /// API key sent as a Bearer token [env: HEADROOM_API_KEY, then OPENAI_API_KEY].
+    #[arg(
+        long,
+        env = "HEADROOM_API_KEY",
+        hide_env_values = true,
+        hide_env = true
+    )]
+    pub api_key: Option<String>,
+    /// Extra HTTP header, NAME:VALUE (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+    /// JSON object merged into every request body, e.g. '{"ignore_eos": true}'.
+    #[arg(long, value_name = "JSON")]
+    pub extra_body: Option<String>,
+    /// Ask for whole responses instead of a stream (no TTFT or ITL then).
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Give up on a request after this long.
+    #[arg(long, default_value = "10m", value_parser = duration)]
+    pub timeout: Duration,
+    /// Give up on a response that sends nothing for this long.
+    #[arg(long, default_value = "60s", value_parser = duration)]
+    pub stall_timeout: Duration,
+}
+
+/// What the requests look like.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Workload")]
+pub struct WorkloadArgs {
+    /// Prompt length in tokens: N, MEAN:STDDEV or MIN..MAX.
+    #[arg(long, default_value = "200", value_name = "LENGTH")]
+    pub input_tokens: LengthSpec,
+    /// Output length (max_tokens): N, MEAN:STDDEV or MIN..MAX.
+    #[arg(long, default_value = "100", value_name = "LENGTH")]
+    pub output_tokens: LengthSpec,
+}
+
+/// When requests are sent.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Load")]
+pub struct LoadArgs {
+    /// Closed loop: keep exactly N requests in flight [default: 10].
+    #[arg(short, long, conflicts_with = "rate")]
+    pub concurrency: Option<u32>,
+    /// Open loop: mean requests per second on a schedule fixed in advance.
+    #[arg(short, long)]
+    pub rate: Option<f64>,
+    /// Open-loop arrival process.
+    #[arg(long, value_enum, default_value_t = ArrivalKind::Poisson, requires = "rate")]
+    pub arrival: ArrivalKind,
+    /// Gamma shape for --arrival gamma: 1 is Poisson, below 1 burstier, above 1 more regular.
+    #[arg(long, default_value_t = 1.0, requires = "rate")]
+    pub burstiness: f64,
+    /// Open loop: at most N in flight; a late arrival waits and its lateness is recorded
+    /// as scheduling lag (never skipped).
+    #[arg(long, requires = "rate")]
+    pub max_concurrency: Option<u32>,
+    /// Stop after N measured requests [default when no --duration: 10 × concurrency, at
+    /// least 100; open loop: 30 s of arrivals, at least 100].
+    #[arg(short = 'n', long)]
+    pub requests: Option<u64>,
+    /// Stop sending after this long (measured after the warmup).
+    #[arg(short, long, value_parser = duration)]
+    pub duration: Option<Duration>,
+    /// Excluded from metrics: a request count (20) or a duration (20s).
+    #[arg(long, default_value = "0")]
+    pub warmup: Warmup,
+    /// Seed for the arrival schedule and the prompts: same seed, same run.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// After Ctrl-C, how long in-flight requests may finish before they are cancelled.
+    #[arg(long, default_value = "5s", value_parser = duration)]
+    pub grace: Duration,
+    /// Worker threads for the load generator [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Where results go.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Results directory [default: results/<UTC timestamp>].
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// A label recorded in the manifest, KEY=VALUE (repeatable), e.g. gpu=L20.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// No progress bar (it is shown only when stderr is a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Output format of the report on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table like genai-perf's, plus throughput and error lines.
+    Table,
+    /// The summary as JSON (the shape of summary.json).
+    Json,
+    /// The statistics as CSV.
+    Csv,
+}
+
+/// `headroom sim`
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(short, long, default_value_t = 8000)]
+    pub port: u16,
+    /// Model id served.
+    #[arg(short, long, default_value = "headroom-sim")]
+    pub model: String,
+    /// Time to first token.
+    #[arg(long, default_value = "50ms", value_parser = duration)]
+    pub ttft: Duration,
+    /// Time per token after the first.
+    #[arg(long, default_value = "10ms", value_parser = duration)]
+    pub itl: Duration,
+    /// Tokens carried by each streamed chunk.
+    #[arg(long, default_value_t = 1)]
+    pub tokens_per_chunk: u32,
+    /// Do not send the role-only chunk that starts chat streams.
+    #[arg(long)]
+    pub no_role_chunk: bool,
+    /// Send an empty-content chunk before the first token.
+    #[arg(long)]
+    pub empty_chunk: bool,
+    /// Never send usage, even when asked (like servers without stream usage).
+    #[arg(long)]
+    pub no_usage: bool,
+    /// max_tokens when a request gives none.
+    #[arg(long, default_value_t = 256)]
+    pub default_max_tokens: u32,
+    /// Inject a fault into a share of requests, KIND=RATE (repeatable). Kinds: http-429,
+    /// http-500, http-503, error-event, disconnect, malformed, stall, slow-first-byte.
+    #[arg(long = "fault", value_name = "KIND=RATE")]
+    pub faults: Vec<headroom_sim::FaultSpec>,
+    /// Delay of the slow-first-byte fault.
+    #[arg(long, default_value = "2s", value_parser = duration)]
+    pub fault_delay: Duration,
+    /// Seed deciding which requests get faults.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Parses a humantime duration (`500ms`, `2m`).
+fn duration(s: &str) -> Result<Duration, String> {
+    headroom_core::duration::parse(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,28 @@
+//! One module per command: settings resolution, then wiring.
+
+pub mod run;
+pub mod sim;
+
+use crate::cli::{Cli, Command};
+use std::process::ExitCode;
+
+/// Runs the chosen command.
+pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => run::execute(*args, cli.global.quiet),
+        Command::Sim(args) => sim::execute(args),
+    }
+}
+
+/// A multi-threaded runtime with `threads` workers (default: all cores).
+pub fn runtime(threads: Option<usize>) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = threads {
+        anyhow::ensure!(n >= 1, "--threads must be at least 1");
+        b.worker_threads(n);
+    }
+    b.enable_all()
+        .thread_name("headroom")
+        .build()
+        .map_err(|e| anyhow::anyhow!("could not start the async runtime: {e}"))
+}

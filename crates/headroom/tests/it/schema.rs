@@ -1,0 +1,111 @@
+//! The JSON Schemas in `schemas/` describe the results files exactly: they are generated
+//! from the types, and real output validates against them.
+//!
+//! After changing a results type, regenerate with
+//! `UPDATE_SCHEMAS=1 cargo test -p headroom --test it schema`.
+
+use crate::{fast_sim, run_in, stderr};
+use headroom_core::RequestRecord;
+use headroom_core::results::Manifest;
+use headroom_metrics::Summary;
+use headroom_testkit::spawn_sim;
+use std::path::{Path, PathBuf};
+
+fn schemas_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas")
+}
+
+fn generated() -> Vec<(&'static str, serde_json::Value)> {
+    vec![
+        (
+            "manifest.schema.json",
+            serde_json::to_value(schemars::schema_for!(Manifest)).unwrap(),
+        ),
+        (
+            "request-record.schema.json",
+            serde_json::to_value(schemars::schema_for!(RequestRecord)).unwrap(),
+        ),
+        (
+            "summary.schema.json",
+            serde_json::to_value(schemars::schema_for!(Summary)).unwrap(),
+        ),
+    ]
+}
+
+#[test]
+fn committed_schemas_match_the_types() {
+    for (name, schema) in generated() {
+        let path = schemas_dir().join(name);
+        let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+        if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+            std::fs::write(&path, &text).unwrap();
+            continue;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == text,
+            "schemas/{name} is out of date: run UPDATE_SCHEMAS=1 cargo test -p headroom --test it schema"
+        );
+    }
+}
+
+fn validator(name: &str) -> (boon::Schemas, boon::SchemaIndex) {
+    let path = schemas_dir().join(name);
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    let url = format!("file:///headroom/{name}");
+    compiler.add_resource(&url, value).unwrap();
+    let idx = compiler.compile(&url, &mut schemas).unwrap();
+    (schemas, idx)
+}
+
+#[track_caller]
+fn validate(name: &str, doc: &serde_json::Value) {
+    let (schemas, idx) = validator(name);
+    if let Err(e) = schemas.validate(doc, idx) {
+        panic!("output does not match {name}: {e:#}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_output_validates_against_the_schemas() {
+    let mut cfg = fast_sim();
+    cfg.faults.specs = vec![
+        "http-500=0.2".parse().unwrap(),
+        "disconnect=0.2".parse().unwrap(),
+    ];
+    let sim = spawn_sim(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "run", "--url", &sim.url, "--rate", "100", "-n", "40", "--warmup", "5", "--out", "o",
+            "--label", "k=v",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("o");
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap()
+    };
+    validate("manifest.schema.json", &read("manifest.json"));
+    validate("summary.schema.json", &read("summary.json"));
+    let journal = std::fs::read_to_string(out.join("requests.jsonl")).unwrap();
+    let mut kinds = std::collections::BTreeSet::new();
+    for line in journal.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        kinds.insert(v["outcome"]["status"].as_str().unwrap().to_string());
+        validate("request-record.schema.json", &v);
+    }
+    assert_eq!(kinds.len(), 2, "both ok and error records were validated");
+}
+
+#[test]
+fn the_schemas_reject_what_is_not_a_results_file() {
+    let (schemas, idx) = validator("request-record.schema.json");
+    let bad = serde_json::json!({"index": "three", "phase": "later"});
+    assert!(schemas.validate(&bad, idx).is_err());
+}
