@@ -62,6 +62,56 @@ pub struct Manifest {
     /// Why it ended that way, when not complete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
+    /// What the load generator itself used (includes the embedded simulator when it ran
+    /// in the same process). Absent where the OS does not report it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<ProcessStats>,
+}
+
+/// CPU and memory used by the headroom process, to tell whether the load generator
+/// itself was a bottleneck.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ProcessStats {
+    /// CPU seconds in user mode.
+    pub cpu_user_s: f64,
+    /// CPU seconds in the kernel.
+    pub cpu_system_s: f64,
+    /// Peak resident memory, bytes.
+    pub peak_rss_bytes: u64,
+}
+
+impl ProcessStats {
+    /// Reads this process's totals so far (Linux `/proc/self`; `None` elsewhere).
+    pub fn current() -> Option<Self> {
+        // USER_HZ, the unit of /proc times, is 100 on every Linux ABI.
+        const TICKS: f64 = 100.0;
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let utime: f64 = f.get(11)?.parse().ok()?;
+        let stime: f64 = f.get(12)?.parse().ok()?;
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let hwm_kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(ProcessStats {
+            cpu_user_s: utime / TICKS,
+            cpu_system_s: stime / TICKS,
+            peak_rss_bytes: hwm_kb * 1024,
+        })
+    }
+
+    /// User plus system CPU seconds.
+    pub fn cpu_s(&self) -> f64 {
+        self.cpu_user_s + self.cpu_system_s
+    }
 }
 
 /// Tool identity.
@@ -292,6 +342,14 @@ mod tests {
         assert_eq!(j.records, vec![rec(0), rec(1), rec(2)]);
         assert_eq!(j.damaged.len(), 1);
         assert_eq!(j.damaged[0].0, 4);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn process_stats_are_read_on_linux() {
+        let s = ProcessStats::current().unwrap();
+        assert!(s.peak_rss_bytes > 100_000);
+        assert!(s.cpu_s() >= 0.0);
     }
 
     #[test]

@@ -5,8 +5,8 @@ use crate::results::{Progress, ResultsSink, create_dir, redacted_argv, run_id, u
 use anyhow::{Context as _, bail};
 use headroom_client::{ClientConfig, OpenAiBackend, ServerInfo, preflight};
 use headroom_core::results::{
-    FORMAT_VERSION, HostInfo, Manifest, RunStatus, SUMMARY, TargetInfo, ToolInfo, rfc3339,
-    write_json_atomic,
+    FORMAT_VERSION, HostInfo, Manifest, ProcessStats, RunStatus, SUMMARY, TargetInfo, ToolInfo,
+    rfc3339, write_json_atomic,
 };
 use headroom_core::{
     LoadPolicy, RunError, RunPlan, Runner, Scenario, StopRule, Target, TokenCounter, WorkloadSpec,
@@ -293,6 +293,7 @@ async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
         ended_at: None,
         status: RunStatus::Running,
         status_message: None,
+        generator: None,
     };
     let progress = Progress::new(s.progress, s.expected_total(), s.plan.stop.duration);
     let mut sink = ResultsSink::create(&dir, manifest, progress)?;
@@ -345,6 +346,8 @@ async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
     };
     let (summary, mut manifest) = sink.finish(info.epoch_unix_us);
     manifest.ended_at = Some(ended);
+    manifest.generator = ProcessStats::current();
+    warn_if_generator_saturated(manifest.generator.as_ref(), info.elapsed_us, s.threads);
     manifest.status = if info.interrupted {
         RunStatus::Interrupted
     } else {
@@ -407,4 +410,26 @@ async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Warns when the load generator used nearly all the CPU it had: its timings then include
+/// its own queueing, and the server may have had headroom left.
+fn warn_if_generator_saturated(
+    stats: Option<&ProcessStats>,
+    elapsed_us: u64,
+    threads: Option<usize>,
+) {
+    let (Some(st), true) = (stats, elapsed_us > 1_000_000) else {
+        return;
+    };
+    let cores = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        as f64;
+    let used = st.cpu_s() / (elapsed_us as f64 / 1e6);
+    if used > 0.9 * cores {
+        tracing::warn!(
+            "the load generator used {used:.2} of {cores} cores: it may have been the bottleneck; \
+             give it more cores (--threads), run the server elsewhere, or lower the load"
+        );
+    }
 }
