@@ -12,6 +12,7 @@
 //! - [`length`]: token-length distributions ([`LengthSpec`]).
 //! - [`scenario`]: the fully resolved description of a run, serialized into every result.
 //! - [`results`]: the results-directory contract (manifest, crash-safe request journal).
+//! - [`seed`]: deriving independent, platform-stable seeds (`seed::mix`).
 //! - [`traits`]: the seams between crates: [`Backend`] (sends one request), [`RequestSource`]
 //!   (makes request `i`), [`Runner`] (runs a plan and feeds records to a [`RecordSink`]),
 //!   [`TokenCounter`] and [`Clock`].
@@ -29,6 +30,7 @@ pub mod record;
 pub mod request;
 pub mod results;
 pub mod scenario;
+pub mod seed;
 pub mod traits;
 
 pub use api::ApiFlavor;

@@ -120,7 +120,8 @@ impl Faults {
         if self.specs.is_empty() {
             return None;
         }
-        let u = (mix(self.seed ^ mix(i)) >> 11) as f64 / (1u64 << 53) as f64;
+        let u = (headroom_core::seed::mix(self.seed ^ headroom_core::seed::mix(i)) >> 11) as f64
+            / (1u64 << 53) as f64;
         let mut acc = 0.0;
         for s in &self.specs {
             acc += s.rate;
@@ -130,13 +131,6 @@ impl Faults {
         }
         None
     }
-}
-
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -235,46 +235,45 @@ fn error_response(status: StatusCode, kind: &str, message: &str) -> Response {
     json_response(status, body.to_string())
 }
 
+/// The request body, or the 400 an OpenAI-compatible server would answer.
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Response>> {
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(error_response(
+            StatusCode::BAD_REQUEST,
+            "BadRequestError",
+            &format!("invalid request: {e}"),
+        ))
+    })
+}
+
 async fn chat(State(sim): State<Sim>, body: Bytes) -> Response {
-    let req: ChatRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "BadRequestError",
-                &format!("invalid request: {e}"),
-            );
+    match parse::<ChatRequest>(&body) {
+        Ok(req) => {
+            let prompt_tokens = req.messages.iter().map(|m| value_words(&m.content)).sum();
+            let max = req.max_completion_tokens.or(req.max_tokens);
+            let usage = req.stream_options.is_some_and(|o| o.include_usage);
+            respond(sim, true, prompt_tokens, max, req.stream, usage).await
         }
-    };
-    let _ = req.model;
-    let prompt_tokens = req.messages.iter().map(|m| value_words(&m.content)).sum();
-    let max = req.max_completion_tokens.or(req.max_tokens);
-    let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
-    respond(sim, true, prompt_tokens, max, req.stream, include_usage).await
+        Err(r) => *r,
+    }
 }
 
 async fn completions(State(sim): State<Sim>, body: Bytes) -> Response {
-    let req: CompletionRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "BadRequestError",
-                &format!("invalid request: {e}"),
-            );
+    match parse::<CompletionRequest>(&body) {
+        Ok(req) => {
+            let usage = req.stream_options.is_some_and(|o| o.include_usage);
+            respond(
+                sim,
+                false,
+                value_words(&req.prompt),
+                req.max_tokens,
+                req.stream,
+                usage,
+            )
+            .await
         }
-    };
-    let _ = req.model;
-    let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
-    respond(
-        sim,
-        false,
-        value_words(&req.prompt),
-        req.max_tokens,
-        req.stream,
-        include_usage,
-    )
-    .await
+        Err(r) => *r,
+    }
 }
 
 async fn respond(

@@ -5,8 +5,6 @@ use serde_json::Value;
 
 #[derive(Debug, Deserialize)]
 pub struct ChatRequest {
-    #[serde(default)]
-    pub model: Option<String>,
     pub messages: Vec<ChatMessage>,
     #[serde(default)]
     pub max_tokens: Option<u32>,
@@ -26,8 +24,6 @@ pub struct ChatMessage {
 
 #[derive(Debug, Deserialize)]
 pub struct CompletionRequest {
-    #[serde(default)]
-    pub model: Option<String>,
     pub prompt: Value,
     #[serde(default)]
     pub max_tokens: Option<u32>,

@@ -28,7 +28,9 @@ impl SyntheticSource {
     }
 
     fn rng(&self, index: u64) -> ChaCha8Rng {
-        ChaCha8Rng::seed_from_u64(splitmix64(self.seed ^ splitmix64(index)))
+        ChaCha8Rng::seed_from_u64(headroom_core::seed::mix(
+            self.seed ^ headroom_core::seed::mix(index),
+        ))
     }
 }
 
@@ -62,13 +64,6 @@ pub fn sample_length<R: rand::Rng>(spec: &LengthSpec, rng: &mut R) -> u32 {
             v.round().clamp(1.0, spec.max() as f64) as u32
         }
     }
-}
-
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -49,14 +49,7 @@ impl RunSettings {
         let headers = t
             .headers
             .iter()
-            .map(|h| {
-                h.split_once(':')
-                    .filter(|(k, _)| !k.trim().is_empty())
-                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                    .with_context(|| {
-                        format!("invalid --header {h:?}: expected NAME:VALUE, e.g. 'X-Team: infra'")
-                    })
-            })
+            .map(|h| pair(h, ':', "--header", "NAME:VALUE, e.g. 'X-Team: infra'"))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let extra_body = match &t.extra_body {
             None => None,
@@ -74,14 +67,7 @@ impl RunSettings {
             .output
             .labels
             .iter()
-            .map(|kv| {
-                kv.split_once('=')
-                    .filter(|(k, _)| !k.trim().is_empty())
-                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                    .with_context(|| {
-                        format!("invalid --label {kv:?}: expected KEY=VALUE, e.g. gpu=L20")
-                    })
-            })
+            .map(|kv| pair(kv, '=', "--label", "KEY=VALUE, e.g. gpu=L20"))
             .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
         let load = match (l.concurrency, l.rate) {
             (_, Some(rate)) => {
@@ -168,6 +154,14 @@ impl RunSettings {
             _ => None,
         }
     }
+}
+
+/// `KEY<sep>VALUE` with a non-empty key, both trimmed.
+fn pair(s: &str, sep: char, flag: &str, expected: &str) -> anyhow::Result<(String, String)> {
+    s.split_once(sep)
+        .filter(|(k, _)| !k.trim().is_empty())
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .with_context(|| format!("invalid {flag} {s:?}: expected {expected}"))
 }
 
 pub fn execute(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {

@@ -16,7 +16,9 @@ pub fn headroom() -> Command {
     c.env_remove("HEADROOM_URL")
         .env_remove("HEADROOM_API_KEY")
         .env_remove("OPENAI_API_KEY")
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        // Help text wraps at the terminal width (COLUMNS when there is no terminal).
+        .env("COLUMNS", "100");
     c
 }
 
