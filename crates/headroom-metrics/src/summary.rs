@@ -76,8 +76,8 @@ impl Metric {
             Metric::Isl => "Input sequence length",
             Metric::Osl => "Output sequence length",
             Metric::SchedulingLag => "Scheduling lag",
-            Metric::TtftFromIntended => "TTFT from intended start",
-            Metric::E2eFromIntended => "Request latency from intended start",
+            Metric::TtftFromIntended => "TTFT from intended",
+            Metric::E2eFromIntended => "Latency from intended",
         }
     }
 
@@ -107,25 +107,44 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// Measured requests that failed.
+    /// Measured requests that failed on the way to or from the server. Requests the user
+    /// interrupted (`cancelled`, `not_sent`) are not failures: see [`Counts::interrupted`].
     pub fn failed(&self) -> u64 {
-        self.errors.values().sum()
+        self.errors
+            .iter()
+            .filter(|(k, _)| !is_interruption(**k))
+            .map(|(_, n)| n)
+            .sum()
     }
 
-    /// Measured requests, completed or not.
+    /// Measured requests cancelled in flight or never sent because the run was interrupted.
+    pub fn interrupted(&self) -> u64 {
+        self.errors
+            .iter()
+            .filter(|(k, _)| is_interruption(**k))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Measured requests, whatever their outcome.
     pub fn measured(&self) -> u64 {
-        self.ok + self.failed()
+        self.ok + self.errors.values().sum::<u64>()
     }
 
-    /// Failed / measured (0 when nothing was measured).
+    /// Failed / (completed + failed): the server's error rate (0 when nothing finished).
     pub fn error_rate(&self) -> f64 {
-        let m = self.measured();
-        if m == 0 {
+        let done = self.ok + self.failed();
+        if done == 0 {
             0.0
         } else {
-            self.failed() as f64 / m as f64
+            self.failed() as f64 / done as f64
         }
     }
+}
+
+/// Outcomes caused by interrupting the run rather than by the server.
+fn is_interruption(k: ErrorKind) -> bool {
+    matches!(k, ErrorKind::Cancelled | ErrorKind::NotSent)
 }
 
 /// Token totals of completed measured requests.
@@ -473,6 +492,13 @@ mod tests {
         assert_eq!(s.counts.ok, 0);
         assert_eq!(s.counts.errors[&ErrorKind::Timeout], 1);
         assert_eq!(s.counts.errors[&ErrorKind::NotSent], 1);
+        assert_eq!(
+            s.counts.failed(),
+            1,
+            "not_sent is an interruption, not a failure"
+        );
+        assert_eq!(s.counts.interrupted(), 1);
+        assert_eq!(s.counts.measured(), 2);
         assert_eq!(s.counts.error_rate(), 1.0);
         assert!(s.dist(Metric::E2e).is_empty());
         // The failed request still bounds the window.

@@ -40,8 +40,12 @@ fn rows(s: &Summary) -> Vec<Metric> {
     .collect()
 }
 
+/// genai-perf's labels: the unit in parentheses for times, none for token counts.
 fn label(m: Metric) -> String {
-    format!("{} ({})", m.label(), m.unit().display())
+    match m.unit() {
+        headroom_metrics::Unit::Micros => format!("{} ({})", m.label(), m.unit().display()),
+        headroom_metrics::Unit::Tokens => m.label().to_string(),
+    }
 }
 
 fn columns(st: &Stats) -> [f64; 8] {
@@ -131,18 +135,28 @@ pub fn table(s: &Summary, h: &Header) -> String {
 }
 
 fn counts_line(s: &Summary) -> String {
+    use headroom_core::ErrorKind::{Cancelled, NotSent};
     let c = &s.counts;
     let mut line = format!("Requests: {} ok", c.ok);
+    let kinds = |interrupt: bool| -> Vec<String> {
+        c.errors
+            .iter()
+            .filter(|(k, _)| matches!(k, Cancelled | NotSent) == interrupt)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect()
+    };
     if c.failed() > 0 {
-        let kinds: Vec<String> = c.errors.iter().map(|(k, n)| format!("{k} {n}")).collect();
         line.push_str(&format!(
             ", {} failed ({:.1} %: {})",
             c.failed(),
             c.error_rate() * 100.0,
-            kinds.join(", ")
+            kinds(false).join(", ")
         ));
     } else {
         line.push_str(", 0 failed");
+    }
+    if c.interrupted() > 0 {
+        line.push_str(&format!("; interrupted: {}", kinds(true).join(", ")));
     }
     if c.warmup > 0 {
         line.push_str(&format!("; {} warmup requests excluded", c.warmup));

@@ -289,8 +289,6 @@ async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
         status_message: None,
         generator: None,
     };
-    let progress = Progress::new(s.progress, s.expected_total(), s.plan.stop.duration);
-    let mut sink = ResultsSink::create(&dir, manifest, progress)?;
     tracing::info!(
         "{} against {} ({}), model {model}; results in {}",
         s.plan.load.label(),
@@ -302,6 +300,8 @@ async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
         },
         dir.display()
     );
+    let progress = Progress::new(s.progress, s.expected_total(), s.plan.stop.duration);
+    let mut sink = ResultsSink::create(&dir, manifest, progress)?;
     let source = SyntheticSource::new(
         s.workload.input_tokens,
         s.workload.output_tokens,
