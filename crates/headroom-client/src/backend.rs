@@ -388,7 +388,8 @@ impl OpenAiBackend {
                         match dec.next_event() {
                             Ok(Some(ev)) => {
                                 if st.on_event(ev, t)? {
-                                    st.rec.end_us = Some(st.clock.now_us());
+                                    // The end is when the read carrying `[DONE]` arrived.
+                                    st.rec.end_us = Some(send_us + t);
                                     drain(resp).await;
                                     return Ok(());
                                 }
@@ -540,50 +541,47 @@ impl Backend for OpenAiBackend {
     where
         C: Future<Output = ()> + Send + 'a,
     {
-        {
-            let max_tokens = spec.max_tokens;
-            let input_tokens = spec.input_tokens;
-            let mut rec =
-                RequestRecord::not_sent(ctx.index, ctx.phase, ctx.intended_us, max_tokens);
-            rec.input_tokens = input_tokens;
-            let mut st = Exchange {
-                rec,
-                clock: ctx.clock,
-                text: String::new(),
-                ends: Vec::new(),
-                usage: None,
-                finish: None,
-                done: false,
-            };
-            let body = self.body(spec);
-            let result = {
-                let exchange = self.exchange(body, &mut st);
-                tokio::pin!(exchange);
-                tokio::pin!(cancel);
-                tokio::select! {
-                    biased;
-                    r = &mut exchange => r,
-                    () = &mut cancel => Err(Fail(ErrorKind::Cancelled, "cancelled while in flight (interrupted)".into())),
-                }
-            };
-            if st.rec.end_us.is_none() && st.rec.send_us.is_some() {
-                st.rec.end_us = Some(st.clock.now_us());
+        let max_tokens = spec.max_tokens;
+        let input_tokens = spec.input_tokens;
+        let mut rec = RequestRecord::not_sent(ctx.index, ctx.phase, ctx.intended_us, max_tokens);
+        rec.input_tokens = input_tokens;
+        let mut st = Exchange {
+            rec,
+            clock: ctx.clock,
+            text: String::new(),
+            ends: Vec::new(),
+            usage: None,
+            finish: None,
+            done: false,
+        };
+        let body = self.body(spec);
+        let result = {
+            let exchange = self.exchange(body, &mut st);
+            tokio::pin!(exchange);
+            tokio::pin!(cancel);
+            tokio::select! {
+                biased;
+                r = &mut exchange => r,
+                () = &mut cancel => Err(Fail(ErrorKind::Cancelled, "cancelled while in flight (interrupted)".into())),
             }
-            st.rec.finish_reason = st.finish.take();
-            self.settle_tokens(&mut st);
-            st.rec.outcome = match result {
-                Ok(()) => Outcome::Ok,
-                Err(Fail(kind, message)) => Outcome::Error { kind, message },
-            };
-            if st.rec.send_us.is_none() {
-                // Cancelled before the request was handed to the connection.
-                st.rec.outcome = Outcome::Error {
-                    kind: ErrorKind::NotSent,
-                    message: "the run stopped before this request could be sent".into(),
-                };
-            }
-            st.rec
+        };
+        if st.rec.end_us.is_none() && st.rec.send_us.is_some() {
+            st.rec.end_us = Some(st.clock.now_us());
         }
+        st.rec.finish_reason = st.finish.take();
+        self.settle_tokens(&mut st);
+        st.rec.outcome = match result {
+            Ok(()) => Outcome::Ok,
+            Err(Fail(kind, message)) => Outcome::Error { kind, message },
+        };
+        if st.rec.send_us.is_none() {
+            // Cancelled before the request was handed to the connection.
+            st.rec.outcome = Outcome::Error {
+                kind: ErrorKind::NotSent,
+                message: "the run stopped before this request could be sent".into(),
+            };
+        }
+        st.rec
     }
 }
 

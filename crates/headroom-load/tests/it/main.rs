@@ -40,33 +40,31 @@ impl Backend for Mock {
     where
         C: Future<Output = ()> + Send + 'a,
     {
-        {
-            let send = ctx.clock.now_us();
-            let n = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-            self.max_in_flight.fetch_max(n, Ordering::SeqCst);
-            let outcome = tokio::select! {
-                () = tokio::time::sleep(self.latency) => Outcome::Ok,
-                () = cancel => Outcome::Error { kind: ErrorKind::Cancelled, message: "cancelled".into() },
-            };
-            self.in_flight.fetch_sub(1, Ordering::SeqCst);
-            RequestRecord {
-                index: ctx.index,
-                phase: ctx.phase,
-                intended_us: ctx.intended_us,
-                send_us: Some(send),
-                end_us: Some(ctx.clock.now_us()),
-                content_us: vec![],
-                content_tokens: vec![],
-                input_tokens: spec.input_tokens,
-                input_tokens_source: TokenSource::Workload,
-                output_tokens: spec.max_tokens,
-                output_tokens_source: TokenSource::Usage,
-                output_tokens_counted: None,
-                max_tokens: spec.max_tokens,
-                http_status: Some(200),
-                finish_reason: None,
-                outcome,
-            }
+        let send = ctx.clock.now_us();
+        let n = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(n, Ordering::SeqCst);
+        let outcome = tokio::select! {
+            () = tokio::time::sleep(self.latency) => Outcome::Ok,
+            () = cancel => Outcome::Error { kind: ErrorKind::Cancelled, message: "cancelled".into() },
+        };
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        RequestRecord {
+            index: ctx.index,
+            phase: ctx.phase,
+            intended_us: ctx.intended_us,
+            send_us: Some(send),
+            end_us: Some(ctx.clock.now_us()),
+            content_us: vec![],
+            content_tokens: vec![],
+            input_tokens: spec.input_tokens,
+            input_tokens_source: TokenSource::Workload,
+            output_tokens: spec.max_tokens,
+            output_tokens_source: TokenSource::Usage,
+            output_tokens_counted: None,
+            max_tokens: spec.max_tokens,
+            http_status: Some(200),
+            finish_reason: None,
+            outcome,
         }
     }
 }
