@@ -74,7 +74,7 @@ PER=$(( (R1000 - R1) / 1000 ))
 echo "3. memory: peak RSS $((R1/1024)) KiB at 1 stream, $((R1000/1024)) KiB at 1000 streams = $((PER/1024)) KiB per in-flight stream"
 
 # 4. TTFT accuracy at 256 streams.
-start_sim acc --ttft 50ms --itl 10ms
+start_sim acc --ttft 50ms --itl 10ms --threads 1   # its own core: measure the client, not contention
 run acc -c 256 -n 2560 --input-tokens 200 --output-tokens 100
 run accw -c 256 -n 2560 --warmup 256 --input-tokens 200 --output-tokens 100
 ACC="'TTFT p50 %.2f ms, p99 %.2f ms; ITL p99 %.2f ms; %d chunks/s' % (s['metrics']['ttft']['p50'], s['metrics']['ttft']['p99'], s['metrics']['itl_per_token']['p99'], s['throughput']['output_tokens_per_s'])"
