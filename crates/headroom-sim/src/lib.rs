@@ -17,7 +17,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod catalog;
+pub mod engine;
 mod faults;
+pub mod perf;
 mod server;
 mod text;
 mod wire;

@@ -1,0 +1,743 @@
+//! The cost model: KV capacity and the time of one engine step.
+//!
+//! A roofline per step: the matmul and attention FLOPs against the GPU's peak (with
+//! separate efficiency for prefill and decode), the bytes moved (weights once per step,
+//! MoE experts only as far as the batch touches them, KV read and written) against its
+//! bandwidth, plus fixed GPU costs per layer and CPU costs per step and per request. Every
+//! constant is named in [`PerfConstants`], documented in `docs/simulator.md`, and
+//! overridable with `--perf NAME=VALUE`.
+
+use crate::catalog::{Arch, Catalog, CatalogError, Gpu, Model, WeightFormat};
+use serde::Serialize;
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// KV-cache element type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KvCacheDtype {
+    /// The model's 16-bit type.
+    Auto,
+    /// FP8: half the bytes per token.
+    Fp8,
+}
+
+impl KvCacheDtype {
+    /// Bytes per element.
+    pub fn bytes(self) -> f64 {
+        match self {
+            KvCacheDtype::Auto => 2.0,
+            KvCacheDtype::Fp8 => 1.0,
+        }
+    }
+}
+
+impl std::str::FromStr for KvCacheDtype {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" | "bf16" | "fp16" | "bfloat16" | "float16" => Ok(KvCacheDtype::Auto),
+            "fp8" | "fp8_e4m3" | "fp8-e4m3" | "fp8_e5m2" => Ok(KvCacheDtype::Fp8),
+            _ => Err(format!(
+                "invalid kv-cache dtype {s:?}: expected auto or fp8"
+            )),
+        }
+    }
+}
+
+/// Engine settings, under vLLM's names.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EngineSettings {
+    /// Most requests running at once.
+    pub max_num_seqs: u32,
+    /// Token budget of one step.
+    pub max_num_batched_tokens: u32,
+    /// Share of GPU memory vLLM may use.
+    pub gpu_memory_utilization: f64,
+    /// Tokens per KV block.
+    pub block_size: u32,
+    /// KV element type.
+    pub kv_cache_dtype: KvCacheDtype,
+    /// Long prompts are split across steps and mixed with decodes (vLLM V1).
+    pub chunked_prefill: bool,
+    /// Identical prompt prefixes reuse cached KV blocks.
+    pub prefix_caching: bool,
+    /// Longest context a request may have.
+    pub max_model_len: u64,
+    /// GPUs the model is split across.
+    pub tensor_parallel_size: u32,
+    /// CPU scheduling overlaps the GPU step (`--async-scheduling`).
+    pub async_scheduling: bool,
+}
+
+impl EngineSettings {
+    /// vLLM V1's defaults for this GPU and model: 8192 batched tokens and 1024 sequences
+    /// on GPUs with ≥ 70 GiB that are not A100s, else 2048 and 256.
+    pub fn defaults(gpu: &Gpu, model: &Model) -> Self {
+        let big = gpu.memory_gib >= 70.0 && !gpu.name.to_ascii_lowercase().starts_with("a100");
+        EngineSettings {
+            max_num_seqs: if big { 1024 } else { 256 },
+            max_num_batched_tokens: if big { 8192 } else { 2048 },
+            gpu_memory_utilization: 0.9,
+            block_size: 16,
+            kv_cache_dtype: KvCacheDtype::Auto,
+            chunked_prefill: true,
+            prefix_caching: true,
+            max_model_len: model.max_position,
+            tensor_parallel_size: 1,
+            async_scheduling: false,
+        }
+    }
+}
+
+/// The named constants of the cost model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PerfConstants {
+    /// Fraction of peak FLOPs reached by prefill (from the architecture).
+    pub mfu_prefill: f64,
+    /// Fraction of peak FLOPs reached by decode (from the architecture).
+    pub mfu_decode: f64,
+    /// Fraction of datasheet bandwidth reached (from the architecture).
+    pub bw_efficiency: f64,
+    /// CPU time per step: scheduling, input preparation, sampling, output processing, µs.
+    pub step_overhead_us: f64,
+    /// CPU time per scheduled request per step, µs.
+    pub request_overhead_us: f64,
+    /// GPU time per layer per step that does not shrink with the batch (kernel launches
+    /// and small kernels), µs.
+    pub layer_overhead_us: f64,
+    /// Memory outside weights, activations and KV: CUDA context, CUDA graphs, NCCL,
+    /// allocator slack, GiB.
+    pub non_torch_gib: f64,
+    /// Multiplier on the estimated activation peak of the profiling pass.
+    pub activation_factor: f64,
+    /// Fraction of 16-bit peak that 4-bit weights without native tensor-core support reach
+    /// once dequantised (AWQ/GPTQ Marlin kernels, MXFP4 before Blackwell).
+    pub dequant_efficiency: f64,
+    /// Extra bandwidth loss of 4-bit weights without native support (dequantisation
+    /// traffic), multiplying `bw_efficiency` for weight reads.
+    pub dequant_bw_factor: f64,
+    /// Tensor-parallel link bandwidth per direction, GB/s.
+    pub tp_link_gbs: f64,
+    /// Fixed latency of one all-reduce, µs.
+    pub allreduce_latency_us: f64,
+    /// Relative standard deviation of seeded multiplicative noise on step times (0: none).
+    pub jitter: f64,
+}
+
+impl PerfConstants {
+    /// Defaults for an architecture.
+    pub fn defaults(arch: &Arch) -> Self {
+        PerfConstants {
+            mfu_prefill: arch.mfu_prefill,
+            mfu_decode: arch.mfu_decode,
+            bw_efficiency: arch.bw_efficiency,
+            step_overhead_us: 1_500.0,
+            request_overhead_us: 10.0,
+            layer_overhead_us: 12.0,
+            non_torch_gib: 0.6,
+            activation_factor: 1.22,
+            dequant_efficiency: 0.85,
+            dequant_bw_factor: 0.9,
+            tp_link_gbs: 25.0,
+            allreduce_latency_us: 8.0,
+            jitter: 0.0,
+        }
+    }
+
+    /// Every constant's name, value and meaning.
+    pub fn describe(&self) -> Vec<(&'static str, f64, &'static str)> {
+        vec![
+            (
+                "mfu_prefill",
+                self.mfu_prefill,
+                "fraction of peak FLOPs reached by prefill",
+            ),
+            (
+                "mfu_decode",
+                self.mfu_decode,
+                "fraction of peak FLOPs reached by decode",
+            ),
+            (
+                "bw_efficiency",
+                self.bw_efficiency,
+                "fraction of datasheet memory bandwidth reached",
+            ),
+            (
+                "step_overhead_us",
+                self.step_overhead_us,
+                "CPU time per engine step, µs",
+            ),
+            (
+                "request_overhead_us",
+                self.request_overhead_us,
+                "CPU time per scheduled request per step, µs",
+            ),
+            (
+                "layer_overhead_us",
+                self.layer_overhead_us,
+                "fixed GPU time per layer per step, µs",
+            ),
+            (
+                "non_torch_gib",
+                self.non_torch_gib,
+                "memory outside weights/activations/KV, GiB",
+            ),
+            (
+                "activation_factor",
+                self.activation_factor,
+                "multiplier on the profiling activation peak",
+            ),
+            (
+                "dequant_efficiency",
+                self.dequant_efficiency,
+                "share of 16-bit peak reached by non-native 4-bit weights",
+            ),
+            (
+                "dequant_bw_factor",
+                self.dequant_bw_factor,
+                "bandwidth factor of non-native 4-bit weight reads",
+            ),
+            (
+                "tp_link_gbs",
+                self.tp_link_gbs,
+                "tensor-parallel link bandwidth, GB/s",
+            ),
+            (
+                "allreduce_latency_us",
+                self.allreduce_latency_us,
+                "fixed latency of one all-reduce, µs",
+            ),
+            (
+                "jitter",
+                self.jitter,
+                "relative std-dev of seeded step-time noise",
+            ),
+        ]
+    }
+
+    /// Sets a constant by name.
+    pub fn set(&mut self, name: &str, value: f64) -> Result<(), String> {
+        let slot = match name {
+            "mfu_prefill" => &mut self.mfu_prefill,
+            "mfu_decode" => &mut self.mfu_decode,
+            "bw_efficiency" => &mut self.bw_efficiency,
+            "step_overhead_us" => &mut self.step_overhead_us,
+            "request_overhead_us" => &mut self.request_overhead_us,
+            "layer_overhead_us" => &mut self.layer_overhead_us,
+            "non_torch_gib" => &mut self.non_torch_gib,
+            "activation_factor" => &mut self.activation_factor,
+            "dequant_efficiency" => &mut self.dequant_efficiency,
+            "dequant_bw_factor" => &mut self.dequant_bw_factor,
+            "tp_link_gbs" => &mut self.tp_link_gbs,
+            "allreduce_latency_us" => &mut self.allreduce_latency_us,
+            "jitter" => &mut self.jitter,
+            _ => {
+                let names: Vec<&str> = self.describe().iter().map(|d| d.0).collect();
+                return Err(format!(
+                    "unknown constant {name:?}; known: {}",
+                    names.join(", ")
+                ));
+            }
+        };
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(format!("{name} must be a non-negative number, got {value}"));
+        }
+        *slot = value;
+        Ok(())
+    }
+}
+
+/// Everything the simulator needs: hardware, model, engine settings, constants.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimSpec {
+    /// The GPU.
+    #[serde(skip)]
+    pub gpu: Gpu,
+    /// The model.
+    #[serde(skip)]
+    pub model: Model,
+    /// Its architecture's flags.
+    #[serde(skip)]
+    pub arch: Arch,
+    /// Engine settings.
+    pub settings: EngineSettings,
+    /// Cost-model constants.
+    pub constants: PerfConstants,
+    /// Seed of the step-time jitter.
+    pub seed: u64,
+}
+
+impl SimSpec {
+    /// A spec with the defaults for `gpu` and `model` from `catalog`.
+    pub fn new(catalog: &Catalog, gpu: &str, model: &str) -> Result<SimSpec, CatalogError> {
+        let gpu = catalog.gpu(gpu)?.clone();
+        let model = catalog.model(model)?.clone();
+        let arch = catalog.arch(&gpu.arch)?.clone();
+        Ok(SimSpec {
+            settings: EngineSettings::defaults(&gpu, &model),
+            constants: PerfConstants::defaults(&arch),
+            gpu,
+            model,
+            arch,
+            seed: 0,
+        })
+    }
+
+    /// A one-line description, e.g. `A10 + qwen3-8b-awq (awq-int4), vLLM V1 model`.
+    pub fn describe(&self) -> String {
+        let s = &self.settings;
+        format!(
+            "engine model: {} × {} + {} ({}), max_num_seqs {}, max_num_batched_tokens {}, gpu_memory_utilization {}",
+            s.tensor_parallel_size,
+            self.gpu.name,
+            self.model.name,
+            self.model.weights.name(),
+            s.max_num_seqs,
+            s.max_num_batched_tokens,
+            s.gpu_memory_utilization
+        )
+    }
+}
+
+/// Why a spec cannot run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpecError {
+    /// The weights do not fit.
+    #[error(
+        "{model} needs {need:.2} GiB per GPU for weights and activations, but {gpu} × {util} leaves {have:.2} GiB; \
+         use more GPUs (--tensor-parallel-size), a quantised model, or a higher --gpu-memory-utilization"
+    )]
+    DoesNotFit {
+        /// Model name.
+        model: String,
+        /// GPU name.
+        gpu: String,
+        /// Utilisation.
+        util: f64,
+        /// GiB needed.
+        need: f64,
+        /// GiB available.
+        have: f64,
+    },
+    /// The KV cache cannot hold one request of `max_model_len` tokens (vLLM refuses to
+    /// start then).
+    #[error(
+        "max_model_len {max_model_len} is more than the {capacity} tokens the KV cache of {gpu} can hold with {model}; \
+         lower --max-model-len, raise --gpu-memory-utilization, or use --kv-cache-dtype fp8"
+    )]
+    ContextTooLong {
+        /// Model name.
+        model: String,
+        /// GPU name.
+        gpu: String,
+        /// Requested context.
+        max_model_len: u64,
+        /// Tokens the cache holds.
+        capacity: u64,
+    },
+    /// A setting is out of range.
+    #[error("invalid engine setting: {0}")]
+    Setting(String),
+}
+
+/// The derived cost model of one spec.
+#[derive(Debug, Clone)]
+pub struct CostModel {
+    tp: f64,
+    layers: f64,
+    linear_flops: f64,
+    lm_head_flops: f64,
+    attn_flops_full: f64,
+    attn_flops_window: f64,
+    window: f64,
+    dense_weight_bytes: f64,
+    expert_bytes_per_layer: f64,
+    experts: f64,
+    top_k: f64,
+    moe_layers: f64,
+    kv_bytes_per_token: f64,
+    kv_window_bytes_per_token: f64,
+    peak_flops: f64,
+    compute_efficiency: f64,
+    bw: f64,
+    weight_bw: f64,
+    hidden: f64,
+    /// KV blocks available (per GPU; identical on every TP rank).
+    pub total_blocks: u32,
+    /// GiB per GPU held by weights.
+    pub weights_gib: f64,
+    /// GiB per GPU reserved for activations and the runtime.
+    pub reserve_gib: f64,
+    /// GiB per GPU for the KV cache.
+    pub kv_gib: f64,
+    c: PerfConstants,
+    async_scheduling: bool,
+}
+
+/// The shape of one step's batch, accumulated by the scheduler.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BatchShape {
+    /// Requests decoding one token.
+    pub decode_tokens: u32,
+    /// Σ context length over decoding requests.
+    pub decode_ctx: f64,
+    /// Prompt tokens computed this step.
+    pub prefill_tokens: u32,
+    /// Σ over prefill chunks of Σ context per computed token (n·c + n(n+1)/2).
+    pub prefill_attn_ctx: f64,
+    /// Σ over prefill chunks of the context read (c + n).
+    pub prefill_kv_read: f64,
+    /// Tokens whose logits are computed (one per request that samples).
+    pub sampled: u32,
+    /// Requests scheduled.
+    pub requests: u32,
+}
+
+impl BatchShape {
+    /// Adds a request computing `n` tokens after `c` already computed, sampling if
+    /// `samples`.
+    pub fn add(&mut self, c: u64, n: u64, samples: bool) {
+        self.requests += 1;
+        if samples {
+            self.sampled += 1;
+        }
+        let (c, n) = (c as f64, n as f64);
+        if n == 1.0 && c > 0.0 {
+            self.decode_tokens += 1;
+            self.decode_ctx += c + 1.0;
+        } else {
+            self.prefill_tokens += n as u32;
+            self.prefill_attn_ctx += n * c + n * (n + 1.0) / 2.0;
+            self.prefill_kv_read += c + n;
+        }
+    }
+
+    /// Tokens computed.
+    pub fn tokens(&self) -> u32 {
+        self.decode_tokens + self.prefill_tokens
+    }
+}
+
+impl CostModel {
+    /// Derives the cost model; fails when the model does not fit.
+    pub fn new(spec: &SimSpec) -> Result<CostModel, SpecError> {
+        let s = &spec.settings;
+        let m = &spec.model;
+        let g = &spec.gpu;
+        let c = &spec.constants;
+        if s.tensor_parallel_size == 0
+            || s.block_size == 0
+            || s.max_num_seqs == 0
+            || s.max_num_batched_tokens == 0
+        {
+            return Err(SpecError::Setting(
+                "tensor_parallel_size, block_size, max_num_seqs and max_num_batched_tokens must be at least 1".into(),
+            ));
+        }
+        if !s.chunked_prefill && (s.max_num_batched_tokens as u64) < s.max_model_len {
+            return Err(SpecError::Setting(format!(
+                "without chunked prefill, max_num_batched_tokens ({}) must be at least max_model_len ({}), as in vLLM",
+                s.max_num_batched_tokens, s.max_model_len
+            )));
+        }
+        if !(s.gpu_memory_utilization > 0.0 && s.gpu_memory_utilization <= 1.0) {
+            return Err(SpecError::Setting(format!(
+                "gpu_memory_utilization must be in (0, 1], got {}",
+                s.gpu_memory_utilization
+            )));
+        }
+        let tp = s.tensor_parallel_size as f64;
+        let hidden = m.hidden as f64;
+        let layers = m.layers as f64;
+        let (experts, top_k) = m
+            .moe
+            .map_or((0.0, 0.0), |x| (x.experts as f64, x.top_k as f64));
+        // Matmul FLOPs per token in the layers (2 per multiply-add), LM head apart.
+        let linear_flops = 2.0 * layers * m.active_params_per_layer() as f64;
+        let lm_head_flops = 2.0 * hidden * m.vocab as f64;
+        // QKᵀ and PV: 4 · heads · head_dim per token of context, per layer.
+        let per_layer_attn = 4.0 * (m.heads * m.head_dim) as f64;
+        let window_layers = m.sliding_window.map_or(0.0, |w| w.layers as f64);
+        let attn_flops_full = per_layer_attn * m.full_attention_layers() as f64;
+        let attn_flops_window = per_layer_attn * window_layers;
+        let window = m.sliding_window.map_or(0.0, |w| w.window as f64);
+        // Weight bytes read per step. MoE experts are counted apart: a step reads only the
+        // experts its tokens are routed to.
+        let weight_format_bytes = m.weights.bytes_per_param();
+        let expert_params = m.mlp_params_per_expert() as f64;
+        let expert_bytes_per_layer = match m.weights {
+            WeightFormat::Bf16 | WeightFormat::Fp16 => expert_params * 2.0,
+            _ => expert_params * weight_format_bytes,
+        };
+        let total_weight_bytes = m.weight_bytes();
+        let all_expert_bytes = if m.moe.is_some() {
+            layers * experts * expert_bytes_per_layer
+        } else {
+            0.0
+        };
+        // The input embedding table is gathered, not streamed.
+        let input_embedding_bytes = m.vocab as f64 * hidden * 2.0;
+        let dense_weight_bytes = (total_weight_bytes
+            - all_expert_bytes
+            - if m.tied_embeddings {
+                0.0
+            } else {
+                input_embedding_bytes
+            })
+        .max(0.0);
+        let kv_bytes_per_token = m.kv_bytes_per_token(s.kv_cache_dtype.bytes());
+        let kv_window_bytes_per_token =
+            2.0 * window_layers * (m.kv_heads * m.head_dim) as f64 * s.kv_cache_dtype.bytes();
+        // Peak: native low-precision tensor cores where the format and the GPU allow.
+        let arch = &spec.arch;
+        let (peak_tflops, native) = match m.weights {
+            WeightFormat::Fp8 if arch.native_fp8 => (g.fp8_tflops.unwrap_or(g.fp16_tflops), true),
+            WeightFormat::Mxfp4 if arch.native_fp4 => {
+                (2.0 * g.fp8_tflops.unwrap_or(g.fp16_tflops), true)
+            }
+            WeightFormat::Bf16 | WeightFormat::Fp16 => (g.fp16_tflops, true),
+            WeightFormat::Fp8 => (g.fp16_tflops, false),
+            _ => (g.fp16_tflops, false),
+        };
+        let four_bit = matches!(
+            m.weights,
+            WeightFormat::AwqInt4 | WeightFormat::GptqInt4 | WeightFormat::Mxfp4
+        );
+        let compute_efficiency = if !native && four_bit {
+            c.dequant_efficiency
+        } else {
+            1.0
+        };
+        let bw = g.bandwidth_gbs * 1e9 * c.bw_efficiency;
+        let weight_bw = if !native && four_bit {
+            bw * c.dequant_bw_factor
+        } else {
+            bw
+        };
+
+        // Memory: weights, the profiling pass's activation peak, the runtime; the rest is KV.
+        let weights_gib = total_weight_bytes / tp / GIB;
+        let profile_tokens = s.max_num_batched_tokens as f64;
+        let mlp_width = m.intermediate as f64 * if m.moe.is_some() { top_k } else { 1.0 };
+        let act_per_token =
+            (2.0 * mlp_width + 4.0 * hidden + ((m.heads + 2 * m.kv_heads) * m.head_dim) as f64)
+                * 2.0
+                / tp;
+        let logits = s.max_num_seqs as f64 * m.vocab as f64 * 4.0 / tp;
+        let reserve_gib =
+            c.non_torch_gib + c.activation_factor * (profile_tokens * act_per_token + logits) / GIB;
+        let budget_gib = g.memory_gib * s.gpu_memory_utilization;
+        let kv_gib = budget_gib - weights_gib - reserve_gib;
+        if kv_gib <= 0.0 {
+            return Err(SpecError::DoesNotFit {
+                model: m.name.clone(),
+                gpu: g.name.clone(),
+                util: s.gpu_memory_utilization,
+                need: weights_gib + reserve_gib,
+                have: budget_gib,
+            });
+        }
+        let block_bytes = s.block_size as f64 * kv_bytes_per_token / tp;
+        let total_blocks = (kv_gib * GIB / block_bytes).floor().min(u32::MAX as f64) as u32;
+        let capacity = total_blocks as u64 * s.block_size as u64;
+        if capacity < s.max_model_len {
+            return Err(SpecError::ContextTooLong {
+                model: m.name.clone(),
+                gpu: g.name.clone(),
+                max_model_len: s.max_model_len,
+                capacity,
+            });
+        }
+        Ok(CostModel {
+            tp,
+            layers,
+            linear_flops,
+            lm_head_flops,
+            attn_flops_full,
+            attn_flops_window,
+            window,
+            dense_weight_bytes,
+            expert_bytes_per_layer,
+            experts,
+            top_k,
+            moe_layers: if m.moe.is_some() { layers } else { 0.0 },
+            kv_bytes_per_token,
+            kv_window_bytes_per_token,
+            peak_flops: peak_tflops * 1e12,
+            compute_efficiency,
+            bw,
+            weight_bw,
+            hidden,
+            total_blocks,
+            weights_gib,
+            reserve_gib,
+            kv_gib,
+            c: c.clone(),
+            async_scheduling: s.async_scheduling,
+        })
+    }
+
+    /// Expected experts a layer reads for a batch of `t` tokens: E·(1 − (1 − k/E)^t).
+    fn experts_touched(&self, t: f64) -> f64 {
+        if self.experts == 0.0 {
+            return 0.0;
+        }
+        self.experts * (1.0 - (1.0 - self.top_k / self.experts).powf(t))
+    }
+
+    /// Duration of one step with this batch, µs (0 for an empty batch).
+    pub fn step_us(&self, b: &BatchShape) -> f64 {
+        if b.requests == 0 {
+            return 0.0;
+        }
+        let tokens = b.tokens() as f64;
+        let win = self.window;
+        // Attention context in sliding layers is capped at the window.
+        let decode_win_ctx = if win > 0.0 {
+            (b.decode_ctx).min(b.decode_tokens as f64 * win)
+        } else {
+            0.0
+        };
+        let prefill_win_ctx = if win > 0.0 {
+            b.prefill_attn_ctx.min(b.prefill_tokens as f64 * win)
+        } else {
+            0.0
+        };
+        let f_decode = b.decode_tokens as f64 * self.linear_flops
+            + b.decode_ctx * self.attn_flops_full
+            + decode_win_ctx * self.attn_flops_window
+            + b.sampled as f64 * self.lm_head_flops;
+        let f_prefill = b.prefill_tokens as f64 * self.linear_flops
+            + b.prefill_attn_ctx * self.attn_flops_full
+            + prefill_win_ctx * self.attn_flops_window;
+        let peak = self.peak_flops * self.compute_efficiency;
+        let t_compute = (f_prefill / (peak * self.c.mfu_prefill)
+            + f_decode / (peak * self.c.mfu_decode))
+            / self.tp;
+        let expert_bytes =
+            self.moe_layers * self.experts_touched(tokens) * self.expert_bytes_per_layer;
+        let weight_bytes = self.dense_weight_bytes + expert_bytes;
+        let kv_read = (b.decode_ctx + b.prefill_kv_read) * self.kv_bytes_per_token
+            + (decode_win_ctx + b.prefill_kv_read.min(b.requests as f64 * win))
+                * self.kv_window_bytes_per_token;
+        let kv_write = tokens * (self.kv_bytes_per_token + self.kv_window_bytes_per_token);
+        let t_memory = (weight_bytes / self.weight_bw + (kv_read + kv_write) / self.bw) / self.tp;
+        let mut gpu = t_compute.max(t_memory) * 1e6 + self.layers * self.c.layer_overhead_us;
+        if self.tp > 1.0 {
+            // Two all-reduces per layer of the hidden states.
+            let bytes = tokens * self.hidden * 2.0 * 2.0 * (self.tp - 1.0) / self.tp;
+            gpu += 2.0
+                * self.layers
+                * (self.c.allreduce_latency_us + bytes / (self.c.tp_link_gbs * 1e9) * 1e6);
+        }
+        let cpu = self.c.step_overhead_us + b.requests as f64 * self.c.request_overhead_us;
+        if self.async_scheduling {
+            gpu.max(cpu)
+        } else {
+            gpu + cpu
+        }
+    }
+
+    /// The constants in use.
+    pub fn constants(&self) -> &PerfConstants {
+        &self.c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(gpu: &str, model: &str) -> SimSpec {
+        SimSpec::new(&Catalog::builtin(), gpu, model).unwrap()
+    }
+
+    #[test]
+    fn kv_blocks_of_seed_003() {
+        // RTX 3090, Qwen2-1.5B bf16, vLLM 0.6.1 (no chunked prefill: the profiling pass
+        // runs max_model_len = 32768 tokens), utilisation 0.9: vLLM logged 37,416 blocks.
+        let mut s = spec("rtx3090", "qwen2-1.5b");
+        s.settings.chunked_prefill = false;
+        s.settings.max_model_len = 32768;
+        s.settings.max_num_batched_tokens = 32768;
+        let m = CostModel::new(&s).unwrap();
+        let err = (m.total_blocks as f64 - 37_416.0).abs() / 37_416.0;
+        assert!(err < 0.01, "{} blocks", m.total_blocks);
+        assert!(
+            (m.weights_gib - 2.87).abs() < 0.05,
+            "weights {}",
+            m.weights_gib
+        );
+    }
+
+    #[test]
+    fn decode_is_bandwidth_bound_and_prefill_compute_bound() {
+        let m = CostModel::new(&spec("h100", "llama-3.1-8b")).unwrap();
+        let mut one = BatchShape::default();
+        one.add(500, 1, true);
+        let mut many = BatchShape::default();
+        for _ in 0..64 {
+            many.add(500, 1, true);
+        }
+        // 64× the tokens for much less than 64× the time.
+        assert!(m.step_us(&many) < 2.0 * m.step_us(&one));
+        let mut prefill = BatchShape::default();
+        prefill.add(0, 8192, true);
+        assert!(m.step_us(&prefill) > 10.0 * m.step_us(&one));
+    }
+
+    #[test]
+    fn moe_reads_more_experts_as_the_batch_grows() {
+        let m = CostModel::new(&spec("a10g", "gpt-oss-20b")).unwrap();
+        assert!((m.experts_touched(1.0) - 4.0).abs() < 1e-9);
+        assert!(m.experts_touched(64.0) > 31.9);
+        let step = |n: usize| {
+            let mut b = BatchShape::default();
+            for _ in 0..n {
+                b.add(300, 1, true);
+            }
+            m.step_us(&b)
+        };
+        assert!(step(8) > 1.5 * step(1));
+    }
+
+    #[test]
+    fn too_big_models_are_refused_with_advice() {
+        let e = CostModel::new(&spec("rtx5070", "llama-3.1-8b"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--tensor-parallel-size") && e.contains("quantised"),
+            "{e}"
+        );
+        // Qwen3-8B fits an L4, but its 40,960-token context does not fit the KV cache left.
+        let e = CostModel::new(&spec("l4", "qwen3-8b"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("max_model_len 40960") && e.contains("--max-model-len"),
+            "{e}"
+        );
+        let mut s = spec("l4", "qwen3-8b");
+        s.settings.max_model_len = 8192;
+        assert!(CostModel::new(&s).is_ok());
+        s.settings.max_model_len = 40960;
+        s.settings.tensor_parallel_size = 2;
+        assert!(CostModel::new(&s).is_ok());
+    }
+
+    #[test]
+    fn constants_are_named_and_settable() {
+        let mut c = spec("a10", "qwen3-8b-awq").constants;
+        c.set("step_overhead_us", 50.0).unwrap();
+        assert_eq!(c.step_overhead_us, 50.0);
+        assert!(
+            c.set("nope", 1.0)
+                .unwrap_err()
+                .contains("known: mfu_prefill")
+        );
+        assert!(c.set("jitter", -1.0).is_err());
+        assert_eq!(c.describe().len(), 13);
+    }
+}
