@@ -17,10 +17,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod calibration;
 pub mod catalog;
 pub mod engine;
 mod faults;
 pub mod perf;
+pub mod runner;
 mod server;
 mod text;
 mod wire;

@@ -111,12 +111,16 @@ pub struct PerfConstants {
     pub non_torch_gib: f64,
     /// Multiplier on the estimated activation peak of the profiling pass.
     pub activation_factor: f64,
-    /// Fraction of 16-bit peak that 4-bit weights without native tensor-core support reach
-    /// once dequantised (AWQ/GPTQ Marlin kernels, MXFP4 before Blackwell).
-    pub dequant_efficiency: f64,
-    /// Extra bandwidth loss of 4-bit weights without native support (dequantisation
-    /// traffic), multiplying `bw_efficiency` for weight reads.
-    pub dequant_bw_factor: f64,
+    /// Share of 16-bit peak reached by INT4 weights (AWQ/GPTQ, dequantised in Marlin
+    /// kernels).
+    pub int4_compute_efficiency: f64,
+    /// Bandwidth factor of INT4 weight reads (scales, zero points, unpacking).
+    pub int4_bw_factor: f64,
+    /// Share of 16-bit peak reached by MXFP4 weights on GPUs without FP4 tensor cores
+    /// (Triton kernels).
+    pub fp4_compute_efficiency: f64,
+    /// Bandwidth factor of MXFP4 weight reads on GPUs without FP4 tensor cores.
+    pub fp4_bw_factor: f64,
     /// Tensor-parallel link bandwidth per direction, GB/s.
     pub tp_link_gbs: f64,
     /// Fixed latency of one all-reduce, µs.
@@ -137,8 +141,10 @@ impl PerfConstants {
             layer_overhead_us: 12.0,
             non_torch_gib: 0.6,
             activation_factor: 1.22,
-            dequant_efficiency: 0.85,
-            dequant_bw_factor: 0.9,
+            int4_compute_efficiency: 0.9,
+            int4_bw_factor: 0.95,
+            fp4_compute_efficiency: 0.4,
+            fp4_bw_factor: 0.7,
             tp_link_gbs: 25.0,
             allreduce_latency_us: 8.0,
             jitter: 0.0,
@@ -189,14 +195,24 @@ impl PerfConstants {
                 "multiplier on the profiling activation peak",
             ),
             (
-                "dequant_efficiency",
-                self.dequant_efficiency,
-                "share of 16-bit peak reached by non-native 4-bit weights",
+                "int4_compute_efficiency",
+                self.int4_compute_efficiency,
+                "share of 16-bit peak reached by AWQ/GPTQ weights",
             ),
             (
-                "dequant_bw_factor",
-                self.dequant_bw_factor,
-                "bandwidth factor of non-native 4-bit weight reads",
+                "int4_bw_factor",
+                self.int4_bw_factor,
+                "bandwidth factor of AWQ/GPTQ weight reads",
+            ),
+            (
+                "fp4_compute_efficiency",
+                self.fp4_compute_efficiency,
+                "share of 16-bit peak reached by MXFP4 without FP4 tensor cores",
+            ),
+            (
+                "fp4_bw_factor",
+                self.fp4_bw_factor,
+                "bandwidth factor of MXFP4 reads without FP4 tensor cores",
             ),
             (
                 "tp_link_gbs",
@@ -227,8 +243,10 @@ impl PerfConstants {
             "layer_overhead_us" => &mut self.layer_overhead_us,
             "non_torch_gib" => &mut self.non_torch_gib,
             "activation_factor" => &mut self.activation_factor,
-            "dequant_efficiency" => &mut self.dequant_efficiency,
-            "dequant_bw_factor" => &mut self.dequant_bw_factor,
+            "int4_compute_efficiency" => &mut self.int4_compute_efficiency,
+            "int4_bw_factor" => &mut self.int4_bw_factor,
+            "fp4_compute_efficiency" => &mut self.fp4_compute_efficiency,
+            "fp4_bw_factor" => &mut self.fp4_bw_factor,
             "tp_link_gbs" => &mut self.tp_link_gbs,
             "allreduce_latency_us" => &mut self.allreduce_latency_us,
             "jitter" => &mut self.jitter,
@@ -342,27 +360,43 @@ pub enum SpecError {
 }
 
 /// The derived cost model of one spec.
+///
+/// A step is priced as a sequence of kernels, each bound by its own roofline
+/// (max of compute time and memory time), summed: the dense linear layers, the MoE experts
+/// the batch touches, the LM head for the tokens that sample, and attention over the KV
+/// cache. Then fixed GPU time per layer, tensor-parallel all-reduces, and CPU time.
 #[derive(Debug, Clone)]
 pub struct CostModel {
     tp: f64,
     layers: f64,
-    linear_flops: f64,
-    lm_head_flops: f64,
-    attn_flops_full: f64,
-    attn_flops_window: f64,
-    window: f64,
-    dense_weight_bytes: f64,
-    expert_bytes_per_layer: f64,
+    hidden: f64,
+    /// FLOPs per token through the dense linear layers (attention projections, dense MLP,
+    /// router).
+    dense_flops: f64,
+    /// Bytes of the dense linear layers' weights.
+    dense_bytes: f64,
+    /// Compute and bandwidth factors of the dense layers' weight format.
+    dense_ce: f64,
+    dense_bwf: f64,
+    /// FLOPs per token through its top-k experts.
+    expert_flops: f64,
+    /// Bytes of one expert in one layer.
+    expert_bytes: f64,
     experts: f64,
     top_k: f64,
     moe_layers: f64,
+    expert_ce: f64,
+    expert_bwf: f64,
+    /// LM head: FLOPs per sampled token, bytes.
+    lm_flops: f64,
+    lm_bytes: f64,
+    attn_flops_full: f64,
+    attn_flops_window: f64,
+    window: f64,
     kv_bytes_per_token: f64,
     kv_window_bytes_per_token: f64,
     peak_flops: f64,
-    compute_efficiency: f64,
     bw: f64,
-    weight_bw: f64,
-    hidden: f64,
     /// KV blocks available (per GPU; identical on every TP rank).
     pub total_blocks: u32,
     /// GiB per GPU held by weights.
@@ -450,73 +484,48 @@ impl CostModel {
         let tp = s.tensor_parallel_size as f64;
         let hidden = m.hidden as f64;
         let layers = m.layers as f64;
+        let arch = &spec.arch;
         let (experts, top_k) = m
             .moe
             .map_or((0.0, 0.0), |x| (x.experts as f64, x.top_k as f64));
-        // Matmul FLOPs per token in the layers (2 per multiply-add), LM head apart.
-        let linear_flops = 2.0 * layers * m.active_params_per_layer() as f64;
-        let lm_head_flops = 2.0 * hidden * m.vocab as f64;
-        // QKᵀ and PV: 4 · heads · head_dim per token of context, per layer.
-        let per_layer_attn = 4.0 * (m.heads * m.head_dim) as f64;
-        let window_layers = m.sliding_window.map_or(0.0, |w| w.layers as f64);
-        let attn_flops_full = per_layer_attn * m.full_attention_layers() as f64;
-        let attn_flops_window = per_layer_attn * window_layers;
-        let window = m.sliding_window.map_or(0.0, |w| w.window as f64);
-        // Weight bytes read per step. MoE experts are counted apart: a step reads only the
-        // experts its tokens are routed to.
-        let weight_format_bytes = m.weights.bytes_per_param();
+        let router = m.moe.map_or(0, |x| m.hidden * x.experts as u64);
+        let dense_mlp = if m.moe.is_some() {
+            0
+        } else {
+            m.mlp_params_per_expert()
+        };
+        let dense_params = layers * (m.attn_params_per_layer() + dense_mlp + router) as f64;
         let expert_params = m.mlp_params_per_expert() as f64;
-        let expert_bytes_per_layer = match m.weights {
-            WeightFormat::Bf16 | WeightFormat::Fp16 => expert_params * 2.0,
-            _ => expert_params * weight_format_bytes,
+
+        // Which tensor cores the weights run on, and what dequantisation costs.
+        let peak_tflops = match m.weights {
+            WeightFormat::Fp8 if arch.native_fp8 => g.fp8_tflops.unwrap_or(g.fp16_tflops),
+            WeightFormat::Mxfp4 if arch.native_fp4 => 2.0 * g.fp8_tflops.unwrap_or(g.fp16_tflops),
+            _ => g.fp16_tflops,
         };
-        let total_weight_bytes = m.weight_bytes();
-        let all_expert_bytes = if m.moe.is_some() {
-            layers * experts * expert_bytes_per_layer
+        let int4 = (c.int4_compute_efficiency, c.int4_bw_factor);
+        let fp4 = if arch.native_fp4 {
+            (1.0, 1.0)
         } else {
-            0.0
+            (c.fp4_compute_efficiency, c.fp4_bw_factor)
         };
-        // The input embedding table is gathered, not streamed.
-        let input_embedding_bytes = m.vocab as f64 * hidden * 2.0;
-        let dense_weight_bytes = (total_weight_bytes
-            - all_expert_bytes
-            - if m.tied_embeddings {
-                0.0
-            } else {
-                input_embedding_bytes
-            })
-        .max(0.0);
-        let kv_bytes_per_token = m.kv_bytes_per_token(s.kv_cache_dtype.bytes());
-        let kv_window_bytes_per_token =
-            2.0 * window_layers * (m.kv_heads * m.head_dim) as f64 * s.kv_cache_dtype.bytes();
-        // Peak: native low-precision tensor cores where the format and the GPU allow.
-        let arch = &spec.arch;
-        let (peak_tflops, native) = match m.weights {
-            WeightFormat::Fp8 if arch.native_fp8 => (g.fp8_tflops.unwrap_or(g.fp16_tflops), true),
-            WeightFormat::Mxfp4 if arch.native_fp4 => {
-                (2.0 * g.fp8_tflops.unwrap_or(g.fp16_tflops), true)
+        let b = m.weights.bytes_per_param();
+        // Bytes per parameter, compute and bandwidth factors of dense layers and experts.
+        let ((dense_b, dense_ce, dense_bwf), (exp_b, expert_ce, expert_bwf)) = match m.weights {
+            WeightFormat::Bf16 | WeightFormat::Fp16 => ((2.0, 1.0, 1.0), (2.0, 1.0, 1.0)),
+            WeightFormat::Fp8 => ((b, 1.0, 1.0), (b, 1.0, 1.0)),
+            WeightFormat::AwqInt4 | WeightFormat::GptqInt4 => {
+                ((b, int4.0, int4.1), (b, int4.0, int4.1))
             }
-            WeightFormat::Bf16 | WeightFormat::Fp16 => (g.fp16_tflops, true),
-            WeightFormat::Fp8 => (g.fp16_tflops, false),
-            _ => (g.fp16_tflops, false),
-        };
-        let four_bit = matches!(
-            m.weights,
-            WeightFormat::AwqInt4 | WeightFormat::GptqInt4 | WeightFormat::Mxfp4
-        );
-        let compute_efficiency = if !native && four_bit {
-            c.dequant_efficiency
-        } else {
-            1.0
-        };
-        let bw = g.bandwidth_gbs * 1e9 * c.bw_efficiency;
-        let weight_bw = if !native && four_bit {
-            bw * c.dequant_bw_factor
-        } else {
-            bw
+            // MXFP4 quantises the experts only.
+            WeightFormat::Mxfp4 => ((2.0, 1.0, 1.0), (b, fp4.0, fp4.1)),
         };
 
+        let window_layers = m.sliding_window.map_or(0.0, |w| w.layers as f64);
+        let per_layer_attn = 4.0 * (m.heads * m.head_dim) as f64;
+
         // Memory: weights, the profiling pass's activation peak, the runtime; the rest is KV.
+        let total_weight_bytes = m.weight_bytes();
         let weights_gib = total_weight_bytes / tp / GIB;
         let profile_tokens = s.max_num_batched_tokens as f64;
         let mlp_width = m.intermediate as f64 * if m.moe.is_some() { top_k } else { 1.0 };
@@ -538,6 +547,7 @@ impl CostModel {
                 have: budget_gib,
             });
         }
+        let kv_bytes_per_token = m.kv_bytes_per_token(s.kv_cache_dtype.bytes());
         let block_bytes = s.block_size as f64 * kv_bytes_per_token / tp;
         let total_blocks = (kv_gib * GIB / block_bytes).floor().min(u32::MAX as f64) as u32;
         let capacity = total_blocks as u64 * s.block_size as u64;
@@ -552,23 +562,30 @@ impl CostModel {
         Ok(CostModel {
             tp,
             layers,
-            linear_flops,
-            lm_head_flops,
-            attn_flops_full,
-            attn_flops_window,
-            window,
-            dense_weight_bytes,
-            expert_bytes_per_layer,
+            hidden,
+            dense_flops: 2.0 * dense_params,
+            dense_bytes: dense_params * dense_b,
+            dense_ce,
+            dense_bwf,
+            expert_flops: 2.0 * layers * top_k * expert_params,
+            expert_bytes: expert_params * exp_b,
             experts,
             top_k,
             moe_layers: if m.moe.is_some() { layers } else { 0.0 },
+            expert_ce,
+            expert_bwf,
+            lm_flops: 2.0 * hidden * m.vocab as f64,
+            lm_bytes: hidden * m.vocab as f64 * 2.0,
+            attn_flops_full: per_layer_attn * m.full_attention_layers() as f64,
+            attn_flops_window: per_layer_attn * window_layers,
+            window: m.sliding_window.map_or(0.0, |w| w.window as f64),
             kv_bytes_per_token,
-            kv_window_bytes_per_token,
+            kv_window_bytes_per_token: 2.0
+                * window_layers
+                * (m.kv_heads * m.head_dim) as f64
+                * s.kv_cache_dtype.bytes(),
             peak_flops: peak_tflops * 1e12,
-            compute_efficiency,
-            bw,
-            weight_bw,
-            hidden,
+            bw: g.bandwidth_gbs * 1e9 * c.bw_efficiency,
             total_blocks,
             weights_gib,
             reserve_gib,
@@ -586,44 +603,74 @@ impl CostModel {
         self.experts * (1.0 - (1.0 - self.top_k / self.experts).powf(t))
     }
 
+    /// Seconds of a kernel moving `flops` split into prefill and decode shares (each at
+    /// its own efficiency, scaled by `ce`) and `bytes` at `bw`: its roofline.
+    fn kernel(&self, pre_flops: f64, dec_flops: f64, ce: f64, bytes: f64, bw: f64) -> f64 {
+        let peak = self.peak_flops * ce;
+        let compute =
+            pre_flops / (peak * self.c.mfu_prefill) + dec_flops / (peak * self.c.mfu_decode);
+        compute.max(bytes / bw)
+    }
+
     /// Duration of one step with this batch, µs (0 for an empty batch).
     pub fn step_us(&self, b: &BatchShape) -> f64 {
         if b.requests == 0 {
             return 0.0;
         }
-        let tokens = b.tokens() as f64;
+        let pre = b.prefill_tokens as f64;
+        let dec = b.decode_tokens as f64;
+        let tokens = pre + dec;
         let win = self.window;
-        // Attention context in sliding layers is capped at the window.
+        let dense = self.kernel(
+            pre * self.dense_flops,
+            dec * self.dense_flops,
+            self.dense_ce,
+            self.dense_bytes,
+            self.bw * self.dense_bwf,
+        );
+        let experts = if self.moe_layers > 0.0 {
+            let bytes = self.moe_layers * self.experts_touched(tokens) * self.expert_bytes;
+            self.kernel(
+                pre * self.expert_flops,
+                dec * self.expert_flops,
+                self.expert_ce,
+                bytes,
+                self.bw * self.expert_bwf,
+            )
+        } else {
+            0.0
+        };
+        let lm_head = self.kernel(
+            0.0,
+            b.sampled as f64 * self.lm_flops,
+            1.0,
+            self.lm_bytes,
+            self.bw,
+        );
+        // Attention: context in sliding layers is capped at the window.
         let decode_win_ctx = if win > 0.0 {
-            (b.decode_ctx).min(b.decode_tokens as f64 * win)
+            b.decode_ctx.min(dec * win)
         } else {
             0.0
         };
         let prefill_win_ctx = if win > 0.0 {
-            b.prefill_attn_ctx.min(b.prefill_tokens as f64 * win)
+            b.prefill_attn_ctx.min(pre * win)
         } else {
             0.0
         };
-        let f_decode = b.decode_tokens as f64 * self.linear_flops
-            + b.decode_ctx * self.attn_flops_full
-            + decode_win_ctx * self.attn_flops_window
-            + b.sampled as f64 * self.lm_head_flops;
-        let f_prefill = b.prefill_tokens as f64 * self.linear_flops
-            + b.prefill_attn_ctx * self.attn_flops_full
-            + prefill_win_ctx * self.attn_flops_window;
-        let peak = self.peak_flops * self.compute_efficiency;
-        let t_compute = (f_prefill / (peak * self.c.mfu_prefill)
-            + f_decode / (peak * self.c.mfu_decode))
-            / self.tp;
-        let expert_bytes =
-            self.moe_layers * self.experts_touched(tokens) * self.expert_bytes_per_layer;
-        let weight_bytes = self.dense_weight_bytes + expert_bytes;
         let kv_read = (b.decode_ctx + b.prefill_kv_read) * self.kv_bytes_per_token
             + (decode_win_ctx + b.prefill_kv_read.min(b.requests as f64 * win))
                 * self.kv_window_bytes_per_token;
         let kv_write = tokens * (self.kv_bytes_per_token + self.kv_window_bytes_per_token);
-        let t_memory = (weight_bytes / self.weight_bw + (kv_read + kv_write) / self.bw) / self.tp;
-        let mut gpu = t_compute.max(t_memory) * 1e6 + self.layers * self.c.layer_overhead_us;
+        let attention = self.kernel(
+            b.prefill_attn_ctx * self.attn_flops_full + prefill_win_ctx * self.attn_flops_window,
+            b.decode_ctx * self.attn_flops_full + decode_win_ctx * self.attn_flops_window,
+            1.0,
+            kv_read + kv_write,
+            self.bw,
+        );
+        let mut gpu = (dense + experts + lm_head + attention) / self.tp * 1e6
+            + self.layers * self.c.layer_overhead_us;
         if self.tp > 1.0 {
             // Two all-reduces per layer of the hidden states.
             let bytes = tokens * self.hidden * 2.0 * 2.0 * (self.tp - 1.0) / self.tp;
@@ -738,6 +785,6 @@ mod tests {
                 .contains("known: mfu_prefill")
         );
         assert!(c.set("jitter", -1.0).is_err());
-        assert_eq!(c.describe().len(), 13);
+        assert_eq!(c.describe().len(), 15);
     }
 }

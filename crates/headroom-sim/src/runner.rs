@@ -1,0 +1,401 @@
+//! The virtual-time runner: the same run plan and workload as a real run, executed against
+//! the engine model in virtual time, producing the same records.
+//!
+//! Arrivals follow `headroom-load`'s [`Schedule`] and [`Admission`], so a prediction and a
+//! real run of the same scenario send the same requests at the same (intended) times. The
+//! client is ideal: a request is sent the instant the schedule (or, in closed loop, the
+//! previous request's end) says so, and every chunk arrives when the engine emits it.
+//! Requests that arrive during a step join at the next step, as in vLLM.
+
+use crate::engine::{Engine, Event, NewRequest, ReqId, block_hashes, word_hash};
+use crate::perf::{CostModel, SimSpec};
+use headroom_core::{
+    ErrorKind, LoadPolicy, Outcome, Phase, RecordSink, RequestRecord, RequestSource, RunError,
+    RunInfo, RunPlan, Runner, TokenSource,
+};
+use headroom_load::{Admission, Schedule};
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Intended times start this long after the epoch (as in the real driver).
+const LEAD_US: u64 = 1_000;
+
+/// Runs plans against the engine model in virtual time.
+#[derive(Debug)]
+pub struct VirtualRunner<S> {
+    spec: SimSpec,
+    source: Arc<S>,
+}
+
+impl<S: RequestSource> VirtualRunner<S> {
+    /// A runner for `spec` sending requests from `source`.
+    pub fn new(spec: SimSpec, source: Arc<S>) -> Self {
+        VirtualRunner { spec, source }
+    }
+
+    /// Runs `plan` to the end, synchronously.
+    pub fn simulate(
+        &self,
+        plan: &RunPlan,
+        sink: &mut (dyn RecordSink + '_),
+    ) -> Result<RunInfo, RunError> {
+        if plan.stop.requests.is_none() && plan.stop.duration.is_none() {
+            return Err(RunError::Plan(
+                "give a stop rule: a request count or a duration".into(),
+            ));
+        }
+        let cost = CostModel::new(&self.spec).map_err(|e| RunError::Plan(e.to_string()))?;
+        let mut sim = Sim {
+            engine: Engine::new(cost, self.spec.settings.clone(), self.spec.seed),
+            admission: Admission::new(plan.stop, plan.warmup),
+            source: &*self.source,
+            block_size: self.spec.settings.block_size,
+            max_model_len: self.spec.settings.max_model_len,
+            inflight: HashMap::new(),
+            backlog: VecDeque::new(),
+            cap: None,
+            open: plan.load.is_open(),
+            done: Vec::new(),
+        };
+        let epoch_unix_us = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
+        sink.started(epoch_unix_us)?;
+        let mut schedule = match plan.load {
+            LoadPolicy::Closed { concurrency } => {
+                if concurrency == 0 {
+                    return Err(RunError::Plan("concurrency must be at least 1".into()));
+                }
+                for _ in 0..concurrency {
+                    sim.send_next(0.0, None);
+                }
+                None
+            }
+            LoadPolicy::Open {
+                rate,
+                arrival,
+                burstiness,
+                max_concurrency,
+            } => {
+                sim.cap = max_concurrency.map(|c| c.max(1) as usize);
+                Some(Schedule::new(rate, arrival, burstiness, plan.seed).map_err(RunError::Plan)?)
+            }
+        };
+        let mut next_arrival = schedule.as_mut().and_then(|s| sim.claim_arrival(s));
+        let mut events = Vec::new();
+        loop {
+            // Arrivals up to now join before the next step.
+            while let Some((index, phase, t)) = next_arrival {
+                if t as f64 > sim.engine.now_us() && sim.engine.busy() {
+                    break;
+                }
+                if !sim.engine.busy() {
+                    sim.engine.advance_to(t as f64);
+                }
+                sim.arrive(index, phase, t);
+                next_arrival = schedule.as_mut().and_then(|s| sim.claim_arrival(s));
+            }
+            for rec in sim.done.drain(..) {
+                sink.record(rec)?;
+            }
+            if !sim.engine.busy() {
+                if next_arrival.is_none() {
+                    break;
+                }
+                continue;
+            }
+            events.clear();
+            if sim.engine.step(&mut events).is_none() {
+                return Err(RunError::Plan(
+                    "the simulated engine stalled: a request cannot be scheduled with these settings".into(),
+                ));
+            }
+            for ev in &events {
+                sim.on_event(*ev);
+            }
+            for rec in sim.done.drain(..) {
+                sink.record(rec)?;
+            }
+        }
+        Ok(RunInfo {
+            epoch_unix_us,
+            elapsed_us: sim.engine.now_us().round() as u64,
+            interrupted: false,
+        })
+    }
+}
+
+impl<S: RequestSource> Runner for VirtualRunner<S> {
+    /// Simulation is fast (seconds at most) and runs to the end; `shutdown` is not awaited.
+    fn run<'a, Sh>(
+        &'a self,
+        plan: &'a RunPlan,
+        sink: &'a mut (dyn RecordSink + 'a),
+        _shutdown: Sh,
+    ) -> impl Future<Output = Result<RunInfo, RunError>> + Send + 'a
+    where
+        Sh: Future<Output = ()> + Send + 'a,
+    {
+        std::future::ready(self.simulate(plan, sink))
+    }
+}
+
+/// A request in flight, as the ideal client sees it.
+struct Pending {
+    index: u64,
+    phase: Phase,
+    intended_us: Option<u64>,
+    send_us: u64,
+    content_us: Vec<u64>,
+    max_tokens: u32,
+}
+
+struct Sim<'a, S> {
+    engine: Engine,
+    admission: Admission,
+    source: &'a S,
+    block_size: u32,
+    max_model_len: u64,
+    inflight: HashMap<ReqId, Pending>,
+    backlog: VecDeque<(u64, Phase, u64)>,
+    cap: Option<usize>,
+    open: bool,
+    done: Vec<RequestRecord>,
+}
+
+impl<S: RequestSource> Sim<'_, S> {
+    fn claim_arrival(&mut self, schedule: &mut Schedule) -> Option<(u64, Phase, u64)> {
+        let t = LEAD_US + schedule.next()?;
+        let (index, phase) = self.admission.claim(t)?;
+        Some((index, phase, t))
+    }
+
+    /// An open-loop arrival at `t`: sent now, or queued client-side behind the cap.
+    fn arrive(&mut self, index: u64, phase: Phase, t: u64) {
+        if self.cap.is_some_and(|c| self.inflight.len() >= c) {
+            self.backlog.push_back((index, phase, t));
+        } else {
+            self.send(index, phase, Some(t), t);
+        }
+    }
+
+    /// Closed loop: the next request, sent at `t`.
+    fn send_next(&mut self, t: f64, _after: Option<ReqId>) {
+        let t = t.round() as u64;
+        if let Some((index, phase)) = self.admission.claim(t) {
+            self.send(index, phase, None, t);
+        }
+    }
+
+    fn send(&mut self, index: u64, phase: Phase, intended_us: Option<u64>, send_us: u64) {
+        let spec = self.source.request(index);
+        let text = spec.prompt.to_text();
+        let words: Vec<u64> = text.split_whitespace().map(word_hash).collect();
+        let prompt = words.len().max(1) as u64;
+        let max_tokens = spec.max_tokens.max(1);
+        if prompt + max_tokens as u64 > self.max_model_len {
+            // What the HTTP front answers too: a 400 from the server.
+            let mut rec = RequestRecord::not_sent(index, phase, intended_us, max_tokens);
+            rec.send_us = Some(send_us);
+            rec.end_us = Some(send_us);
+            rec.input_tokens = prompt as u32;
+            rec.http_status = Some(400);
+            rec.outcome = Outcome::Error {
+                kind: ErrorKind::HttpStatus,
+                message: format!(
+                    "HTTP 400 Bad Request: this model's maximum context length is {} tokens, but {} were requested ({prompt} in the prompt, {max_tokens} to generate)",
+                    self.max_model_len,
+                    prompt + max_tokens as u64
+                ),
+            };
+            self.done.push(rec);
+            self.after_finish(send_us as f64);
+            return;
+        }
+        self.engine.add(NewRequest {
+            id: index,
+            prompt_tokens: prompt as u32,
+            block_hashes: block_hashes(words, self.block_size),
+            max_tokens,
+        });
+        self.inflight.insert(
+            index,
+            Pending {
+                index,
+                phase,
+                intended_us,
+                send_us,
+                content_us: Vec::with_capacity(max_tokens as usize),
+                max_tokens,
+            },
+        );
+    }
+
+    fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::Token { id, at_us } => {
+                if let Some(p) = self.inflight.get_mut(&id) {
+                    p.content_us
+                        .push((at_us.round() as u64).saturating_sub(p.send_us));
+                }
+            }
+            Event::Finished {
+                id,
+                at_us,
+                prompt_tokens,
+                output_tokens,
+                ..
+            } => {
+                if let Some(p) = self.inflight.remove(&id) {
+                    self.done.push(RequestRecord {
+                        index: p.index,
+                        phase: p.phase,
+                        intended_us: p.intended_us,
+                        send_us: Some(p.send_us),
+                        end_us: Some(at_us.round() as u64),
+                        content_us: p.content_us,
+                        content_tokens: Vec::new(),
+                        input_tokens: prompt_tokens,
+                        input_tokens_source: TokenSource::Usage,
+                        output_tokens,
+                        output_tokens_source: TokenSource::Usage,
+                        output_tokens_counted: None,
+                        max_tokens: p.max_tokens,
+                        http_status: Some(200),
+                        finish_reason: Some("length".into()),
+                        outcome: Outcome::Ok,
+                    });
+                }
+                self.after_finish(at_us);
+            }
+        }
+    }
+
+    /// A slot freed at `t`: closed loop sends the next request; open loop sends the oldest
+    /// arrival waiting behind the cap (late: its lag is recorded).
+    fn after_finish(&mut self, t: f64) {
+        if !self.open {
+            self.send_next(t, None);
+        } else if let Some((index, phase, intended)) = self.backlog.pop_front() {
+            self.send(
+                index,
+                phase,
+                Some(intended),
+                (t.round() as u64).max(intended),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use headroom_core::{ArrivalKind, Prompt, RequestSpec, StopRule, Warmup};
+    use std::time::Duration;
+
+    struct Words(u32, u32);
+    impl RequestSource for Words {
+        fn request(&self, index: u64) -> RequestSpec {
+            let text: Vec<String> = (0..self.0).map(|i| format!("w{index}x{i}")).collect();
+            RequestSpec {
+                prompt: Prompt::Text(text.join(" ")),
+                input_tokens: self.0,
+                max_tokens: self.1,
+            }
+        }
+    }
+
+    fn spec() -> SimSpec {
+        SimSpec::new(&Catalog::builtin(), "a10", "qwen3-8b-awq").unwrap()
+    }
+
+    fn plan(load: LoadPolicy, requests: u64) -> RunPlan {
+        RunPlan {
+            load,
+            stop: StopRule {
+                requests: Some(requests),
+                duration: None,
+            },
+            warmup: Warmup::None,
+            seed: 3,
+            grace: Duration::from_secs(1),
+        }
+    }
+
+    fn run(load: LoadPolicy, n: u64, src: Words) -> Vec<RequestRecord> {
+        let r = VirtualRunner::new(spec(), Arc::new(src));
+        let mut recs = Vec::new();
+        r.simulate(&plan(load, n), &mut recs).unwrap();
+        recs
+    }
+
+    #[test]
+    fn closed_loop_keeps_n_in_flight_and_every_request_completes() {
+        let recs = run(LoadPolicy::Closed { concurrency: 8 }, 40, Words(200, 50));
+        assert_eq!(recs.len(), 40);
+        assert!(
+            recs.iter()
+                .all(|r| r.is_ok() && r.output_tokens == 50 && r.content_us.len() == 50)
+        );
+        assert!(recs.iter().all(|r| r.input_tokens == 200));
+        // At every request's send time exactly 8 are in flight (including it), until the
+        // last wave drains.
+        let mut sends: Vec<u64> = recs.iter().map(|r| r.send_us.unwrap()).collect();
+        sends.sort_unstable();
+        for &t in &sends {
+            let in_flight = recs
+                .iter()
+                .filter(|r| r.send_us.unwrap() <= t && r.end_us.unwrap() > t)
+                .count();
+            assert!(in_flight <= 8, "{in_flight} in flight at {t}");
+        }
+        // TTFT > ITL: the first token waits for the prefill.
+        let r = &recs[0];
+        assert!(r.ttft_us().unwrap() > r.content_us[2] - r.content_us[1]);
+    }
+
+    #[test]
+    fn open_loop_follows_the_schedule_and_the_cap_delays_not_drops() {
+        let load = LoadPolicy::Open {
+            rate: 50.0,
+            arrival: ArrivalKind::Poisson,
+            burstiness: 1.0,
+            max_concurrency: Some(4),
+        };
+        let recs = run(load, 60, Words(100, 100));
+        assert_eq!(recs.len(), 60);
+        let want: Vec<u64> = Schedule::new(50.0, ArrivalKind::Poisson, 1.0, 3)
+            .unwrap()
+            .take(60)
+            .collect();
+        let mut by_index = recs.clone();
+        by_index.sort_by_key(|r| r.index);
+        for (r, w) in by_index.iter().zip(&want) {
+            assert_eq!(r.intended_us, Some(LEAD_US + w));
+        }
+        // 4 in flight at ~2 s each cannot keep up with 50/s: later arrivals wait.
+        assert!(by_index[59].lag_us().unwrap() > 1_000_000);
+    }
+
+    #[test]
+    fn same_seed_same_prediction() {
+        let a = run(LoadPolicy::Closed { concurrency: 16 }, 64, Words(300, 40));
+        let b = run(LoadPolicy::Closed { concurrency: 16 }, 64, Words(300, 40));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn too_long_requests_are_a_400_like_the_server() {
+        let mut s = spec();
+        s.settings.max_model_len = 300;
+        let r = VirtualRunner::new(s, Arc::new(Words(290, 20)));
+        let mut recs = Vec::new();
+        r.simulate(&plan(LoadPolicy::Closed { concurrency: 2 }, 4), &mut recs)
+            .unwrap();
+        assert_eq!(recs.len(), 4);
+        assert!(recs.iter().all(|r| r.http_status == Some(400)));
+    }
+}
