@@ -1,8 +1,9 @@
 //! Prints the calibration table of docs/simulator.md.
 use headroom_sim::calibration::{points, table};
 use headroom_sim::catalog::Catalog;
+use std::io::Write;
 
-fn main() {
+fn main() -> std::io::Result<()> {
     let p = points(&Catalog::builtin());
-    print!("{}", table(&p));
+    std::io::stdout().write_all(table(&p).as_bytes())
 }

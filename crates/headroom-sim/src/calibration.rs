@@ -212,14 +212,14 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
     // server, limited those runs. So the model is run at the concurrency actually held and
     // the mean request latency is compared.
     for (conc, rps, mean_latency) in [
-        (10u32, 1.91, 5.04338),
+        (10u32, 1.91f64, 5.04338f64),
         (20, 4.42, 4.30556),
         (40, 6.15, 6.09043),
         (80, 6.58, 9.58024),
         (120, 7.80, 9.94511),
         (200, 6.14, 17.846),
     ] {
-        let held = (rps * mean_latency as f64).round() as u32;
+        let held = (rps * mean_latency).round() as u32;
         let mut s = spec(c, "a10g", "gpt-oss-20b", tweak);
         s.settings.max_model_len = 100_000;
         let (recs, _) = closed(
