@@ -143,6 +143,10 @@ pub struct TargetInfo {
     /// Simulator settings, when the target was the embedded simulator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simulator: Option<String>,
+    /// `true` for a prediction (`headroom predict`): the simulator ran in virtual time and
+    /// every time in the results is simulated.
+    #[serde(default)]
+    pub virtual_time: bool,
 }
 
 /// The load generator's machine.

@@ -19,13 +19,16 @@
 
 pub mod calibration;
 pub mod catalog;
+mod driver;
 pub mod engine;
 mod faults;
 pub mod perf;
+mod prom;
 pub mod runner;
 mod server;
 mod text;
 mod wire;
 
 pub use faults::{FaultKind, FaultSpec, Faults};
+pub use prom::ServerMetrics;
 pub use server::{FixedTiming, Sim, SimConfig, SimStats, serve_router};

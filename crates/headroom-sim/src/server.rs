@@ -1,8 +1,13 @@
-//! The HTTP front and the fixed-timing response generator.
+//! The HTTP front: OpenAI-compatible routes, `/metrics`, and the response generator,
+//! paced either by a fixed schedule or by the engine model in real time.
 
+use crate::driver::{EngineHandle, Ticket};
+use crate::engine::{Engine, NewRequest, block_hashes, word_hash};
 use crate::faults::{FaultKind, Faults};
+use crate::perf::{CostModel, SimSpec};
+use crate::prom::ServerMetrics;
 use crate::text::token;
-use crate::wire::{ChatRequest, CompletionRequest, value_words};
+use crate::wire::{ChatRequest, CompletionRequest, value_texts};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -11,18 +16,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::fmt::Write as _;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-/// When tokens come out.
+/// When tokens come out in fixed-timing mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FixedTiming {
     /// Request arrival → first content chunk.
     pub ttft: Duration,
-    /// Time per generated token after the first chunk.
+    /// Time per generated token after the first.
     pub itl: Duration,
     /// Tokens carried by each content chunk.
     pub tokens_per_chunk: u32,
@@ -43,8 +49,10 @@ impl Default for FixedTiming {
 pub struct SimConfig {
     /// The model id served.
     pub model: String,
-    /// Token schedule.
+    /// Token schedule in fixed mode.
     pub timing: FixedTiming,
+    /// The engine model; when set, it paces tokens instead of the fixed schedule.
+    pub engine: Option<SimSpec>,
     /// Send a role-only chunk first (chat), as vLLM does.
     pub role_chunk: bool,
     /// Send an empty-content chunk after the role chunk.
@@ -53,12 +61,14 @@ pub struct SimConfig {
     pub usage: bool,
     /// `max_tokens` when a request gives none.
     pub default_max_tokens: u32,
-    /// Context length reported by `/v1/models`.
+    /// Context length reported by `/v1/models` (engine mode: the engine's max_model_len).
     pub max_model_len: u64,
     /// Faults to inject.
     pub faults: Faults,
     /// How long `slow-first-byte` delays the response head.
     pub fault_delay: Duration,
+    /// Time "loading the model": `/health` and every API answer 503 until it has passed.
+    pub startup_delay: Duration,
 }
 
 impl Default for SimConfig {
@@ -66,6 +76,7 @@ impl Default for SimConfig {
         SimConfig {
             model: "headroom-sim".into(),
             timing: FixedTiming::default(),
+            engine: None,
             role_chunk: true,
             empty_chunk: false,
             usage: true,
@@ -73,6 +84,19 @@ impl Default for SimConfig {
             max_model_len: 32_768,
             faults: Faults::default(),
             fault_delay: Duration::from_secs(2),
+            startup_delay: Duration::ZERO,
+        }
+    }
+}
+
+impl SimConfig {
+    /// The engine-model simulator of `spec`, serving the model under its Hugging Face id.
+    pub fn engine(spec: SimSpec) -> SimConfig {
+        SimConfig {
+            model: spec.model.hf_id.clone(),
+            max_model_len: spec.settings.max_model_len,
+            engine: Some(spec),
+            ..SimConfig::default()
         }
     }
 }
@@ -99,7 +123,13 @@ impl SimStats {
 struct Inner {
     config: SimConfig,
     stats: SimStats,
+    metrics: Arc<ServerMetrics>,
     model_json: String,
+    ready_at: std::time::Instant,
+    /// Engine mode: the engine until the first request starts its task, then the handle.
+    engine: Mutex<Option<Engine>>,
+    handle: OnceLock<EngineHandle>,
+    block_size: u32,
 }
 
 /// A simulated server. Cheap to clone; clones share state and counters.
@@ -117,18 +147,34 @@ impl std::fmt::Debug for Sim {
 }
 
 impl Sim {
-    /// A simulator with `config`.
+    /// A simulator with `config`; in engine mode the spec is checked here (does the model
+    /// fit, are the settings valid).
     pub fn new(config: SimConfig) -> Result<Sim, String> {
         config.faults.validate()?;
         if config.timing.tokens_per_chunk == 0 {
             return Err("tokens per chunk must be at least 1".into());
         }
+        let (engine, block_size) = match &config.engine {
+            Some(spec) => {
+                let cost = CostModel::new(spec).map_err(|e| e.to_string())?;
+                (
+                    Some(Engine::new(cost, spec.settings.clone(), spec.seed)),
+                    spec.settings.block_size,
+                )
+            }
+            None => (None, 16),
+        };
         let model_json = serde_json::to_string(&config.model).map_err(|e| e.to_string())?;
         Ok(Sim {
             inner: Arc::new(Inner {
+                ready_at: std::time::Instant::now() + config.startup_delay,
                 config,
                 stats: SimStats::default(),
+                metrics: Arc::new(ServerMetrics::default()),
                 model_json,
+                engine: Mutex::new(engine),
+                handle: OnceLock::new(),
+                block_size,
             }),
         })
     }
@@ -146,12 +192,18 @@ impl Sim {
     /// A one-line description for logs and manifests.
     pub fn describe(&self) -> String {
         let c = &self.inner.config;
-        let mut s = format!(
-            "fixed timing: ttft {:?}, itl {:?}, {} token(s) per chunk, model {}",
-            c.timing.ttft, c.timing.itl, c.timing.tokens_per_chunk, c.model
-        );
+        let mut s = match &c.engine {
+            Some(spec) => spec.describe(),
+            None => format!(
+                "fixed timing: ttft {:?}, itl {:?}, {} token(s) per chunk, model {}",
+                c.timing.ttft, c.timing.itl, c.timing.tokens_per_chunk, c.model
+            ),
+        };
         for f in &c.faults.specs {
             let _ = write!(s, ", fault {}={}", f.kind, f.rate);
+        }
+        if !c.startup_delay.is_zero() {
+            let _ = write!(s, ", startup delay {:?}", c.startup_delay);
         }
         s
     }
@@ -159,7 +211,8 @@ impl Sim {
     /// The HTTP routes.
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/health", get(|| async { StatusCode::OK }))
+            .route("/health", get(health))
+            .route("/metrics", get(metrics))
             .route("/v1/models", get(models))
             .route("/version", get(version))
             .route("/v1/chat/completions", post(chat))
@@ -173,6 +226,34 @@ impl Sim {
         F: Future<Output = ()> + Send + 'static,
     {
         serve_router(listener, self.router(), shutdown).await
+    }
+
+    fn loading(&self) -> Option<Response> {
+        (std::time::Instant::now() < self.inner.ready_at).then(|| {
+            error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailableError",
+                "the model is loading",
+            )
+        })
+    }
+
+    /// The engine task's handle, started on first use (on the caller's runtime).
+    fn engine(&self) -> Option<&EngineHandle> {
+        self.inner.config.engine.as_ref()?;
+        Some(self.inner.handle.get_or_init(|| {
+            let engine = self
+                .inner
+                .engine
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            match engine {
+                Some(e) => EngineHandle::spawn(e, self.inner.metrics.clone()),
+                // Only reachable if a previous start panicked; never in practice.
+                None => unreachable!("the engine is taken once"),
+            }
+        }))
     }
 }
 
@@ -201,7 +282,24 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+async fn health(State(sim): State<Sim>) -> Response {
+    sim.loading()
+        .unwrap_or_else(|| StatusCode::OK.into_response())
+}
+
+async fn metrics(State(sim): State<Sim>) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        sim.inner.metrics.render(&sim.inner.config.model),
+    )
+        .into_response()
+}
+
 async fn models(State(sim): State<Sim>) -> Response {
+    if let Some(r) = sim.loading() {
+        return r;
+    }
     let c = &sim.inner.config;
     json_response(
         StatusCode::OK,
@@ -246,13 +344,30 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Response>
     })
 }
 
+/// What a completion request asks for, whatever its API.
+struct Ask<'a> {
+    chat: bool,
+    texts: Vec<&'a str>,
+    max_tokens: Option<u32>,
+    stream: bool,
+    include_usage: bool,
+}
+
 async fn chat(State(sim): State<Sim>, body: Bytes) -> Response {
     match parse::<ChatRequest>(&body) {
         Ok(req) => {
-            let prompt_tokens = req.messages.iter().map(|m| value_words(&m.content)).sum();
-            let max = req.max_completion_tokens.or(req.max_tokens);
-            let usage = req.stream_options.is_some_and(|o| o.include_usage);
-            respond(sim, true, prompt_tokens, max, req.stream, usage).await
+            let mut texts = Vec::new();
+            for m in &req.messages {
+                value_texts(&m.content, &mut texts);
+            }
+            let ask = Ask {
+                chat: true,
+                texts,
+                max_tokens: req.max_completion_tokens.or(req.max_tokens),
+                stream: req.stream,
+                include_usage: req.stream_options.as_ref().is_some_and(|o| o.include_usage),
+            };
+            respond(sim, ask).await
         }
         Err(r) => *r,
     }
@@ -261,44 +376,58 @@ async fn chat(State(sim): State<Sim>, body: Bytes) -> Response {
 async fn completions(State(sim): State<Sim>, body: Bytes) -> Response {
     match parse::<CompletionRequest>(&body) {
         Ok(req) => {
-            let usage = req.stream_options.is_some_and(|o| o.include_usage);
-            respond(
-                sim,
-                false,
-                value_words(&req.prompt),
-                req.max_tokens,
-                req.stream,
-                usage,
-            )
-            .await
+            let mut texts = Vec::new();
+            value_texts(&req.prompt, &mut texts);
+            let ask = Ask {
+                chat: false,
+                texts,
+                max_tokens: req.max_tokens,
+                stream: req.stream,
+                include_usage: req.stream_options.as_ref().is_some_and(|o| o.include_usage),
+            };
+            respond(sim, ask).await
         }
         Err(r) => *r,
     }
 }
 
-async fn respond(
-    sim: Sim,
-    chat: bool,
-    prompt_tokens: u32,
-    max_tokens: Option<u32>,
-    stream: bool,
-    include_usage: bool,
-) -> Response {
-    let t0 = Instant::now();
-    let stats = &sim.inner.stats;
-    let arrival = stats.requests.fetch_add(1, Ordering::SeqCst);
-    let fault = sim.inner.config.faults.pick(arrival);
-    if let Some(f) = fault {
-        stats.faults[f.idx()].fetch_add(1, Ordering::SeqCst);
+async fn respond(sim: Sim, ask: Ask<'_>) -> Response {
+    if let Some(r) = sim.loading() {
+        return r;
     }
+    let t0 = Instant::now();
     let c = &sim.inner.config;
-    let n = max_tokens.unwrap_or(c.default_max_tokens);
+    let words: Vec<u64> = ask
+        .texts
+        .iter()
+        .flat_map(|t| t.split_whitespace())
+        .map(word_hash)
+        .collect();
+    let prompt_tokens = words.len() as u32;
+    let n = ask.max_tokens.unwrap_or(c.default_max_tokens);
     if n == 0 {
         return error_response(
             StatusCode::BAD_REQUEST,
             "BadRequestError",
             "max_tokens must be at least 1",
         );
+    }
+    if prompt_tokens as u64 + n as u64 > c.max_model_len {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BadRequestError",
+            &format!(
+                "This model's maximum context length is {} tokens. However, you requested {} tokens ({prompt_tokens} in the messages, {n} in the completion).",
+                c.max_model_len,
+                prompt_tokens as u64 + n as u64
+            ),
+        );
+    }
+    let stats = &sim.inner.stats;
+    let arrival = stats.requests.fetch_add(1, Ordering::SeqCst);
+    let fault = c.faults.pick(arrival);
+    if let Some(f) = fault {
+        stats.faults[f.idx()].fetch_add(1, Ordering::SeqCst);
     }
     match fault {
         Some(FaultKind::Http429) => {
@@ -328,20 +457,50 @@ async fn respond(
         Some(FaultKind::SlowFirstByte) => tokio::time::sleep(c.fault_delay).await,
         _ => {}
     }
+    let pace = match sim.engine() {
+        Some(engine) => {
+            let hashes = block_hashes(words.iter().copied(), sim.inner.block_size);
+            let (ticket, rx) = engine.submit(NewRequest {
+                id: 0,
+                prompt_tokens,
+                block_hashes: hashes,
+                max_tokens: n,
+            });
+            Pace::Engine {
+                rx,
+                got: 0,
+                _ticket: ticket,
+            }
+        }
+        None => {
+            sim.inner.metrics.start_request(prompt_tokens);
+            Pace::Fixed {
+                t0,
+                timing: c.timing,
+            }
+        }
+    };
+    let k = match pace {
+        Pace::Fixed { timing, .. } => timing.tokens_per_chunk,
+        Pace::Engine { .. } => 1,
+    };
     let g = Gen {
         sim: sim.clone(),
         id: arrival,
         created: unix_now(),
-        chat,
+        chat: ask.chat,
         n,
+        k,
         prompt_tokens,
-        include_usage: include_usage && c.usage,
+        include_usage: ask.include_usage && c.usage,
         fault,
         t0,
+        last_emit: None,
+        fixed: matches!(pace, Pace::Fixed { .. }),
     };
-    if stream {
+    if ask.stream {
         let body = Body::from_stream(futures_util::stream::unfold(
-            g.start(),
+            g.start(pace),
             |mut st| async move {
                 let frame = st.next_frame().await?;
                 Some((frame, st))
@@ -354,7 +513,60 @@ async fn respond(
             .body(body)
             .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
     } else {
-        g.whole().await
+        g.whole(pace).await
+    }
+}
+
+/// What decides when content chunk `j` is ready.
+enum Pace {
+    /// Chunk `j` is due at `t0 + ttft + j × k × itl`.
+    Fixed { t0: Instant, timing: FixedTiming },
+    /// Chunk `j` is ready once the engine produced `j + 1` tokens.
+    Engine {
+        rx: mpsc::UnboundedReceiver<()>,
+        got: u32,
+        _ticket: Ticket,
+    },
+}
+
+impl Pace {
+    fn due(t0: Instant, t: FixedTiming, j: u32) -> Instant {
+        t0 + t.ttft + t.itl * (j * t.tokens_per_chunk)
+    }
+
+    /// Whether chunk `j` can be sent now, without waiting.
+    fn ready(&mut self, j: u32) -> bool {
+        match self {
+            Pace::Fixed { t0, timing } => Self::due(*t0, *timing, j) <= Instant::now(),
+            Pace::Engine { rx, got, .. } => {
+                while *got <= j {
+                    match rx.try_recv() {
+                        Ok(()) => *got += 1,
+                        Err(_) => return false,
+                    }
+                }
+                true
+            }
+        }
+    }
+
+    /// Waits until chunk `j` is ready; `false` if it never will be (the engine dropped it).
+    async fn wait(&mut self, j: u32) -> bool {
+        match self {
+            Pace::Fixed { t0, timing } => {
+                tokio::time::sleep_until(Self::due(*t0, *timing, j)).await;
+                true
+            }
+            Pace::Engine { rx, got, .. } => {
+                while *got <= j {
+                    match rx.recv().await {
+                        Some(()) => *got += 1,
+                        None => return false,
+                    }
+                }
+                true
+            }
+        }
     }
 }
 
@@ -364,11 +576,25 @@ struct Gen {
     id: u64,
     created: u64,
     chat: bool,
+    /// Output tokens.
     n: u32,
+    /// Tokens per content chunk.
+    k: u32,
     prompt_tokens: u32,
     include_usage: bool,
     fault: Option<FaultKind>,
     t0: Instant,
+    last_emit: Option<Instant>,
+    /// Fixed mode keeps the running gauge itself.
+    fixed: bool,
+}
+
+impl Drop for Gen {
+    fn drop(&mut self) {
+        if self.fixed {
+            self.sim.inner.metrics.end_request();
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -382,6 +608,7 @@ enum Step {
 
 struct StreamState {
     g: Gen,
+    pace: Pace,
     step: Step,
     chunks: u32,
     fault_at: u32,
@@ -392,26 +619,17 @@ struct StreamState {
 const FRAME: usize = 32 * 1024;
 
 impl Gen {
-    fn timing(&self) -> FixedTiming {
-        self.sim.inner.config.timing
-    }
-
     fn chunks(&self) -> u32 {
-        self.n.div_ceil(self.timing().tokens_per_chunk)
+        self.n.div_ceil(self.k)
     }
 
-    /// When content chunk `j` is due.
-    fn due(&self, j: u32) -> Instant {
-        let t = self.timing();
-        self.t0 + t.ttft + t.itl * (j * t.tokens_per_chunk)
-    }
-
-    fn start(self) -> StreamState {
+    fn start(self, pace: Pace) -> StreamState {
         let chunks = self.chunks();
         StreamState {
             chunks,
             fault_at: chunks / 2,
             g: self,
+            pace,
             step: Step::Preamble,
             buf: Vec::with_capacity(512),
         }
@@ -419,12 +637,33 @@ impl Gen {
 
     /// Generated text of content chunk `j`.
     fn chunk_text(&self, j: u32, out: &mut String) {
-        let k = self.timing().tokens_per_chunk;
         let salt = self.id as u32;
-        for i in j * k..((j + 1) * k).min(self.n) {
+        for i in j * self.k..((j + 1) * self.k).min(self.n) {
             let (sp, w) = token(i, salt);
             out.push_str(sp);
             out.push_str(w);
+        }
+    }
+
+    /// Records the server-side timing of content chunk `j` leaving now.
+    fn observe(&mut self, j: u32, tokens: u32) {
+        let now = Instant::now();
+        let m = &self.sim.inner.metrics;
+        match self.last_emit {
+            None => m.observe_ttft((now - self.t0).as_secs_f64()),
+            Some(last) => m.observe_itl((now - last).as_secs_f64() / tokens.max(1) as f64),
+        }
+        self.last_emit = Some(now);
+        self.sim
+            .inner
+            .stats
+            .tokens
+            .fetch_add(tokens as u64, Ordering::Relaxed);
+        if self.fixed {
+            m.add_generated(tokens as u64);
+        }
+        if j + 1 == self.chunks() {
+            m.observe_e2e((now - self.t0).as_secs_f64());
         }
     }
 
@@ -452,25 +691,23 @@ impl Gen {
         buf.extend_from_slice(b"\n\n");
     }
 
-    /// A non-streamed response, sent when the whole generation would have finished.
-    async fn whole(self) -> Response {
-        let last = self.due(self.chunks().saturating_sub(1));
-        match self.fault {
-            Some(FaultKind::Stall) => std::future::pending::<()>().await,
-            Some(FaultKind::Disconnect) => {
-                tokio::time::sleep_until(last).await;
-                let s = futures_util::stream::iter([Err::<Bytes, _>(std::io::Error::other(
-                    "simulated disconnect",
-                ))]);
-                return Response::builder()
-                    .status(StatusCode::OK)
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(Body::from_stream(s))
-                    .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
-            }
-            _ => {}
+    /// A non-streamed response, sent when the whole generation is done.
+    async fn whole(mut self, mut pace: Pace) -> Response {
+        let last = self.chunks().saturating_sub(1);
+        if self.fault == Some(FaultKind::Stall) {
+            std::future::pending::<()>().await;
         }
-        tokio::time::sleep_until(last).await;
+        let complete = pace.wait(last).await;
+        if !complete || self.fault == Some(FaultKind::Disconnect) {
+            let s = futures_util::stream::iter([Err::<Bytes, _>(std::io::Error::other(
+                "simulated disconnect",
+            ))]);
+            return Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from_stream(s))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        }
         match self.fault {
             Some(FaultKind::ErrorEvent) => {
                 return error_response(
@@ -491,9 +728,12 @@ impl Gen {
         for j in 0..self.chunks() {
             self.chunk_text(j, &mut text);
         }
-        let stats = &self.sim.inner.stats;
-        stats.tokens.fetch_add(self.n as u64, Ordering::SeqCst);
-        stats.completed.fetch_add(1, Ordering::SeqCst);
+        self.observe(last, self.n);
+        self.sim
+            .inner
+            .stats
+            .completed
+            .fetch_add(1, Ordering::SeqCst);
         let usage = serde_json::json!({
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.n,
@@ -520,7 +760,11 @@ impl Gen {
 }
 
 impl StreamState {
-    /// The next body frame: every chunk already due, up to [`FRAME`] bytes.
+    fn flush(&self) -> Option<Result<Bytes, std::io::Error>> {
+        Some(Ok(Bytes::copy_from_slice(&self.buf)))
+    }
+
+    /// The next body frame: every chunk already ready, up to [`FRAME`] bytes.
     async fn next_frame(&mut self) -> Option<Result<Bytes, std::io::Error>> {
         self.buf.clear();
         let mut text = String::new();
@@ -535,7 +779,7 @@ impl StreamState {
                     }
                     self.step = Step::Content(0);
                     if !self.buf.is_empty() {
-                        return Some(Ok(Bytes::copy_from_slice(&self.buf)));
+                        return self.flush();
                     }
                 }
                 Step::Content(j) if j >= self.chunks => {
@@ -546,18 +790,23 @@ impl StreamState {
                     };
                 }
                 Step::Content(j) => {
-                    let due = self.g.due(j);
-                    if due > Instant::now() {
+                    if !self.pace.ready(j) {
                         if !self.buf.is_empty() {
-                            return Some(Ok(Bytes::copy_from_slice(&self.buf)));
+                            return self.flush();
                         }
-                        tokio::time::sleep_until(due).await;
+                        if !self.pace.wait(j).await {
+                            // The engine dropped the request: the stream ends abruptly.
+                            self.step = Step::Over;
+                            return Some(Err(std::io::Error::other(
+                                "the simulated engine dropped the request",
+                            )));
+                        }
                     }
-                    // Faults strike when chunk `fault_at` is due, after what came before
+                    // Faults strike when chunk `fault_at` is ready, after what came before
                     // has been sent.
                     if j == self.fault_at && self.g.fault.is_some() {
                         if !self.buf.is_empty() && self.g.fault != Some(FaultKind::ErrorEvent) {
-                            return Some(Ok(Bytes::copy_from_slice(&self.buf)));
+                            return self.flush();
                         }
                         match self.g.fault {
                             Some(FaultKind::ErrorEvent) => {
@@ -566,7 +815,7 @@ impl StreamState {
                                 );
                                 self.buf.extend_from_slice(b"\n\ndata: [DONE]\n\n");
                                 self.step = Step::Over;
-                                return Some(Ok(Bytes::copy_from_slice(&self.buf)));
+                                return self.flush();
                             }
                             Some(FaultKind::Disconnect) => {
                                 // Pending once, so hyper flushes what was sent before: the
@@ -589,17 +838,11 @@ impl StreamState {
                     self.g.chunk_text(j, &mut text);
                     self.g
                         .write_chunk(&mut self.buf, Some(&text), false, j + 1 == self.chunks);
-                    let k = self.g.timing().tokens_per_chunk;
-                    let sent = k.min(self.g.n - j * k);
-                    self.g
-                        .sim
-                        .inner
-                        .stats
-                        .tokens
-                        .fetch_add(sent as u64, Ordering::Relaxed);
+                    let sent = self.g.k.min(self.g.n - j * self.g.k);
+                    self.g.observe(j, sent);
                     self.step = Step::Content(j + 1);
                     if self.buf.len() >= FRAME {
-                        return Some(Ok(Bytes::copy_from_slice(&self.buf)));
+                        return self.flush();
                     }
                 }
                 Step::Usage => {
@@ -630,7 +873,7 @@ impl StreamState {
                         .stats
                         .completed
                         .fetch_add(1, Ordering::SeqCst);
-                    return Some(Ok(Bytes::copy_from_slice(&self.buf)));
+                    return self.flush();
                 }
                 Step::Over => return None,
             }

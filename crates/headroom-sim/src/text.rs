@@ -16,8 +16,3 @@ pub fn token(i: u32, salt: u32) -> (&'static str, &'static str) {
     let w = WORDS[((i.wrapping_mul(2_654_435_761) ^ salt) as usize) % WORDS.len()];
     (if i == 0 { "" } else { " " }, w)
 }
-
-/// Counts prompt tokens: one per whitespace-separated word.
-pub fn count_words(s: &str) -> u32 {
-    s.split_whitespace().count() as u32
-}

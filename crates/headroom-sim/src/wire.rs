@@ -39,18 +39,23 @@ pub struct StreamOptions {
     pub include_usage: bool,
 }
 
-/// Words in a `content` or `prompt` value: a string, an array of strings, or an array of
-/// `{"type": "text", "text": ...}` parts.
-pub fn value_words(v: &Value) -> u32 {
+/// The text pieces of a `content` or `prompt` value: a string, an array of strings, or an
+/// array of `{"type": "text", "text": ...}` parts.
+pub fn value_texts<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
     match v {
-        Value::String(s) => crate::text::count_words(s),
-        Value::Array(a) => a
-            .iter()
-            .map(|p| match p {
-                Value::Object(o) => o.get("text").map_or(0, value_words),
-                other => value_words(other),
-            })
-            .sum(),
-        _ => 0,
+        Value::String(s) => out.push(s),
+        Value::Array(a) => {
+            for p in a {
+                match p {
+                    Value::Object(o) => {
+                        if let Some(t) = o.get("text") {
+                            value_texts(t, out);
+                        }
+                    }
+                    other => value_texts(other, out),
+                }
+            }
+        }
+        _ => {}
     }
 }

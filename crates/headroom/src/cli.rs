@@ -45,8 +45,96 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Measure one load level against a server (or the embedded simulator).
     Run(Box<RunArgs>),
-    /// Serve the simulated OpenAI-compatible server (tokens on an exact schedule).
-    Sim(SimArgs),
+    /// Predict one load level on a simulated GPU and model, in virtual time.
+    Predict(Box<PredictArgs>),
+    /// Serve the simulated OpenAI-compatible server (engine model, or an exact schedule).
+    Sim(Box<SimArgs>),
+    /// List the simulator's GPUs and models, or show what a GPU + model + settings give.
+    Catalog(Box<CatalogArgs>),
+}
+
+/// `headroom predict`
+#[derive(Debug, Args)]
+#[command(after_long_help = PREDICT_EXAMPLES)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+const PREDICT_EXAMPLES: &str = "Examples:
+  headroom predict --gpu l20 --model qwen3-8b-awq --concurrency 20 --requests 500 \\
+                   --input-tokens 200 --output-tokens 100
+      How an L20 would serve 20 concurrent users, in a second of computing.
+  headroom predict --gpu a10 --model qwen3-8b-awq --max-model-len 8192 \\
+                   --gpu-memory-utilization 0.85 --max-num-seqs 50 --concurrency 10
+      vLLM's own flag names set the engine.
+
+The prediction writes the same table, JSON and results directory as `headroom run`.";
+
+/// The simulated engine: hardware, model, and vLLM's settings under vLLM's flag names.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Simulated engine")]
+pub struct EngineArgs {
+    /// GPU to simulate (see `headroom catalog`) [default: a10].
+    #[arg(long)]
+    pub gpu: Option<String>,
+    /// Model to simulate: catalog name or Hugging Face id [default: qwen3-8b-awq].
+    #[arg(short, long)]
+    pub model: Option<String>,
+    /// A TOML file adding or replacing catalog entries.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<std::path::PathBuf>,
+    /// vLLM --max-num-seqs [default: 256, or 1024 on ≥ 70 GiB GPUs other than A100].
+    #[arg(long)]
+    pub max_num_seqs: Option<u32>,
+    /// vLLM --max-num-batched-tokens [default: 2048, or 8192 on ≥ 70 GiB GPUs other than A100].
+    #[arg(long)]
+    pub max_num_batched_tokens: Option<u32>,
+    /// vLLM --gpu-memory-utilization [default: 0.9].
+    #[arg(long)]
+    pub gpu_memory_utilization: Option<f64>,
+    /// vLLM --block-size [default: 16].
+    #[arg(long)]
+    pub block_size: Option<u32>,
+    /// vLLM --kv-cache-dtype: auto or fp8 [default: auto].
+    #[arg(long)]
+    pub kv_cache_dtype: Option<headroom_sim::perf::KvCacheDtype>,
+    /// vLLM --max-model-len [default: the model's context length].
+    #[arg(long)]
+    pub max_model_len: Option<u64>,
+    /// vLLM --tensor-parallel-size [default: 1].
+    #[arg(short = 't', long, visible_alias = "tp")]
+    pub tensor_parallel_size: Option<u32>,
+    /// vLLM --no-enable-chunked-prefill: prompts are prefilled whole, before decodes.
+    #[arg(long)]
+    pub no_enable_chunked_prefill: bool,
+    /// vLLM --no-enable-prefix-caching.
+    #[arg(long)]
+    pub no_enable_prefix_caching: bool,
+    /// vLLM --async-scheduling: CPU scheduling overlaps the GPU step.
+    #[arg(long)]
+    pub async_scheduling: bool,
+    /// Set a cost-model constant, NAME=VALUE (repeatable; `headroom catalog --gpu G --model M` lists them).
+    #[arg(long = "perf", value_name = "NAME=VALUE")]
+    pub perf: Vec<String>,
+}
+
+/// `headroom catalog`
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// With --gpu and/or --model: what that GPU, model and engine settings give (memory,
+    /// KV cache, capacity, the cost-model constants). Without: the lists.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Print the built-in catalog file (a template for --catalog).
+    #[arg(long)]
+    pub toml: bool,
 }
 
 /// `headroom run`
@@ -198,6 +286,7 @@ pub enum Format {
 
 /// `headroom sim`
 #[derive(Debug, Args)]
+#[command(after_long_help = SIM_EXAMPLES)]
 pub struct SimArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
@@ -205,18 +294,20 @@ pub struct SimArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(short, long, default_value_t = 8000)]
     pub port: u16,
-    /// Model id served.
-    #[arg(short, long, default_value = "headroom-sim")]
-    pub model: String,
-    /// Time to first token.
-    #[arg(long, default_value = "50ms", value_parser = duration)]
-    pub ttft: Duration,
-    /// Time per token after the first.
-    #[arg(long, default_value = "10ms", value_parser = duration)]
-    pub itl: Duration,
-    /// Tokens carried by each streamed chunk.
-    #[arg(long, default_value_t = 1)]
-    pub tokens_per_chunk: u32,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Model id to serve [default: the model's Hugging Face id; `headroom-sim` in fixed mode].
+    #[arg(long)]
+    pub served_model_name: Option<String>,
+    /// Fixed mode: time to first token (instead of the engine model).
+    #[arg(long, value_parser = duration, help_heading = "Fixed timing (instead of the engine)")]
+    pub ttft: Option<Duration>,
+    /// Fixed mode: time per token after the first.
+    #[arg(long, value_parser = duration, help_heading = "Fixed timing (instead of the engine)")]
+    pub itl: Option<Duration>,
+    /// Fixed mode: tokens carried by each streamed chunk.
+    #[arg(long, help_heading = "Fixed timing (instead of the engine)")]
+    pub tokens_per_chunk: Option<u32>,
     /// Do not send the role-only chunk that starts chat streams.
     #[arg(long)]
     pub no_role_chunk: bool,
@@ -236,13 +327,22 @@ pub struct SimArgs {
     /// Delay of the slow-first-byte fault.
     #[arg(long, default_value = "2s", value_parser = duration)]
     pub fault_delay: Duration,
-    /// Seed deciding which requests get faults.
+    /// Seed deciding which requests get faults, and of the engine's step-time jitter.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Pretend to load the model for this long: /health and the API answer 503 until then.
+    #[arg(long, default_value = "0s", value_parser = duration)]
+    pub startup_delay: Duration,
     /// Worker threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
 }
+
+const SIM_EXAMPLES: &str = "Examples:
+  headroom sim --gpu a10 --model qwen3-8b-awq --max-num-seqs 50 --port 8000
+      A10 serving Qwen3-8B-AWQ as vLLM V1 would, in real time (tokens paced by the engine model).
+  headroom sim --ttft 50ms --itl 10ms --fault http-429=0.05
+      Fixed timing: every response's tokens on an exact schedule, 5 % rate-limited.";
 
 /// Parses a humantime duration (`500ms`, `2m`).
 fn duration(s: &str) -> Result<Duration, String> {

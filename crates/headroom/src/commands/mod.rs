@@ -1,5 +1,9 @@
 //! One module per command: settings resolution, then wiring.
 
+pub mod catalog;
+pub mod engine;
+pub mod pipeline;
+pub mod predict;
 pub mod run;
 pub mod sim;
 
@@ -8,9 +12,12 @@ use std::process::ExitCode;
 
 /// Runs the chosen command.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let quiet = cli.global.quiet;
     match cli.command {
-        Command::Run(args) => run::execute(*args, cli.global.quiet),
-        Command::Sim(args) => sim::execute(args),
+        Command::Run(args) => run::execute(*args, quiet),
+        Command::Predict(args) => predict::execute(*args, quiet),
+        Command::Sim(args) => sim::execute(*args),
+        Command::Catalog(args) => catalog::execute(*args),
     }
 }
 

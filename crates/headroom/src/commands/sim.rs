@@ -5,31 +5,42 @@ use anyhow::Context as _;
 use headroom_sim::{Faults, FixedTiming, Sim, SimConfig};
 use std::process::ExitCode;
 
-/// The simulator configuration the flags describe.
-pub fn config(a: &SimArgs) -> SimConfig {
-    SimConfig {
-        model: a.model.clone(),
-        timing: FixedTiming {
-            ttft: a.ttft,
-            itl: a.itl,
-            tokens_per_chunk: a.tokens_per_chunk,
-        },
-        role_chunk: !a.no_role_chunk,
-        empty_chunk: a.empty_chunk,
-        usage: !a.no_usage,
-        default_max_tokens: a.default_max_tokens,
-        faults: Faults {
-            specs: a.faults.clone(),
-            seed: a.seed,
-        },
-        fault_delay: a.fault_delay,
-        ..SimConfig::default()
+/// The simulator configuration the flags describe: the engine model, or fixed timing when
+/// `--ttft`, `--itl` or `--tokens-per-chunk` is given.
+pub fn config(a: &SimArgs) -> anyhow::Result<SimConfig> {
+    let fixed = a.ttft.is_some() || a.itl.is_some() || a.tokens_per_chunk.is_some();
+    let mut c = if fixed {
+        let d = FixedTiming::default();
+        SimConfig {
+            timing: FixedTiming {
+                ttft: a.ttft.unwrap_or(d.ttft),
+                itl: a.itl.unwrap_or(d.itl),
+                tokens_per_chunk: a.tokens_per_chunk.unwrap_or(d.tokens_per_chunk),
+            },
+            ..SimConfig::default()
+        }
+    } else {
+        SimConfig::engine(super::engine::spec(&a.engine, a.seed)?)
+    };
+    if let Some(name) = &a.served_model_name {
+        c.model = name.clone();
     }
+    c.role_chunk = !a.no_role_chunk;
+    c.empty_chunk = a.empty_chunk;
+    c.usage = !a.no_usage;
+    c.default_max_tokens = a.default_max_tokens;
+    c.faults = Faults {
+        specs: a.faults.clone(),
+        seed: a.seed,
+    };
+    c.fault_delay = a.fault_delay;
+    c.startup_delay = a.startup_delay;
+    Ok(c)
 }
 
 pub fn execute(a: SimArgs) -> anyhow::Result<ExitCode> {
     let sim =
-        Sim::new(config(&a)).map_err(|e| anyhow::anyhow!("invalid simulator settings: {e}"))?;
+        Sim::new(config(&a)?).map_err(|e| anyhow::anyhow!("invalid simulator settings: {e}"))?;
     let rt = super::runtime(a.threads)?;
     rt.block_on(async move {
         let addr = format!("{}:{}", a.host, a.port);
@@ -38,7 +49,8 @@ pub fn execute(a: SimArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on {addr}; choose another --port or --host"))?;
         let local = listener.local_addr()?;
         tracing::info!(
-            "serving an OpenAI-compatible API on http://{local}/v1 ({}); Ctrl-C to stop",
+            "serving an OpenAI-compatible API on http://{local}/v1 as {:?} ({}); Ctrl-C to stop",
+            sim.config().model,
             sim.describe()
         );
         sim.serve(listener, async {
