@@ -127,6 +127,10 @@ pub struct PerfConstants {
     pub allreduce_latency_us: f64,
     /// Relative standard deviation of seeded multiplicative noise on step times (0: none).
     pub jitter: f64,
+    /// Round trip between client and server in `predict` (virtual time), µs: a request
+    /// reaches the engine half of it after it is sent, a token reaches the client half of
+    /// it after it is emitted. Not used by the HTTP front, which has a real network.
+    pub network_rtt_us: f64,
 }
 
 impl PerfConstants {
@@ -148,6 +152,7 @@ impl PerfConstants {
             tp_link_gbs: 25.0,
             allreduce_latency_us: 8.0,
             jitter: 0.0,
+            network_rtt_us: 300.0,
         }
     }
 
@@ -229,6 +234,11 @@ impl PerfConstants {
                 self.jitter,
                 "relative std-dev of seeded step-time noise",
             ),
+            (
+                "network_rtt_us",
+                self.network_rtt_us,
+                "client-server round trip in predict, µs",
+            ),
         ]
     }
 
@@ -250,6 +260,7 @@ impl PerfConstants {
             "tp_link_gbs" => &mut self.tp_link_gbs,
             "allreduce_latency_us" => &mut self.allreduce_latency_us,
             "jitter" => &mut self.jitter,
+            "network_rtt_us" => &mut self.network_rtt_us,
             _ => {
                 let names: Vec<&str> = self.describe().iter().map(|d| d.0).collect();
                 return Err(format!(
@@ -785,6 +796,6 @@ mod tests {
                 .contains("known: mfu_prefill")
         );
         assert!(c.set("jitter", -1.0).is_err());
-        assert_eq!(c.describe().len(), 15);
+        assert_eq!(c.describe().len(), 16);
     }
 }

@@ -3,9 +3,11 @@
 //!
 //! Arrivals follow `headroom-load`'s [`Schedule`] and [`Admission`], so a prediction and a
 //! real run of the same scenario send the same requests at the same (intended) times. The
-//! client is ideal: a request is sent the instant the schedule (or, in closed loop, the
-//! previous request's end) says so, and every chunk arrives when the engine emits it.
-//! Requests that arrive during a step join at the next step, as in vLLM.
+//! client sends a request the instant the schedule (or, in closed loop, the end of its
+//! previous request) says so; the network takes half of `network_rtt_us` each way, so a
+//! request reaches the engine, and a token the client, that much later. Requests that
+//! reach the engine during a step join at the next step, as in vLLM — which is why a
+//! closed-loop replacement, arriving just after a step began, waits out that step.
 
 use crate::engine::{Engine, Event, NewRequest, ReqId, block_hashes, word_hash};
 use crate::perf::{CostModel, SimSpec};
@@ -14,7 +16,7 @@ use headroom_core::{
     RunInfo, RunPlan, Runner, TokenSource,
 };
 use headroom_load::{Admission, Schedule};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -47,13 +49,16 @@ impl<S: RequestSource> VirtualRunner<S> {
             ));
         }
         let cost = CostModel::new(&self.spec).map_err(|e| RunError::Plan(e.to_string()))?;
+        let half_rtt = self.spec.constants.network_rtt_us / 2.0;
         let mut sim = Sim {
             engine: Engine::new(cost, self.spec.settings.clone(), self.spec.seed),
             admission: Admission::new(plan.stop, plan.warmup),
             source: &*self.source,
             block_size: self.spec.settings.block_size,
             max_model_len: self.spec.settings.max_model_len,
+            half_rtt,
             inflight: HashMap::new(),
+            in_transit: BTreeMap::new(),
             backlog: VecDeque::new(),
             cap: None,
             open: plan.load.is_open(),
@@ -69,7 +74,7 @@ impl<S: RequestSource> VirtualRunner<S> {
                     return Err(RunError::Plan("concurrency must be at least 1".into()));
                 }
                 for _ in 0..concurrency {
-                    sim.send_next(0.0, None);
+                    sim.send_next(0.0);
                 }
                 None
             }
@@ -86,25 +91,32 @@ impl<S: RequestSource> VirtualRunner<S> {
         let mut next_arrival = schedule.as_mut().and_then(|s| sim.claim_arrival(s));
         let mut events = Vec::new();
         loop {
-            // Arrivals up to now join before the next step.
+            let now = sim.engine.now_us();
+            // The client sends what the schedule says up to now...
             while let Some((index, phase, t)) = next_arrival {
-                if t as f64 > sim.engine.now_us() && sim.engine.busy() {
+                if t as f64 > now {
                     break;
-                }
-                if !sim.engine.busy() {
-                    sim.engine.advance_to(t as f64);
                 }
                 sim.arrive(index, phase, t);
                 next_arrival = schedule.as_mut().and_then(|s| sim.claim_arrival(s));
             }
+            // ...and what has reached the server by now joins the next step.
+            sim.deliver(now);
             for rec in sim.done.drain(..) {
                 sink.record(rec)?;
             }
             if !sim.engine.busy() {
-                if next_arrival.is_none() {
-                    break;
+                // Idle: jump to the next thing that happens.
+                let next_client = next_arrival.map(|(_, _, t)| t as f64);
+                let next_server = sim.in_transit.keys().next().map(|k| k.0 as f64 / 1e3);
+                match (next_client, next_server) {
+                    (None, None) => break,
+                    (a, b) => {
+                        let t = a.unwrap_or(f64::INFINITY).min(b.unwrap_or(f64::INFINITY));
+                        sim.engine.advance_to(t);
+                        continue;
+                    }
                 }
-                continue;
             }
             events.clear();
             if sim.engine.step(&mut events).is_none() {
@@ -121,7 +133,7 @@ impl<S: RequestSource> VirtualRunner<S> {
         }
         Ok(RunInfo {
             epoch_unix_us,
-            elapsed_us: sim.engine.now_us().round() as u64,
+            elapsed_us: (sim.engine.now_us() + half_rtt).round() as u64,
             interrupted: false,
         })
     }
@@ -142,7 +154,7 @@ impl<S: RequestSource> Runner for VirtualRunner<S> {
     }
 }
 
-/// A request in flight, as the ideal client sees it.
+/// A request in flight, as the client sees it.
 struct Pending {
     index: u64,
     phase: Phase,
@@ -158,7 +170,11 @@ struct Sim<'a, S> {
     source: &'a S,
     block_size: u32,
     max_model_len: u64,
+    /// Half the client-server round trip, µs.
+    half_rtt: f64,
     inflight: HashMap<ReqId, Pending>,
+    /// Requests on their way to the server, keyed by (arrival in ns, index).
+    in_transit: BTreeMap<(u64, u64), NewRequest>,
     backlog: VecDeque<(u64, Phase, u64)>,
     cap: Option<usize>,
     open: bool,
@@ -177,29 +193,41 @@ impl<S: RequestSource> Sim<'_, S> {
         if self.cap.is_some_and(|c| self.inflight.len() >= c) {
             self.backlog.push_back((index, phase, t));
         } else {
-            self.send(index, phase, Some(t), t);
+            self.send(index, phase, Some(t), t as f64);
         }
     }
 
     /// Closed loop: the next request, sent at `t`.
-    fn send_next(&mut self, t: f64, _after: Option<ReqId>) {
-        let t = t.round() as u64;
-        if let Some((index, phase)) = self.admission.claim(t) {
+    fn send_next(&mut self, t: f64) {
+        if let Some((index, phase)) = self.admission.claim(t.round() as u64) {
             self.send(index, phase, None, t);
         }
     }
 
-    fn send(&mut self, index: u64, phase: Phase, intended_us: Option<u64>, send_us: u64) {
+    /// Requests that have reached the server by `now` join the engine.
+    fn deliver(&mut self, now: f64) {
+        let due = (now * 1e3).round() as u64;
+        while let Some(entry) = self.in_transit.first_entry() {
+            if entry.key().0 > due {
+                break;
+            }
+            self.engine.add(entry.remove());
+        }
+    }
+
+    fn send(&mut self, index: u64, phase: Phase, intended_us: Option<u64>, send: f64) {
+        let send_us = send.round() as u64;
         let spec = self.source.request(index);
         let text = spec.prompt.to_text();
         let words: Vec<u64> = text.split_whitespace().map(word_hash).collect();
         let prompt = words.len().max(1) as u64;
         let max_tokens = spec.max_tokens.max(1);
         if prompt + max_tokens as u64 > self.max_model_len {
-            // What the HTTP front answers too: a 400 from the server.
+            // What the HTTP front answers too: a 400 from the server, a round trip later.
             let mut rec = RequestRecord::not_sent(index, phase, intended_us, max_tokens);
+            let end = send + 2.0 * self.half_rtt;
             rec.send_us = Some(send_us);
-            rec.end_us = Some(send_us);
+            rec.end_us = Some(end.round() as u64);
             rec.input_tokens = prompt as u32;
             rec.http_status = Some(400);
             rec.outcome = Outcome::Error {
@@ -211,15 +239,19 @@ impl<S: RequestSource> Sim<'_, S> {
                 ),
             };
             self.done.push(rec);
-            self.after_finish(send_us as f64);
+            self.after_finish(end);
             return;
         }
-        self.engine.add(NewRequest {
-            id: index,
-            prompt_tokens: prompt as u32,
-            block_hashes: block_hashes(words, self.block_size),
-            max_tokens,
-        });
+        let arrives = ((send + self.half_rtt) * 1e3).round() as u64;
+        self.in_transit.insert(
+            (arrives, index),
+            NewRequest {
+                id: index,
+                prompt_tokens: prompt as u32,
+                block_hashes: block_hashes(words, self.block_size),
+                max_tokens,
+            },
+        );
         self.inflight.insert(
             index,
             Pending {
@@ -237,8 +269,8 @@ impl<S: RequestSource> Sim<'_, S> {
         match ev {
             Event::Token { id, at_us } => {
                 if let Some(p) = self.inflight.get_mut(&id) {
-                    p.content_us
-                        .push((at_us.round() as u64).saturating_sub(p.send_us));
+                    let seen = (at_us + self.half_rtt).round() as u64;
+                    p.content_us.push(seen.saturating_sub(p.send_us));
                 }
             }
             Event::Finished {
@@ -248,13 +280,14 @@ impl<S: RequestSource> Sim<'_, S> {
                 output_tokens,
                 ..
             } => {
+                let seen = at_us + self.half_rtt;
                 if let Some(p) = self.inflight.remove(&id) {
                     self.done.push(RequestRecord {
                         index: p.index,
                         phase: p.phase,
                         intended_us: p.intended_us,
                         send_us: Some(p.send_us),
-                        end_us: Some(at_us.round() as u64),
+                        end_us: Some(seen.round() as u64),
                         content_us: p.content_us,
                         content_tokens: Vec::new(),
                         input_tokens: prompt_tokens,
@@ -268,23 +301,18 @@ impl<S: RequestSource> Sim<'_, S> {
                         outcome: Outcome::Ok,
                     });
                 }
-                self.after_finish(at_us);
+                self.after_finish(seen);
             }
         }
     }
 
-    /// A slot freed at `t`: closed loop sends the next request; open loop sends the oldest
-    /// arrival waiting behind the cap (late: its lag is recorded).
+    /// The client saw a request end at `t`: closed loop sends the next request; open loop
+    /// sends the oldest arrival waiting behind the cap (late: its lag is recorded).
     fn after_finish(&mut self, t: f64) {
         if !self.open {
-            self.send_next(t, None);
+            self.send_next(t);
         } else if let Some((index, phase, intended)) = self.backlog.pop_front() {
-            self.send(
-                index,
-                phase,
-                Some(intended),
-                (t.round() as u64).max(intended),
-            );
+            self.send(index, phase, Some(intended), t.max(intended as f64));
         }
     }
 }

@@ -6,6 +6,7 @@ mod cli;
 mod results;
 mod schema;
 mod signals;
+mod simulator;
 
 use std::path::Path;
 use std::process::{Command, Output};
