@@ -206,11 +206,13 @@ pub struct TargetArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Workload")]
 pub struct WorkloadArgs {
-    /// Prompt length in tokens: N, MEAN:STDDEV or MIN..MAX.
-    #[arg(long, default_value = "200", value_name = "LENGTH")]
+    /// Prompt length in tokens: N, MEAN:STDDEV or MIN..MAX. The default varies a little,
+    /// like real traffic: identical requests in closed loop finish together and arrive
+    /// together, in lock-step waves.
+    #[arg(long, default_value = "200:20", value_name = "LENGTH")]
     pub input_tokens: LengthSpec,
     /// Output length (max_tokens): N, MEAN:STDDEV or MIN..MAX.
-    #[arg(long, default_value = "100", value_name = "LENGTH")]
+    #[arg(long, default_value = "100:10", value_name = "LENGTH")]
     pub output_tokens: LengthSpec,
 }
 
