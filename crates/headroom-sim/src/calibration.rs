@@ -96,6 +96,14 @@ fn spec(c: &Catalog, gpu: &str, model: &str, tweak: &dyn Fn(&mut SimSpec)) -> Si
     s
 }
 
+/// Every request's E2E latency, seconds.
+fn e2e_seconds(recs: &[RequestRecord]) -> Vec<f64> {
+    recs.iter()
+        .filter_map(|r| r.e2e_us())
+        .map(|u| u as f64 / 1e6)
+        .collect()
+}
+
 fn percentile(mut v: Vec<f64>, q: f64) -> f64 {
     v.sort_by(f64::total_cmp);
     let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
@@ -189,11 +197,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
                 seed: 0,
             },
         );
-        let e2e: Vec<f64> = recs
-            .iter()
-            .filter_map(|r| r.e2e_us())
-            .map(|u| u as f64 / 1e6)
-            .collect();
+        let e2e = e2e_seconds(&recs);
         out.push(Point {
             name: format!("seed 000: A10 P95 E2E at 10 concurrent ({input} in, {output} out)"),
             source: "seed 000",
@@ -232,11 +236,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
                 seed: 4,
             },
         );
-        let e2e: Vec<f64> = recs
-            .iter()
-            .filter_map(|r| r.e2e_us())
-            .map(|u| u as f64 / 1e6)
-            .collect();
+        let e2e = e2e_seconds(&recs);
         out.push(Point {
             name: format!("seed 004: A10G gpt-oss-20b, concurrency {conc} (held {held})"),
             source: "seed 004 (genai-perf)",
