@@ -147,6 +147,10 @@ pub struct TargetInfo {
     /// every time in the results is simulated.
     #[serde(default)]
     pub virtual_time: bool,
+    /// The simulator's full specification (GPU and model entries, engine settings, cost-model
+    /// constants), when the target was the simulator's engine model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulator_spec: Option<serde_json::Value>,
 }
 
 /// The load generator's machine.

@@ -5,13 +5,13 @@
 //! Names are case-insensitive; `_`, spaces and `-` are interchangeable; aliases and
 //! Hugging Face ids work too. An unknown name is an error that lists the close matches.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 const BUILTIN: &str = include_str!("../data/catalog.toml");
 
 /// Efficiency defaults of a GPU architecture.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Arch {
     /// `ampere`, `ada`, `hopper`, `blackwell`.
@@ -31,7 +31,7 @@ pub struct Arch {
 }
 
 /// A GPU.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Gpu {
     /// Canonical name.
@@ -59,7 +59,7 @@ pub struct Gpu {
 }
 
 /// How a model's linear-layer weights are stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WeightFormat {
     /// bfloat16.
@@ -104,7 +104,7 @@ impl WeightFormat {
 }
 
 /// Mixture-of-experts shape.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Moe {
     /// Experts per layer.
@@ -114,7 +114,7 @@ pub struct Moe {
 }
 
 /// Layers that attend only to the most recent tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlidingWindow {
     /// How many of the layers use the window.
@@ -124,7 +124,7 @@ pub struct SlidingWindow {
 }
 
 /// A model (its config.json, reduced to what sets its cost).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Model {
     /// Canonical name.

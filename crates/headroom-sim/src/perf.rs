@@ -277,17 +277,16 @@ impl PerfConstants {
     }
 }
 
-/// Everything the simulator needs: hardware, model, engine settings, constants.
+/// Everything the simulator needs: hardware, model, engine settings, constants. Its JSON
+/// form goes into every manifest the simulator produced, so a prediction can be repeated
+/// even with a user's own catalog entries.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SimSpec {
     /// The GPU.
-    #[serde(skip)]
     pub gpu: Gpu,
     /// The model.
-    #[serde(skip)]
     pub model: Model,
     /// Its architecture's flags.
-    #[serde(skip)]
     pub arch: Arch,
     /// Engine settings.
     pub settings: EngineSettings,

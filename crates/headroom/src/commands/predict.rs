@@ -43,6 +43,7 @@ pub fn execute(a: PredictArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         embedded_simulator: true,
         simulator: Some(description.clone()),
         virtual_time: true,
+        simulator_spec: serde_json::to_value(&spec).ok(),
     };
     let runner = VirtualRunner::new(spec, Arc::new(source));
     let job = Job {

@@ -77,6 +77,7 @@ pub fn execute(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 struct Embedded {
     url: String,
     description: String,
+    spec: serde_json::Value,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -93,6 +94,7 @@ impl Drop for Embedded {
 async fn start_embedded(seed: u64) -> anyhow::Result<Embedded> {
     let args = crate::cli::EngineArgs::default();
     let spec = super::engine::spec(&args, seed)?;
+    let spec_json = serde_json::to_value(&spec)?;
     let sim = headroom_sim::Sim::new(headroom_sim::SimConfig::engine(spec))
         .map_err(|e| anyhow::anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -107,6 +109,7 @@ async fn start_embedded(seed: u64) -> anyhow::Result<Embedded> {
     Ok(Embedded {
         url,
         description,
+        spec: spec_json,
         stop: Some(tx),
     })
 }
@@ -173,6 +176,7 @@ async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
         embedded_simulator: embedded.is_some(),
         simulator: embedded.as_ref().map(|e| e.description.clone()),
         virtual_time: false,
+        simulator_spec: embedded.as_ref().map(|e| e.spec.clone()),
     };
     let source = SyntheticSource::new(
         s.common.workload.input_tokens,

@@ -157,6 +157,12 @@ async fn predict_writes_the_results_directory_of_a_run() {
     assert!(m.target.virtual_time);
     assert_eq!(m.scenario.target.model, "Qwen/Qwen3-8B-AWQ");
     assert!(m.target.simulator.unwrap().contains("L20"));
+    // The full spec is recorded: the prediction can be repeated from the manifest alone.
+    let spec = m.target.simulator_spec.unwrap();
+    assert_eq!(spec["gpu"]["name"], "L20");
+    assert_eq!(spec["model"]["hf_id"], "Qwen/Qwen3-8B-AWQ");
+    assert_eq!(spec["settings"]["max_num_seqs"], 256);
+    assert_eq!(spec["constants"]["network_rtt_us"], 300.0);
     let j = headroom_core::results::read_journal(&dir.path().join("p/requests.jsonl")).unwrap();
     assert_eq!(j.records.len(), 200);
 }
