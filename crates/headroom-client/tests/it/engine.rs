@@ -122,21 +122,12 @@ async fn the_startup_delay_answers_503_until_the_model_is_loaded() {
 async fn a_client_that_goes_away_frees_its_engine_slot() {
     let sim = spawn_sim(engine()).await;
     let b = backend(ClientConfig::new(&sim.url));
-    let clock = RunClock::start();
-    let ctx = RequestCtx {
-        index: 0,
-        phase: Phase::Measure,
-        intended_us: None,
-        clock: &clock,
-    };
     let spec = RequestSpec {
         prompt: Prompt::Text("a long answer please".into()),
         input_tokens: 4,
         max_tokens: 3000,
     };
-    let rec = b
-        .execute(spec, ctx, tokio::time::sleep(Duration::from_millis(200)))
-        .await;
+    let rec = crate::one_until(&b, spec, tokio::time::sleep(Duration::from_millis(200))).await;
     assert_eq!(rec.outcome.error_kind(), Some(ErrorKind::Cancelled));
     // The engine notices the closed stream and aborts the request.
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -32,6 +32,15 @@ pub fn spec(max_tokens: u32) -> RequestSpec {
 
 /// One request, start to end.
 pub async fn one(b: &OpenAiBackend, max_tokens: u32) -> RequestRecord {
+    one_until(b, spec(max_tokens), std::future::pending()).await
+}
+
+/// One request, abandoned when `cancel` completes first.
+pub async fn one_until(
+    b: &OpenAiBackend,
+    spec: RequestSpec,
+    cancel: impl std::future::Future<Output = ()> + Send,
+) -> RequestRecord {
     let clock = RunClock::start();
     let ctx = RequestCtx {
         index: 0,
@@ -39,8 +48,7 @@ pub async fn one(b: &OpenAiBackend, max_tokens: u32) -> RequestRecord {
         intended_us: None,
         clock: &clock,
     };
-    b.execute(spec(max_tokens), ctx, std::future::pending())
-        .await
+    b.execute(spec, ctx, cancel).await
 }
 
 /// A closed-loop run of `n` requests; returns the records and their summary.
