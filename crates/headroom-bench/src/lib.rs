@@ -67,6 +67,8 @@ pub fn record(index: u64, chunks: usize) -> RequestRecord {
         output_tokens_source: TokenSource::Usage,
         output_tokens_counted: None,
         max_tokens: chunks as u32,
+        requested_input_tokens: None,
+        tags: Default::default(),
         http_status: Some(200),
         finish_reason: Some("length".into()),
         outcome: Outcome::Ok,

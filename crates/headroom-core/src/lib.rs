@@ -37,7 +37,7 @@ pub use api::ApiFlavor;
 pub use length::LengthSpec;
 pub use load::{ArrivalKind, LoadPolicy, RunPlan, StopRule, Warmup};
 pub use record::{ErrorKind, Outcome, Phase, RequestRecord, TokenSource};
-pub use request::{Message, Prompt, RequestSpec};
+pub use request::{Message, Prompt, RequestSpec, Segment, Tags};
 pub use scenario::{Scenario, Target, WorkloadSpec};
 pub use traits::{
     Backend, Clock, RecordSink, RequestCtx, RequestSource, RunError, RunInfo, Runner, SinkError,

@@ -5,6 +5,7 @@
 //! epoch (`manifest.json` → `epoch_unix_us`), except `content_us`, which is relative to
 //! the send time.
 
+use crate::{RequestSpec, Tags};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -161,6 +162,14 @@ pub struct RequestRecord {
     pub output_tokens_counted: Option<u32>,
     /// `max_tokens` asked for.
     pub max_tokens: u32,
+    /// Prompt tokens the workload asked for (its own tokenizer's count), to compare with
+    /// `input_tokens` when the server counted (the difference is chat-template overhead
+    /// or a different tokenizer). Absent in records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_input_tokens: Option<u32>,
+    /// The workload's labels: prefix group, conversation and turn.
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
     /// The HTTP status, when a response head arrived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
@@ -188,6 +197,8 @@ impl RequestRecord {
             output_tokens_source: TokenSource::Tokenizer,
             output_tokens_counted: None,
             max_tokens,
+            requested_input_tokens: None,
+            tags: Tags::default(),
             http_status: None,
             finish_reason: None,
             outcome: Outcome::Error {
@@ -236,6 +247,12 @@ impl RequestRecord {
     pub fn is_ok(&self) -> bool {
         self.outcome.is_ok()
     }
+
+    /// Copies what the workload asked for (requested prompt length, tags) from `spec`.
+    pub fn describe(&mut self, spec: &RequestSpec) {
+        self.requested_input_tokens = Some(spec.input_tokens);
+        self.tags = spec.tags;
+    }
 }
 
 #[cfg(test)]
@@ -257,6 +274,8 @@ mod tests {
             output_tokens_source: TokenSource::Usage,
             output_tokens_counted: None,
             max_tokens: 11,
+            requested_input_tokens: Some(200),
+            tags: Tags::default(),
             http_status: Some(200),
             finish_reason: Some("length".into()),
             outcome: Outcome::Ok,

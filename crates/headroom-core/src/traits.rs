@@ -41,6 +41,19 @@ pub trait TokenCounter: Send + Sync {
 pub trait RequestSource: Send + Sync {
     /// Request number `index`.
     fn request(&self, index: u64) -> RequestSpec;
+
+    /// How many distinct requests the source holds, when it is finite (a trace, a
+    /// dataset read once). `None`: any index is valid.
+    fn len(&self) -> Option<u64> {
+        None
+    }
+
+    /// Trace replay: when request `index` arrives, µs after the first arrival. Sources
+    /// without their own timing return `None`.
+    fn arrival_us(&self, index: u64) -> Option<u64> {
+        let _ = index;
+        None
+    }
 }
 
 /// What the load driver knows about a request when it hands it to a backend.

@@ -243,9 +243,15 @@ impl<B: Backend, S> Shared<B, S> {
             intended_us,
             clock: &*self.clock,
         };
-        self.backend
+        let requested = spec.input_tokens;
+        let tags = spec.tags;
+        let mut rec = self
+            .backend
             .execute(spec, ctx, self.cancel.clone().cancelled_owned())
-            .await
+            .await;
+        rec.requested_input_tokens = Some(requested);
+        rec.tags = tags;
+        rec
     }
 }
 
@@ -356,7 +362,10 @@ async fn dispatcher<B: Backend, S: RequestSource + 'static>(
 ) {
     while let Some(a) = arx.recv().await {
         let not_sent = |a: &Arrival| {
-            RequestRecord::not_sent(a.index, a.phase, Some(a.intended_us), a.spec.max_tokens)
+            let mut r =
+                RequestRecord::not_sent(a.index, a.phase, Some(a.intended_us), a.spec.max_tokens);
+            r.describe(&a.spec);
+            r
         };
         if sh.stop.is_cancelled() {
             let _ = tx.send(not_sent(&a));

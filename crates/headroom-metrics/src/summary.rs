@@ -436,6 +436,8 @@ mod tests {
             output_tokens_source: TokenSource::Usage,
             output_tokens_counted: None,
             max_tokens: out,
+            requested_input_tokens: None,
+            tags: Default::default(),
             http_status: Some(200),
             finish_reason: None,
             outcome: Outcome::Ok,

@@ -237,6 +237,8 @@ mod tests {
                 output_tokens_source: TokenSource::Usage,
                 output_tokens_counted: None,
                 max_tokens: 10,
+                requested_input_tokens: None,
+                tags: Default::default(),
                 http_status: Some(200),
                 finish_reason: Some("length".into()),
                 outcome: if i % 25 == 0 {

@@ -59,11 +59,7 @@ impl RequestSource for Uniform {
         let out = rng.random_range(self.output.0..=self.output.1);
         // Unique words per request: no accidental prefix-cache hits.
         let words: Vec<String> = (0..n).map(|k| format!("r{index}w{k}")).collect();
-        RequestSpec {
-            prompt: Prompt::Text(words.join(" ")),
-            input_tokens: n,
-            max_tokens: out,
-        }
+        RequestSpec::new(Prompt::Text(words.join(" ")), n, out)
     }
 }
 

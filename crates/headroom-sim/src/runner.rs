@@ -296,6 +296,8 @@ impl<S: RequestSource> Sim<'_, S> {
                         output_tokens_source: TokenSource::Usage,
                         output_tokens_counted: None,
                         max_tokens: p.max_tokens,
+                        requested_input_tokens: None,
+                        tags: Default::default(),
                         http_status: Some(200),
                         finish_reason: Some("length".into()),
                         outcome: Outcome::Ok,
@@ -328,11 +330,7 @@ mod tests {
     impl RequestSource for Words {
         fn request(&self, index: u64) -> RequestSpec {
             let text: Vec<String> = (0..self.0).map(|i| format!("w{index}x{i}")).collect();
-            RequestSpec {
-                prompt: Prompt::Text(text.join(" ")),
-                input_tokens: self.0,
-                max_tokens: self.1,
-            }
+            RequestSpec::new(Prompt::Text(text.join(" ")), self.0, self.1)
         }
     }
 

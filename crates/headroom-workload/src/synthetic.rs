@@ -46,11 +46,7 @@ impl RequestSource for SyntheticSource {
             }
             text.push_str(VOCABULARY[rng.random_range(0..VOCABULARY.len())]);
         }
-        RequestSpec {
-            prompt: Prompt::Text(text),
-            input_tokens: n,
-            max_tokens,
-        }
+        RequestSpec::new(Prompt::Text(text), n, max_tokens)
     }
 }
 

@@ -68,11 +68,7 @@ async fn identical_prompts_hit_the_prefix_cache() {
     let clock = RunClock::start();
     let words: Vec<String> = (0..256).map(|i| format!("shared{i}")).collect();
     for i in 0..3 {
-        let spec = RequestSpec {
-            prompt: Prompt::Text(words.join(" ")),
-            input_tokens: 256,
-            max_tokens: 2,
-        };
+        let spec = RequestSpec::new(Prompt::Text(words.join(" ")), 256, 2);
         let ctx = RequestCtx {
             index: i,
             phase: Phase::Measure,
@@ -122,11 +118,7 @@ async fn the_startup_delay_answers_503_until_the_model_is_loaded() {
 async fn a_client_that_goes_away_frees_its_engine_slot() {
     let sim = spawn_sim(engine()).await;
     let b = backend(ClientConfig::new(&sim.url));
-    let spec = RequestSpec {
-        prompt: Prompt::Text("a long answer please".into()),
-        input_tokens: 4,
-        max_tokens: 3000,
-    };
+    let spec = RequestSpec::new(Prompt::Text("a long answer please".into()), 4, 3000);
     let rec = crate::one_until(&b, spec, tokio::time::sleep(Duration::from_millis(200))).await;
     assert_eq!(rec.outcome.error_kind(), Some(ErrorKind::Cancelled));
     // The engine notices the closed stream and aborts the request.

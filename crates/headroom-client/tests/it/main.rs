@@ -23,11 +23,11 @@ pub fn backend(config: ClientConfig) -> OpenAiBackend {
 }
 
 pub fn spec(max_tokens: u32) -> RequestSpec {
-    RequestSpec {
-        prompt: Prompt::Text("the river and the valley".into()),
-        input_tokens: 5,
+    RequestSpec::new(
+        Prompt::Text("the river and the valley".into()),
+        5,
         max_tokens,
-    }
+    )
 }
 
 /// One request, start to end.

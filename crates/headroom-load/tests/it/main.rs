@@ -62,6 +62,8 @@ impl Backend for Mock {
             output_tokens_source: TokenSource::Usage,
             output_tokens_counted: None,
             max_tokens: spec.max_tokens,
+            requested_input_tokens: None,
+            tags: Default::default(),
             http_status: Some(200),
             finish_reason: None,
             outcome,
@@ -72,11 +74,7 @@ impl Backend for Mock {
 struct Src;
 impl RequestSource for Src {
     fn request(&self, index: u64) -> RequestSpec {
-        RequestSpec {
-            prompt: Prompt::Text(format!("request {index}")),
-            input_tokens: 2,
-            max_tokens: 10,
-        }
+        RequestSpec::new(Prompt::Text(format!("request {index}")), 2, 10)
     }
 }
 
