@@ -27,6 +27,7 @@ fn ten_minutes(c: &mut Criterion) {
         warmup: Warmup::None,
         seed: 1,
         grace: Duration::from_secs(1),
+        conversation: None,
     };
     let runner = VirtualRunner::new(spec, source);
     let mut g = c.benchmark_group("simulator");

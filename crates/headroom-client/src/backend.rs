@@ -37,6 +37,9 @@ pub struct ClientConfig {
     pub stall_timeout: Duration,
     /// TCP/TLS connect timeout.
     pub connect_timeout: Duration,
+    /// Force the full output length: sends `ignore_eos: true` and `min_tokens` equal to
+    /// `max_tokens` (vLLM, SGLang and TensorRT-LLM accept them; OpenAI's API does not).
+    pub ignore_eos: bool,
 }
 
 impl ClientConfig {
@@ -52,6 +55,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(600),
             stall_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
+            ignore_eos: false,
         }
     }
 }
@@ -284,6 +288,10 @@ impl OpenAiBackend {
             }
         }
         m.insert("max_tokens".into(), Value::from(spec.max_tokens));
+        if self.config.ignore_eos {
+            m.insert("ignore_eos".into(), Value::Bool(true));
+            m.insert("min_tokens".into(), Value::from(spec.max_tokens));
+        }
         m.insert("stream".into(), Value::Bool(self.config.stream));
         if self.config.stream {
             let mut so = Map::with_capacity(1);

@@ -35,7 +35,7 @@ pub mod traits;
 
 pub use api::ApiFlavor;
 pub use length::LengthSpec;
-pub use load::{ArrivalKind, LoadPolicy, RunPlan, StopRule, Warmup};
+pub use load::{ArrivalKind, Conversation, LoadPolicy, RunPlan, StopRule, Warmup};
 pub use record::{ErrorKind, Outcome, Phase, RequestRecord, TokenSource};
 pub use request::{Message, Prompt, RequestSpec, Segment, Tags};
 pub use scenario::{Scenario, Target, WorkloadSpec};

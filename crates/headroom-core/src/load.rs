@@ -33,12 +33,20 @@ pub enum LoadPolicy {
         /// late; its lateness is recorded as scheduling lag. Arrivals are never skipped.
         max_concurrency: Option<u32>,
     },
+    /// Trace replay: request `i` is sent at the workload's own arrival time for it
+    /// ([`crate::RequestSource::arrival_us`]), divided by `speedup`. Open loop otherwise.
+    Trace {
+        /// Time compression: 2 replays the trace twice as fast.
+        speedup: f64,
+        /// Most requests in flight, as for [`LoadPolicy::Open`].
+        max_concurrency: Option<u32>,
+    },
 }
 
 impl LoadPolicy {
     /// `true` for open loop (requests have an intended send time).
     pub fn is_open(&self) -> bool {
-        matches!(self, LoadPolicy::Open { .. })
+        matches!(self, LoadPolicy::Open { .. } | LoadPolicy::Trace { .. })
     }
 
     /// A short human label: `concurrency 20` or `rate 8/s poisson`.
@@ -54,6 +62,19 @@ impl LoadPolicy {
                 let mut s = format!("rate {rate}/s {arrival}");
                 if *arrival == ArrivalKind::Gamma {
                     s.push_str(&format!(" (burstiness {burstiness})"));
+                }
+                if let Some(c) = max_concurrency {
+                    s.push_str(&format!(", max {c} in flight"));
+                }
+                s
+            }
+            LoadPolicy::Trace {
+                speedup,
+                max_concurrency,
+            } => {
+                let mut s = "trace replay".to_string();
+                if *speedup != 1.0 {
+                    s.push_str(&format!(" at {speedup}x"));
                 }
                 if let Some(c) = max_concurrency {
                     s.push_str(&format!(", max {c} in flight"));
@@ -190,6 +211,23 @@ pub struct RunPlan {
     #[serde(with = "crate::duration::serde_str")]
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub grace: Duration,
+    /// Multi-turn conversations (closed loop): each worker is a user who sends a
+    /// conversation's turns in order, pausing between them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<Conversation>,
+}
+
+/// How conversations are paced: request `i` is turn `i % turns + 1` of conversation
+/// `i / turns`; a turn is sent `think_time` after the previous one ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Conversation {
+    /// Turns per conversation.
+    pub turns: u32,
+    /// Pause between a response and the next turn.
+    #[serde(with = "crate::duration::serde_str")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub think_time: Duration,
 }
 
 #[cfg(test)]

@@ -58,4 +58,24 @@ pub struct WorkloadSpec {
     pub output_tokens: LengthSpec,
     /// The tokenizer used to build prompts and to count tokens the server did not report.
     pub tokenizer: String,
+    /// Where prompts come from: `synthetic`, `dataset FORMAT:PATH (...)` or
+    /// `trace FORMAT:PATH (...)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// `true` when prompt lengths are exact by construction for this tokenizer (the
+    /// composer's self-check passed); `false` when each prompt was tokenized and corrected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact_lengths: Option<bool>,
+    /// Distinct prompts; request `i` uses prompt `i % num_prompts`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_prompts: Option<u64>,
+    /// Tokens of each shared prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix_tokens: Option<u32>,
+    /// Distinct shared prefixes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix_groups: Option<u32>,
+    /// `ignore_eos` and `min_tokens` were sent to force the full output length.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_eos: bool,
 }

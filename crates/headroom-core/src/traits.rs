@@ -38,6 +38,7 @@ pub trait TokenCounter: Send + Sync {
 
 /// Makes the requests of a run. Request `i` depends only on `i` and the source's seed, so
 /// any worker may ask for any index in any order and the run stays reproducible.
+#[allow(clippy::len_without_is_empty)]
 pub trait RequestSource: Send + Sync {
     /// Request number `index`.
     fn request(&self, index: u64) -> RequestSpec;

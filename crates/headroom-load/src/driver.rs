@@ -78,19 +78,26 @@ impl<B: Backend, S: RequestSource + 'static> Driver<B, S> {
         };
         let (tx, mut rx) = mpsc::unbounded_channel::<RequestRecord>();
         match plan.load {
-            LoadPolicy::Closed { concurrency } => {
-                for _ in 0..concurrency {
-                    tokio::spawn(closed_worker(shared.clone(), tx.clone()));
+            LoadPolicy::Closed { concurrency } => match plan.conversation {
+                None => {
+                    for _ in 0..concurrency {
+                        tokio::spawn(closed_worker(shared.clone(), tx.clone()));
+                    }
                 }
-            }
-            LoadPolicy::Open {
-                rate,
-                arrival,
-                burstiness,
-                max_concurrency,
-            } => {
-                let schedule =
-                    Schedule::new(rate, arrival, burstiness, plan.seed).map_err(RunError::Plan)?;
+                Some(conv) => {
+                    let sessions = Arc::new(std::sync::atomic::AtomicU64::new(0));
+                    for _ in 0..concurrency {
+                        tokio::spawn(conversation_worker(
+                            shared.clone(),
+                            tx.clone(),
+                            sessions.clone(),
+                            conv,
+                        ));
+                    }
+                }
+            },
+            LoadPolicy::Open { .. } | LoadPolicy::Trace { .. } => {
+                let (schedule, max_concurrency) = arrivals(plan, &self.source)?;
                 let (atx, arx) = mpsc::unbounded_channel::<Arrival>();
                 let cap = max_concurrency.map(|c| Arc::new(Semaphore::new(c as usize)));
                 tokio::spawn(dispatcher(shared.clone(), arx, cap, tx.clone()));
@@ -181,7 +188,9 @@ impl<B: Backend, S: RequestSource + 'static> Runner for Driver<B, S> {
     }
 }
 
-fn validate(plan: &RunPlan) -> Result<(), RunError> {
+/// Checks that a plan can run: a stop rule, non-zero concurrency, conversations only in
+/// closed loop.
+pub fn validate(plan: &RunPlan) -> Result<(), RunError> {
     if plan.stop.requests.is_none() && plan.stop.duration.is_none() {
         return Err(RunError::Plan(
             "give a stop rule: a request count or a duration".into(),
@@ -194,7 +203,16 @@ fn validate(plan: &RunPlan) -> Result<(), RunError> {
         LoadPolicy::Open {
             max_concurrency: Some(0),
             ..
+        }
+        | LoadPolicy::Trace {
+            max_concurrency: Some(0),
+            ..
         } => Err(RunError::Plan("max concurrency must be at least 1".into())),
+        LoadPolicy::Open { .. } | LoadPolicy::Trace { .. } if plan.conversation.is_some() => {
+            Err(RunError::Plan(
+                "conversations run in closed loop: give --concurrency (the number of users), not a rate".into(),
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -255,6 +273,51 @@ impl<B: Backend, S> Shared<B, S> {
     }
 }
 
+/// The open-loop arrival times (µs after the first): a seeded schedule, or the source's
+/// own times for trace replay.
+pub type Arrivals = Box<dyn Iterator<Item = u64> + Send>;
+
+/// The arrival times and the in-flight cap of an open-loop or trace plan.
+pub fn arrivals<S: RequestSource + 'static>(
+    plan: &RunPlan,
+    source: &Arc<S>,
+) -> Result<(Arrivals, Option<u32>), RunError> {
+    match plan.load {
+        LoadPolicy::Open {
+            rate,
+            arrival,
+            burstiness,
+            max_concurrency,
+        } => {
+            let s = Schedule::new(rate, arrival, burstiness, plan.seed).map_err(RunError::Plan)?;
+            Ok((Box::new(s), max_concurrency))
+        }
+        LoadPolicy::Trace {
+            speedup,
+            max_concurrency,
+        } => {
+            if !(speedup > 0.0 && speedup.is_finite()) {
+                return Err(RunError::Plan(format!(
+                    "trace speed-up must be a positive number, not {speedup}"
+                )));
+            }
+            if source.arrival_us(0).is_none() {
+                return Err(RunError::Plan(
+                    "trace replay needs a workload with arrival times (--trace FILE)".into(),
+                ));
+            }
+            let source = source.clone();
+            let times = (0u64..)
+                .map_while(move |i| source.arrival_us(i))
+                .map(move |t| (t as f64 / speedup).round() as u64);
+            Ok((Box::new(times), max_concurrency))
+        }
+        LoadPolicy::Closed { .. } => Err(RunError::Plan(
+            "closed-loop plans have no arrival schedule".into(),
+        )),
+    }
+}
+
 async fn closed_worker<B: Backend, S: RequestSource>(
     sh: Shared<B, S>,
     tx: mpsc::UnboundedSender<RequestRecord>,
@@ -268,6 +331,44 @@ async fn closed_worker<B: Backend, S: RequestSource>(
         let rec = sh.send(spec, index, phase, None).await;
         if tx.send(rec).is_err() {
             break;
+        }
+    }
+}
+
+/// One user in a conversation workload: claims a conversation, sends its turns in order
+/// with the think time between them, then claims the next. Request `i` is turn
+/// `i % turns` of conversation `i / turns`.
+async fn conversation_worker<B: Backend, S: RequestSource>(
+    sh: Shared<B, S>,
+    tx: mpsc::UnboundedSender<RequestRecord>,
+    sessions: Arc<std::sync::atomic::AtomicU64>,
+    conv: headroom_core::Conversation,
+) {
+    use headroom_core::Clock;
+    let turns = conv.turns.max(1) as u64;
+    while !sh.stop.is_cancelled() {
+        let session = sessions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for turn in 0..turns {
+            if turn > 0 && !conv.think_time.is_zero() {
+                tokio::select! {
+                    () = tokio::time::sleep(conv.think_time) => {}
+                    () = sh.stop.cancelled() => return,
+                }
+            }
+            if sh.stop.is_cancelled() {
+                return;
+            }
+            // The admission still decides whether a request is sent and measured; its
+            // own counter is not the index here.
+            let Some((_, phase)) = sh.admission.claim(sh.clock.now_us()) else {
+                return;
+            };
+            let index = session * turns + turn;
+            let spec = sh.source.request(index);
+            let rec = sh.send(spec, index, phase, None).await;
+            if tx.send(rec).is_err() {
+                return;
+            }
         }
     }
 }
@@ -328,7 +429,7 @@ impl Sleep for ThreadSleep {
 /// Emits arrivals at their intended times. The request is built before its time comes.
 async fn pace<B: Backend, S: RequestSource, Sl: Sleep>(
     sh: Shared<B, S>,
-    schedule: Schedule,
+    schedule: Arrivals,
     atx: mpsc::UnboundedSender<Arrival>,
     mut sleep: Sl,
 ) {

@@ -29,5 +29,5 @@ mod schedule;
 
 pub use admission::Admission;
 pub use clock::RunClock;
-pub use driver::{Driver, Pacing};
+pub use driver::{Arrivals, Driver, Pacing, arrivals, validate};
 pub use schedule::Schedule;

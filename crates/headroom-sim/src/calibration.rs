@@ -78,6 +78,7 @@ fn closed(
         warmup: Warmup::None,
         seed: 1,
         grace: Duration::from_secs(1),
+        conversation: None,
     };
     let mut recs = Vec::new();
     let info = VirtualRunner::new(spec, Arc::new(src))

@@ -11,11 +11,12 @@
 
 use crate::engine::{Engine, Event, NewRequest, ReqId, block_hashes, word_hash};
 use crate::perf::{CostModel, SimSpec};
+use headroom_core::seed::mix;
 use headroom_core::{
     ErrorKind, LoadPolicy, Outcome, Phase, RecordSink, RequestRecord, RequestSource, RunError,
     RunInfo, RunPlan, Runner, TokenSource,
 };
-use headroom_load::{Admission, Schedule};
+use headroom_load::{Admission, Arrivals};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
@@ -31,7 +32,7 @@ pub struct VirtualRunner<S> {
     source: Arc<S>,
 }
 
-impl<S: RequestSource> VirtualRunner<S> {
+impl<S: RequestSource + 'static> VirtualRunner<S> {
     /// A runner for `spec` sending requests from `source`.
     pub fn new(spec: SimSpec, source: Arc<S>) -> Self {
         VirtualRunner { spec, source }
@@ -43,11 +44,7 @@ impl<S: RequestSource> VirtualRunner<S> {
         plan: &RunPlan,
         sink: &mut (dyn RecordSink + '_),
     ) -> Result<RunInfo, RunError> {
-        if plan.stop.requests.is_none() && plan.stop.duration.is_none() {
-            return Err(RunError::Plan(
-                "give a stop rule: a request count or a duration".into(),
-            ));
-        }
+        headroom_load::validate(plan)?;
         let cost = CostModel::new(&self.spec).map_err(|e| RunError::Plan(e.to_string()))?;
         let half_rtt = self.spec.constants.network_rtt_us / 2.0;
         let mut sim = Sim {
@@ -63,29 +60,25 @@ impl<S: RequestSource> VirtualRunner<S> {
             cap: None,
             open: plan.load.is_open(),
             done: Vec::new(),
+            conversation: plan.conversation,
+            sessions: 0,
+            thinking: BTreeMap::new(),
         };
         let epoch_unix_us = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_micros() as u64);
         sink.started(epoch_unix_us)?;
-        let mut schedule = match plan.load {
+        let mut schedule: Option<Arrivals> = match plan.load {
             LoadPolicy::Closed { concurrency } => {
-                if concurrency == 0 {
-                    return Err(RunError::Plan("concurrency must be at least 1".into()));
-                }
                 for _ in 0..concurrency {
-                    sim.send_next(0.0);
+                    sim.start_user(0.0);
                 }
                 None
             }
-            LoadPolicy::Open {
-                rate,
-                arrival,
-                burstiness,
-                max_concurrency,
-            } => {
-                sim.cap = max_concurrency.map(|c| c.max(1) as usize);
-                Some(Schedule::new(rate, arrival, burstiness, plan.seed).map_err(RunError::Plan)?)
+            LoadPolicy::Open { .. } | LoadPolicy::Trace { .. } => {
+                let (arrivals, cap) = headroom_load::arrivals(plan, &self.source)?;
+                sim.cap = cap.map(|c| c.max(1) as usize);
+                Some(arrivals)
             }
         };
         let mut next_arrival = schedule.as_mut().and_then(|s| sim.claim_arrival(s));
@@ -105,9 +98,15 @@ impl<S: RequestSource> VirtualRunner<S> {
             for rec in sim.done.drain(..) {
                 sink.record(rec)?;
             }
+            // Users whose think time is over send their next turn.
+            sim.wake(now);
             if !sim.engine.busy() {
                 // Idle: jump to the next thing that happens.
-                let next_client = next_arrival.map(|(_, _, t)| t as f64);
+                let next_client = next_arrival
+                    .map(|(_, _, t)| t as f64)
+                    .into_iter()
+                    .chain(sim.thinking.keys().next().map(|k| k.0 as f64 / 1e3))
+                    .reduce(f64::min);
                 let next_server = sim.in_transit.keys().next().map(|k| k.0 as f64 / 1e3);
                 match (next_client, next_server) {
                     (None, None) => break,
@@ -139,7 +138,7 @@ impl<S: RequestSource> VirtualRunner<S> {
     }
 }
 
-impl<S: RequestSource> Runner for VirtualRunner<S> {
+impl<S: RequestSource + 'static> Runner for VirtualRunner<S> {
     /// Simulation is fast (seconds at most) and runs to the end; `shutdown` is not awaited.
     fn run<'a, Sh>(
         &'a self,
@@ -162,6 +161,8 @@ struct Pending {
     send_us: u64,
     content_us: Vec<u64>,
     max_tokens: u32,
+    requested: u32,
+    tags: headroom_core::Tags,
 }
 
 struct Sim<'a, S> {
@@ -179,10 +180,16 @@ struct Sim<'a, S> {
     cap: Option<usize>,
     open: bool,
     done: Vec<RequestRecord>,
+    /// Conversations: turns per conversation and the think time.
+    conversation: Option<headroom_core::Conversation>,
+    /// Conversations started.
+    sessions: u64,
+    /// Users thinking: (when the next turn is sent, in ns; index) → that turn's index.
+    thinking: BTreeMap<(u64, u64), u64>,
 }
 
 impl<S: RequestSource> Sim<'_, S> {
-    fn claim_arrival(&mut self, schedule: &mut Schedule) -> Option<(u64, Phase, u64)> {
+    fn claim_arrival(&mut self, schedule: &mut Arrivals) -> Option<(u64, Phase, u64)> {
         let t = LEAD_US + schedule.next()?;
         let (index, phase) = self.admission.claim(t)?;
         Some((index, phase, t))
@@ -204,6 +211,39 @@ impl<S: RequestSource> Sim<'_, S> {
         }
     }
 
+    /// Closed loop: a user starts its next request (or, in a conversation workload, its
+    /// next conversation) at `t`.
+    fn start_user(&mut self, t: f64) {
+        match self.conversation {
+            None => self.send_next(t),
+            Some(c) => {
+                let index = self.sessions * c.turns.max(1) as u64;
+                self.sessions += 1;
+                self.send_turn(index, t);
+            }
+        }
+    }
+
+    /// Conversation turn `index`, sent at `t` if the stop rule allows.
+    fn send_turn(&mut self, index: u64, t: f64) {
+        if let Some((_, phase)) = self.admission.claim(t.round() as u64) {
+            self.send(index, phase, None, t);
+        }
+    }
+
+    /// Sends the turns whose think time ended by `now`.
+    fn wake(&mut self, now: f64) {
+        let due = (now * 1e3).round() as u64;
+        while let Some(entry) = self.thinking.first_entry() {
+            if entry.key().0 > due {
+                break;
+            }
+            let t = entry.key().0 as f64 / 1e3;
+            let index = entry.remove();
+            self.send_turn(index, t);
+        }
+    }
+
     /// Requests that have reached the server by `now` join the engine.
     fn deliver(&mut self, now: f64) {
         let due = (now * 1e3).round() as u64;
@@ -218,13 +258,26 @@ impl<S: RequestSource> Sim<'_, S> {
     fn send(&mut self, index: u64, phase: Phase, intended_us: Option<u64>, send: f64) {
         let send_us = send.round() as u64;
         let spec = self.source.request(index);
-        let text = spec.prompt.to_text();
-        let words: Vec<u64> = text.split_whitespace().map(word_hash).collect();
-        let prompt = words.len().max(1) as u64;
+        // Cache identity comes from the workload's segments: token j of a segment is the
+        // same wherever the segment's key appears. Without segments, from the words.
+        let tokens: Vec<u64> = if spec.segments.is_empty() {
+            spec.prompt
+                .to_text()
+                .split_whitespace()
+                .map(word_hash)
+                .collect()
+        } else {
+            spec.segments
+                .iter()
+                .flat_map(|s| (0..s.tokens as u64).map(move |j| mix(s.key ^ mix(j))))
+                .collect()
+        };
+        let prompt = tokens.len().max(1) as u64;
         let max_tokens = spec.max_tokens.max(1);
         if prompt + max_tokens as u64 > self.max_model_len {
             // What the HTTP front answers too: a 400 from the server, a round trip later.
             let mut rec = RequestRecord::not_sent(index, phase, intended_us, max_tokens);
+            rec.describe(&spec);
             let end = send + 2.0 * self.half_rtt;
             rec.send_us = Some(send_us);
             rec.end_us = Some(end.round() as u64);
@@ -239,7 +292,7 @@ impl<S: RequestSource> Sim<'_, S> {
                 ),
             };
             self.done.push(rec);
-            self.after_finish(end);
+            self.after_finish(end, index);
             return;
         }
         let arrives = ((send + self.half_rtt) * 1e3).round() as u64;
@@ -248,7 +301,7 @@ impl<S: RequestSource> Sim<'_, S> {
             NewRequest {
                 id: index,
                 prompt_tokens: prompt as u32,
-                block_hashes: block_hashes(words, self.block_size),
+                block_hashes: block_hashes(tokens, self.block_size),
                 max_tokens,
             },
         );
@@ -261,6 +314,8 @@ impl<S: RequestSource> Sim<'_, S> {
                 send_us,
                 content_us: Vec::with_capacity(max_tokens as usize),
                 max_tokens,
+                requested: spec.input_tokens,
+                tags: spec.tags,
             },
         );
     }
@@ -296,23 +351,30 @@ impl<S: RequestSource> Sim<'_, S> {
                         output_tokens_source: TokenSource::Usage,
                         output_tokens_counted: None,
                         max_tokens: p.max_tokens,
-                        requested_input_tokens: None,
-                        tags: Default::default(),
+                        requested_input_tokens: Some(p.requested),
+                        tags: p.tags,
                         http_status: Some(200),
                         finish_reason: Some("length".into()),
                         outcome: Outcome::Ok,
                     });
                 }
-                self.after_finish(seen);
+                self.after_finish(seen, id);
             }
         }
     }
 
     /// The client saw a request end at `t`: closed loop sends the next request; open loop
     /// sends the oldest arrival waiting behind the cap (late: its lag is recorded).
-    fn after_finish(&mut self, t: f64) {
+    fn after_finish(&mut self, t: f64, index: u64) {
         if !self.open {
-            self.send_next(t);
+            match self.conversation {
+                Some(c) if (index + 1) % c.turns.max(1) as u64 != 0 => {
+                    let at = t + c.think_time.as_micros() as f64;
+                    self.thinking
+                        .insert(((at * 1e3).round() as u64, index + 1), index + 1);
+                }
+                _ => self.start_user(t),
+            }
         } else if let Some((index, phase, intended)) = self.backlog.pop_front() {
             self.send(index, phase, Some(intended), t.max(intended as f64));
         }
@@ -324,6 +386,7 @@ mod tests {
     use super::*;
     use crate::catalog::Catalog;
     use headroom_core::{ArrivalKind, Prompt, RequestSpec, StopRule, Warmup};
+    use headroom_load::Schedule;
     use std::time::Duration;
 
     struct Words(u32, u32);
@@ -348,6 +411,7 @@ mod tests {
             warmup: Warmup::None,
             seed: 3,
             grace: Duration::from_secs(1),
+            conversation: None,
         }
     }
 
@@ -423,5 +487,101 @@ mod tests {
             .unwrap();
         assert_eq!(recs.len(), 4);
         assert!(recs.iter().all(|r| r.http_status == Some(400)));
+    }
+
+    /// Requests described by segments: a shared prefix (key `group`) of `prefix` tokens,
+    /// then a unique part; sent at `gap_ms` intervals when replayed as a trace.
+    struct Segmented {
+        prefix: u32,
+        unique: u32,
+        groups: u64,
+        gap_ms: u64,
+    }
+    impl RequestSource for Segmented {
+        fn request(&self, index: u64) -> RequestSpec {
+            let mut s = RequestSpec::new(Prompt::Text(String::new()), self.prefix + self.unique, 4);
+            s.segments = vec![
+                headroom_core::Segment {
+                    key: 1 + index % self.groups,
+                    tokens: self.prefix,
+                },
+                headroom_core::Segment {
+                    key: 1_000_000 + index,
+                    tokens: self.unique,
+                },
+            ];
+            s.tags.prefix_group = Some((index % self.groups) as u32);
+            s
+        }
+        fn arrival_us(&self, index: u64) -> Option<u64> {
+            (index < 6).then_some(index * self.gap_ms * 1000)
+        }
+    }
+
+    #[test]
+    fn shared_segments_hit_the_prefix_cache() {
+        let trace = LoadPolicy::Trace {
+            speedup: 1.0,
+            max_concurrency: None,
+        };
+        let run_src = |src: Segmented| {
+            let r = VirtualRunner::new(spec(), Arc::new(src));
+            let mut recs = Vec::new();
+            r.simulate(&plan(trace, 100), &mut recs).unwrap();
+            recs.sort_by_key(|r| r.index);
+            recs
+        };
+        // One group, requests 2 s apart: the first computes the 4,096-token prefix,
+        // the rest find it cached and prefill only their 64 unique tokens.
+        let recs = run_src(Segmented {
+            prefix: 4096,
+            unique: 64,
+            groups: 1,
+            gap_ms: 2000,
+        });
+        assert_eq!(recs.len(), 6, "the trace ends the run");
+        assert_eq!(recs[3].intended_us, Some(1_000 + 6_000_000));
+        assert!(recs.iter().all(|r| r.tags.prefix_group == Some(0)));
+        assert_eq!(recs[0].requested_input_tokens, Some(4160));
+        let cold = recs[0].ttft_us().unwrap();
+        for r in &recs[1..] {
+            let warm = r.ttft_us().unwrap();
+            assert!(warm * 3 < cold, "warm {warm} µs vs cold {cold} µs");
+        }
+        // Six groups: nothing is shared, every request is cold.
+        let recs = run_src(Segmented {
+            prefix: 4096,
+            unique: 64,
+            groups: 6,
+            gap_ms: 2000,
+        });
+        let first = recs[0].ttft_us().unwrap() as f64;
+        for r in &recs[1..] {
+            let t = r.ttft_us().unwrap() as f64;
+            assert!((t / first - 1.0).abs() < 0.2, "{t} vs {first}");
+        }
+    }
+
+    #[test]
+    fn conversations_wait_out_the_think_time() {
+        let mut p = plan(LoadPolicy::Closed { concurrency: 2 }, 12);
+        p.conversation = Some(headroom_core::Conversation {
+            turns: 3,
+            think_time: Duration::from_millis(700),
+        });
+        let r = VirtualRunner::new(spec(), Arc::new(Words(100, 20)));
+        let mut recs = Vec::new();
+        r.simulate(&p, &mut recs).unwrap();
+        recs.sort_by_key(|r| r.index);
+        assert_eq!(
+            recs.iter().map(|r| r.index).collect::<Vec<_>>(),
+            (0..12).collect::<Vec<_>>()
+        );
+        for conv in recs.chunks(3) {
+            for w in conv.windows(2) {
+                let gap = w[1].send_us.unwrap() - w[0].end_us.unwrap();
+                assert!(gap.abs_diff(700_000) <= 1, "think time {gap} µs");
+            }
+        }
     }
 }

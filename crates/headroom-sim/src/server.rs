@@ -2,7 +2,7 @@
 //! paced either by a fixed schedule or by the engine model in real time.
 
 use crate::driver::{EngineHandle, Ticket};
-use crate::engine::{Engine, NewRequest, block_hashes, word_hash};
+use crate::engine::{Engine, NewRequest, block_hashes};
 use crate::faults::{FaultKind, Faults};
 use crate::perf::{CostModel, SimSpec};
 use crate::prom::ServerMetrics;
@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use headroom_workload::Tokenizer;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,6 +70,9 @@ pub struct SimConfig {
     pub fault_delay: Duration,
     /// Time "loading the model": `/health` and every API answer 503 until it has passed.
     pub startup_delay: Duration,
+    /// How prompts are counted (and, in engine mode, hashed for the prefix cache), as a
+    /// real server tokenizes them. Match the client's `--tokenizer` for exact lengths.
+    pub tokenizer: Arc<Tokenizer>,
 }
 
 impl Default for SimConfig {
@@ -85,6 +89,7 @@ impl Default for SimConfig {
             faults: Faults::default(),
             fault_delay: Duration::from_secs(2),
             startup_delay: Duration::ZERO,
+            tokenizer: Arc::new(Tokenizer::default_builtin()),
         }
     }
 }
@@ -397,11 +402,12 @@ async fn respond(sim: Sim, ask: Ask<'_>) -> Response {
     }
     let t0 = Instant::now();
     let c = &sim.inner.config;
+    // Tokenized as a server would (each message on its own; no chat template).
     let words: Vec<u64> = ask
         .texts
         .iter()
-        .flat_map(|t| t.split_whitespace())
-        .map(word_hash)
+        .flat_map(|t| c.tokenizer.encode(t))
+        .map(|id| id as u64)
         .collect();
     let prompt_tokens = words.len() as u32;
     let n = ask.max_tokens.unwrap_or(c.default_max_tokens);

@@ -194,6 +194,10 @@ pub struct TargetArgs {
     /// Ask for whole responses instead of a stream (no TTFT or ITL then).
     #[arg(long)]
     pub no_stream: bool,
+    /// Force every output to its full length: sends ignore_eos and min_tokens (vLLM,
+    /// SGLang, TensorRT-LLM). Without it a model may stop early at its end-of-text token.
+    #[arg(long)]
+    pub ignore_eos: bool,
     /// Give up on a request after this long.
     #[arg(long, default_value = "10m", value_parser = duration)]
     pub timeout: Duration,
@@ -206,14 +210,96 @@ pub struct TargetArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Workload")]
 pub struct WorkloadArgs {
-    /// Prompt length in tokens: N, MEAN:STDDEV or MIN..MAX. The default varies a little,
-    /// like real traffic: identical requests in closed loop finish together and arrive
-    /// together, in lock-step waves.
-    #[arg(long, default_value = "200:20", value_name = "LENGTH")]
-    pub input_tokens: LengthSpec,
-    /// Output length (max_tokens): N, MEAN:STDDEV or MIN..MAX.
-    #[arg(long, default_value = "100:10", value_name = "LENGTH")]
-    pub output_tokens: LengthSpec,
+    /// Prompt length in tokens: N (8k = 8192), MEAN:STDDEV, MIN..MAX, lognormal:MEAN:STDDEV
+    /// or file:PATH (observed lengths). The default varies a little, like real traffic:
+    /// identical requests in closed loop finish together and arrive together, in waves.
+    /// With --prefix-tokens, the length of the unique part after the prefix.
+    #[arg(long, value_name = "LENGTH")]
+    pub input_tokens: Option<LengthSpec>,
+    /// Output length (max_tokens), in the same forms [default: 100:10; with --dataset,
+    /// each entry's own length].
+    #[arg(long, value_name = "LENGTH")]
+    pub output_tokens: Option<LengthSpec>,
+    /// Long-context preset (seed 001 test 4): prompts of exactly 8k, 16k or 32k tokens and
+    /// 128 output tokens, unless --output-tokens says otherwise.
+    #[arg(long, value_name = "8k|16k|32k", conflicts_with_all = ["input_tokens", "dataset", "trace"])]
+    pub long_context: Option<LengthSpec>,
+    /// Tokenizer for prompts and counts: cl100k_base (built in, the default), o200k_base,
+    /// a tokenizer.json, a model directory, or a Hugging Face id in the local cache.
+    /// Never downloads.
+    #[arg(long, value_name = "NAME|PATH|ORG/MODEL")]
+    pub tokenizer: Option<String>,
+    /// Prompts from a file: sharegpt:PATH, jsonl:PATH (prompt, text or messages; optional
+    /// output_tokens) or csv:PATH (prompt column); a bare PATH goes by its extension.
+    #[arg(long, value_name = "FORMAT:PATH", conflicts_with = "trace")]
+    pub dataset: Option<String>,
+    /// How dataset entries are picked: shuffle (each once, in a seeded order), sequential
+    /// (file order) or random (with replacement).
+    #[arg(long, default_value = "shuffle", value_name = "HOW")]
+    pub dataset_sampling: String,
+    /// Keep dataset entries whose prompt length is in MIN..MAX tokens.
+    #[arg(long, value_name = "MIN..MAX")]
+    pub filter_input_tokens: Option<String>,
+    /// Keep dataset entries whose output length is in MIN..MAX tokens.
+    #[arg(long, value_name = "MIN..MAX")]
+    pub filter_output_tokens: Option<String>,
+    /// Distinct prompts: request i uses prompt i % N, and a run with no --requests or
+    /// --duration sends N requests (genai-perf's and vLLM's --num-prompts).
+    #[arg(long, value_name = "N")]
+    pub num_prompts: Option<u64>,
+    /// Open every prompt with a shared prefix of N tokens (prefix-cache test, seed 001 test
+    /// 5); the report compares TTFT of cold and warm prefixes.
+    #[arg(long, value_name = "N")]
+    pub prefix_tokens: Option<u32>,
+    /// Distinct shared prefixes: request i uses prefix i % G.
+    #[arg(long, value_name = "G", requires = "prefix_tokens")]
+    pub prefix_groups: Option<u32>,
+    /// Multi-turn conversations of T turns, each turn sending the history; --concurrency is
+    /// the number of users. Metrics are reported per turn.
+    #[arg(long, value_name = "T", conflicts_with_all = ["dataset", "trace"])]
+    pub conversation_turns: Option<u32>,
+    /// Pause between a response and the user's next turn.
+    #[arg(long, value_parser = duration, requires = "conversation_turns")]
+    pub think_time: Option<Duration>,
+    /// Replay a trace of timed arrivals: headroom:PATH (our JSONL: t_ms, input_tokens,
+    /// output_tokens, session, prefix), mooncake:PATH or azure:PATH (CSV).
+    #[arg(long, value_name = "[FORMAT:]PATH", conflicts_with_all = ["rate", "concurrency"])]
+    pub trace: Option<String>,
+    /// Replay the trace this many times faster.
+    #[arg(long, default_value_t = 1.0, requires = "trace")]
+    pub trace_speedup: f64,
+    /// genai-perf: mean prompt length (with --synthetic-input-tokens-stddev).
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "input_tokens",
+        help_heading = "genai-perf compatibility"
+    )]
+    pub synthetic_input_tokens_mean: Option<u32>,
+    /// genai-perf: standard deviation of the prompt length.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0.0,
+        help_heading = "genai-perf compatibility"
+    )]
+    pub synthetic_input_tokens_stddev: f64,
+    /// genai-perf: mean output length.
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "output_tokens",
+        help_heading = "genai-perf compatibility"
+    )]
+    pub output_tokens_mean: Option<u32>,
+    /// genai-perf: standard deviation of the output length.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0.0,
+        help_heading = "genai-perf compatibility"
+    )]
+    pub output_tokens_stddev: f64,
 }
 
 /// When requests are sent.
@@ -232,9 +318,9 @@ pub struct LoadArgs {
     /// Gamma shape for --arrival gamma: 1 is Poisson, below 1 burstier, above 1 more regular.
     #[arg(long, default_value_t = 1.0, requires = "rate")]
     pub burstiness: f64,
-    /// Open loop: at most N in flight; a late arrival waits and its lateness is recorded
-    /// as scheduling lag (never skipped).
-    #[arg(long, requires = "rate")]
+    /// Open loop and trace replay: at most N in flight; a late arrival waits and its
+    /// lateness is recorded as scheduling lag (never skipped).
+    #[arg(long)]
     pub max_concurrency: Option<u32>,
     /// Stop after N measured requests [default when no --duration: 10 × concurrency, at
     /// least 100; open loop: 30 s of arrivals, at least 100].
@@ -301,6 +387,10 @@ pub struct SimArgs {
     /// Model id to serve [default: the model's Hugging Face id; `headroom-sim` in fixed mode].
     #[arg(long)]
     pub served_model_name: Option<String>,
+    /// How prompts are tokenized (counted, and hashed for the prefix cache): as for `run`
+    /// [default: cl100k_base]. Give the client's --tokenizer for exact lengths.
+    #[arg(long, value_name = "NAME|PATH|ORG/MODEL")]
+    pub tokenizer: Option<String>,
     /// Fixed mode: time to first token (instead of the engine model).
     #[arg(long, value_parser = duration, help_heading = "Fixed timing (instead of the engine)")]
     pub ttft: Option<Duration>,

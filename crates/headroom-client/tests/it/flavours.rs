@@ -64,3 +64,17 @@ async fn extra_body_and_headers_are_sent() {
         "the key never shows in Debug output"
     );
 }
+
+#[test]
+fn ignore_eos_asks_for_the_full_length() {
+    let mut cfg = ClientConfig::new("http://127.0.0.1:9");
+    let plain: serde_json::Value =
+        serde_json::from_slice(&backend(cfg.clone()).body(crate::spec(37))).unwrap();
+    assert!(plain.get("ignore_eos").is_none() && plain.get("min_tokens").is_none());
+    cfg.ignore_eos = true;
+    let body: serde_json::Value =
+        serde_json::from_slice(&backend(cfg).body(crate::spec(37))).unwrap();
+    assert_eq!(body["ignore_eos"], true);
+    assert_eq!(body["min_tokens"], 37);
+    assert_eq!(body["max_tokens"], 37);
+}

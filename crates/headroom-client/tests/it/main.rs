@@ -73,6 +73,7 @@ pub async fn run(
         warmup: Warmup::None,
         seed: 1,
         grace: Duration::from_secs(1),
+        conversation: None,
     };
     let mut recs = Vec::new();
     let info = driver

@@ -88,6 +88,7 @@ fn plan(load: LoadPolicy, requests: Option<u64>, secs: Option<u64>, warmup: Warm
         warmup,
         seed: 1,
         grace: Duration::from_millis(100),
+        conversation: None,
     }
 }
 
@@ -316,4 +317,114 @@ async fn a_plan_without_a_stop_rule_is_refused() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("stop rule"), "{err}");
+}
+
+/// A source with its own arrival times (trace replay), tagged so records can be checked.
+struct Timed(Vec<u64>);
+impl RequestSource for Timed {
+    fn request(&self, index: u64) -> RequestSpec {
+        let mut s = RequestSpec::new(Prompt::Text(format!("request {index}")), 7, 10);
+        s.tags.session = Some(index * 10);
+        s
+    }
+    fn len(&self) -> Option<u64> {
+        Some(self.0.len() as u64)
+    }
+    fn arrival_us(&self, index: u64) -> Option<u64> {
+        self.0.get(index as usize).copied()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn trace_replay_sends_at_the_trace_times() {
+    let mock = Mock::new(50);
+    let times = vec![0, 10_000, 10_000, 400_000, 1_000_000];
+    let driver =
+        Driver::new(mock.clone(), Arc::new(Timed(times.clone()))).with_pacing(Pacing::Tokio);
+    for speedup in [1.0, 2.0] {
+        let p = plan(
+            LoadPolicy::Trace {
+                speedup,
+                max_concurrency: None,
+            },
+            Some(100),
+            None,
+            Warmup::None,
+        );
+        let mut recs = Vec::new();
+        driver
+            .run(&p, &mut recs, std::future::pending())
+            .await
+            .unwrap();
+        recs.sort_by_key(|r| r.index);
+        // The trace ends the run: five requests, though the stop rule allowed 100.
+        assert_eq!(recs.len(), 5);
+        for (r, t) in recs.iter().zip(&times) {
+            let want = 1_000 + (*t as f64 / speedup) as u64;
+            assert_eq!(r.intended_us, Some(want), "speed-up {speedup}");
+            assert_eq!(r.send_us, Some(want), "sent on time under the paused clock");
+            // The driver copies what the workload asked for into the record.
+            assert_eq!(r.requested_input_tokens, Some(7));
+            assert_eq!(r.tags.session, Some(r.index * 10));
+        }
+    }
+    let bad = plan(
+        LoadPolicy::Trace {
+            speedup: 1.0,
+            max_concurrency: None,
+        },
+        Some(3),
+        None,
+        Warmup::None,
+    );
+    let d = Driver::new(mock, Arc::new(Src)).with_pacing(Pacing::Tokio);
+    let e = d
+        .run(&bad, &mut Vec::new(), std::future::pending())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("arrival times"), "{e}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn conversations_send_turns_in_order_with_think_time() {
+    let mock = Mock::new(100);
+    let mut p = plan(
+        LoadPolicy::Closed { concurrency: 2 },
+        Some(12),
+        None,
+        Warmup::None,
+    );
+    p.conversation = Some(headroom_core::Conversation {
+        turns: 3,
+        think_time: Duration::from_millis(500),
+    });
+    let (recs, info) = run(&mock, &p).await;
+    assert_eq!(recs.len(), 12);
+    // Two users, each running conversations of three turns: 4 conversations, indices 0..12.
+    assert_eq!(
+        recs.iter().map(|r| r.index).collect::<Vec<_>>(),
+        (0..12).collect::<Vec<_>>()
+    );
+    for conv in recs.chunks(3) {
+        for w in conv.windows(2) {
+            let gap = w[1].send_us.unwrap() - w[0].end_us.unwrap();
+            assert_eq!(
+                gap, 500_000,
+                "turn {} follows after the think time",
+                w[1].index
+            );
+        }
+    }
+    // Each user: 2 conversations × (3 × 100 ms + 2 × 500 ms) = 2.6 s.
+    assert_eq!(info.elapsed_us / 1000, 2600);
+    assert_eq!(mock.max_in_flight.load(Ordering::SeqCst), 2);
+
+    let mut open_conv = p.clone();
+    open_conv.load = open(5.0, None);
+    let d = Driver::new(mock, Arc::new(Src)).with_pacing(Pacing::Tokio);
+    let e = d
+        .run(&open_conv, &mut Vec::new(), std::future::pending())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("closed loop"), "{e}");
 }

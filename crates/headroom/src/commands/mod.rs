@@ -6,6 +6,7 @@ pub mod pipeline;
 pub mod predict;
 pub mod run;
 pub mod sim;
+pub mod workload;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;

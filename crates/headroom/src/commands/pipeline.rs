@@ -4,6 +4,7 @@
 use crate::cli::{Format, LoadArgs, OutputArgs, WorkloadArgs};
 use crate::results::{Progress, ResultsSink, create_dir, redacted_argv, run_id, unix_us_now};
 use anyhow::{Context as _, bail};
+use headroom_core::RequestSource;
 use headroom_core::results::{
     FORMAT_VERSION, HostInfo, JOURNAL, MANIFEST, Manifest, ProcessStats, RunStatus, SUMMARY,
     TargetInfo, ToolInfo, rfc3339, write_json_atomic,
@@ -12,7 +13,6 @@ use headroom_core::{
     LoadPolicy, RunError, RunPlan, Runner, Scenario, StopRule, Warmup, WorkloadSpec,
 };
 use headroom_report::Header;
-use headroom_workload::WordCounter;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -23,6 +23,8 @@ use std::time::SystemTime;
 #[derive(Debug, Clone)]
 pub struct Common {
     pub workload: WorkloadSpec,
+    /// The request source and tokenizer behind `workload`.
+    pub built: super::workload::Workload,
     pub plan: RunPlan,
     pub out: Option<PathBuf>,
     pub labels: BTreeMap<String, String>,
@@ -46,14 +48,33 @@ impl Common {
         l: LoadArgs,
         o: OutputArgs,
         quiet: bool,
+        ignore_eos: bool,
     ) -> anyhow::Result<Self> {
+        let built = super::workload::build(&w, l.seed, ignore_eos)?;
         let labels = o
             .labels
             .iter()
             .map(|kv| pair(kv, '=', "--label", "KEY=VALUE, e.g. gpu=L20"))
             .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
+        if l.max_concurrency.is_some() && l.rate.is_none() && built.trace_speedup.is_none() {
+            bail!("--max-concurrency applies to open loop: give --rate or --trace");
+        }
         let load = match (l.concurrency, l.rate) {
+            _ if built.trace_speedup.is_some() => {
+                if l.max_concurrency == Some(0) {
+                    bail!("--max-concurrency must be at least 1");
+                }
+                LoadPolicy::Trace {
+                    speedup: built.trace_speedup.unwrap_or(1.0),
+                    max_concurrency: l.max_concurrency,
+                }
+            }
             (_, Some(rate)) => {
+                if built.conversation.is_some() {
+                    bail!(
+                        "conversations run in closed loop: give --concurrency (the number of users), not --rate"
+                    );
+                }
                 if !(rate.is_finite() && rate > 0.0) {
                     bail!("--rate must be a positive number of requests per second, got {rate}");
                 }
@@ -83,32 +104,38 @@ impl Common {
         }
         let stop = match (l.requests, l.duration) {
             (None, None) => StopRule {
-                requests: Some(match load {
-                    LoadPolicy::Closed { concurrency } => (10 * concurrency as u64).max(100),
-                    LoadPolicy::Open { rate, .. } => ((rate * 30.0).ceil() as u64).max(100),
+                requests: Some(match (built.source.len(), load) {
+                    // A trace, a dataset read once, or --num-prompts: each once.
+                    (Some(n), _) => n,
+                    (None, LoadPolicy::Closed { concurrency }) => {
+                        let n = (10 * concurrency as u64).max(100);
+                        // Whole conversations.
+                        let t = built.conversation.map_or(1, |c| c.turns.max(1) as u64);
+                        n.div_ceil(t) * t
+                    }
+                    (None, LoadPolicy::Open { rate, .. }) => ((rate * 30.0).ceil() as u64).max(100),
+                    (None, LoadPolicy::Trace { .. }) => 100,
                 }),
                 duration: None,
             },
             (requests, duration) => StopRule { requests, duration },
         };
         Ok(Common {
-            workload: WorkloadSpec {
-                input_tokens: w.input_tokens,
-                output_tokens: w.output_tokens,
-                tokenizer: WordCounter::NAME.into(),
-            },
+            workload: built.spec.clone(),
             plan: RunPlan {
                 load,
                 stop,
                 warmup: l.warmup,
                 seed: l.seed,
                 grace: l.grace,
+                conversation: built.conversation,
             },
             out: o.out,
             labels,
             format: o.format,
             progress: !o.no_progress && !quiet && std::io::stderr().is_terminal(),
             threads: l.threads,
+            built,
         })
     }
 

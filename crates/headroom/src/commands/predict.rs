@@ -5,19 +5,14 @@ use crate::cli::PredictArgs;
 use headroom_core::results::TargetInfo;
 use headroom_core::{ApiFlavor, Scenario, Target};
 use headroom_sim::runner::VirtualRunner;
-use headroom_workload::SyntheticSource;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub fn execute(a: PredictArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let common = Common::resolve(a.workload, a.load, a.output, quiet)?;
+    let common = Common::resolve(a.workload, a.load, a.output, quiet, false)?;
     let spec = super::engine::spec(&a.engine, common.plan.seed)?;
-    let source = SyntheticSource::new(
-        common.workload.input_tokens,
-        common.workload.output_tokens,
-        common.plan.seed,
-    );
+    let source = common.built.source.clone();
     let model = spec.model.hf_id.clone();
     let description = spec.describe();
     let scenario = Scenario {

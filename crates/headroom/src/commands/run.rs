@@ -7,7 +7,6 @@ use headroom_client::{ClientConfig, OpenAiBackend, ServerInfo, preflight};
 use headroom_core::results::TargetInfo;
 use headroom_core::{Scenario, Target, TokenCounter};
 use headroom_load::Driver;
-use headroom_workload::{SyntheticSource, WordCounter};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -46,7 +45,7 @@ impl RunSettings {
                 ),
             },
         };
-        let common = Common::resolve(a.workload, a.load, a.output, quiet)?;
+        let common = Common::resolve(a.workload, a.load, a.output, quiet, t.ignore_eos)?;
         let mut client = ClientConfig::new(t.url.clone().unwrap_or_default());
         client.api = t.api;
         client.stream = !t.no_stream;
@@ -55,6 +54,7 @@ impl RunSettings {
         client.extra_body = extra_body;
         client.timeout = t.timeout;
         client.stall_timeout = t.stall_timeout;
+        client.ignore_eos = t.ignore_eos;
         if let Some(u) = &t.url {
             headroom_client::Endpoints::resolve(u, t.api)?;
         }
@@ -91,12 +91,17 @@ impl Drop for Embedded {
 
 /// The embedded default target: the engine model of an A10 serving Qwen3-8B-AWQ (seed
 /// 000's baseline), on a free loopback port.
-async fn start_embedded(seed: u64) -> anyhow::Result<Embedded> {
+async fn start_embedded(
+    seed: u64,
+    tokenizer: Arc<headroom_workload::Tokenizer>,
+) -> anyhow::Result<Embedded> {
     let args = crate::cli::EngineArgs::default();
     let spec = super::engine::spec(&args, seed)?;
     let spec_json = serde_json::to_value(&spec)?;
-    let sim = headroom_sim::Sim::new(headroom_sim::SimConfig::engine(spec))
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let mut config = headroom_sim::SimConfig::engine(spec);
+    // The simulated server tokenizes with the run's tokenizer, so lengths agree exactly.
+    config.tokenizer = tokenizer;
+    let sim = headroom_sim::Sim::new(config).map_err(|e| anyhow::anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the embedded simulator on 127.0.0.1: {e}"))?;
@@ -118,7 +123,7 @@ async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
     let embedded = match &s.url {
         Some(_) => None,
         None => {
-            let e = start_embedded(s.common.plan.seed).await?;
+            let e = start_embedded(s.common.plan.seed, s.common.built.tokenizer.clone()).await?;
             tracing::info!(
                 "no --url given: started the embedded simulator at {} ({}); pass --url to measure a real server",
                 e.url,
@@ -150,7 +155,7 @@ async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
         .iter()
         .find(|m| m.id == model)
         .and_then(|m| m.max_model_len);
-    let counter: Arc<dyn TokenCounter> = Arc::new(WordCounter);
+    let counter: Arc<dyn TokenCounter> = s.common.built.tokenizer.clone();
     let backend = OpenAiBackend::new(client.clone(), model.clone(), counter)?;
     let endpoint = backend.endpoint().to_string();
     let scenario = Scenario {
@@ -178,11 +183,7 @@ async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
         virtual_time: false,
         simulator_spec: embedded.as_ref().map(|e| e.spec.clone()),
     };
-    let source = SyntheticSource::new(
-        s.common.workload.input_tokens,
-        s.common.workload.output_tokens,
-        s.common.plan.seed,
-    );
+    let source = s.common.built.source.clone();
     let driver = Driver::new(Arc::new(backend), Arc::new(source));
     let job = Job {
         common: &s.common,

@@ -35,6 +35,9 @@ pub fn config(a: &SimArgs) -> anyhow::Result<SimConfig> {
     };
     c.fault_delay = a.fault_delay;
     c.startup_delay = a.startup_delay;
+    if let Some(t) = &a.tokenizer {
+        c.tokenizer = std::sync::Arc::new(headroom_workload::Tokenizer::resolve(t)?);
+    }
     Ok(c)
 }
 
