@@ -19,6 +19,13 @@
 //!   free of coordinated omission.
 //! - **Measurement window**: from the first measured send to the last measured end;
 //!   throughput is completed measured work divided by its length.
+//! - **Requested vs delivered lengths** ([`Lengths`]): the workload's prompt length
+//!   against the server's usage count (the difference is the chat template or another
+//!   tokenizer), `max_tokens` against the tokens generated (fewer: ended early).
+//! - **Cold / warm prefix** ([`PrefixCache`]): within a prefix group, a request is cold if
+//!   it was sent before the group's first token existed (before send + TTFT of the
+//!   group's earliest-sent completed request, which is itself cold), otherwise warm.
+//! - **Per turn** ([`TurnStats`]): TTFT, E2E and prompt length by conversation turn.
 //!
 //! Latency distributions hold completed (`Ok`) measured requests only; failures are
 //! counted by kind. Percentiles are nearest-rank over HDR histograms with 3 significant
@@ -29,9 +36,15 @@
 #![deny(missing_docs)]
 
 mod dist;
+mod lengths;
+mod prefix;
 mod summary;
+mod turns;
 mod window;
 
 pub use dist::{Dist, DistError, Stats, Unit};
+pub use lengths::Lengths;
+pub use prefix::PrefixCache;
 pub use summary::{Counts, Metric, Recorder, Summary, Throughput, TokenTotals};
+pub use turns::TurnStats;
 pub use window::Windows;

@@ -1,6 +1,7 @@
 //! Run summaries: every metric's distribution, counts, tokens and the measurement window.
 
-use crate::{Dist, Stats, Unit, Windows};
+use crate::prefix::PrefixSample;
+use crate::{Dist, Lengths, PrefixCache, Stats, TurnStats, Unit, Windows};
 use headroom_core::{ErrorKind, Phase, RequestRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -187,6 +188,15 @@ pub struct Summary {
     pub tokens: TokenTotals,
     /// Measurement windows, µs since the Unix epoch.
     pub windows: Windows,
+    /// Requested versus delivered prompt and output lengths.
+    pub lengths: Lengths,
+    /// Cold versus warm TTFT of prefix groups; present when a measured request had a
+    /// prefix group. Computed by [`Recorder::finish`] (absent from
+    /// [`Recorder::current`]).
+    pub prefix: Option<PrefixCache>,
+    /// Per conversation turn (`tags.turn`); empty when no completed measured request had
+    /// one.
+    pub turns: BTreeMap<u32, TurnStats>,
     dists: Vec<Dist>,
 }
 
@@ -196,6 +206,9 @@ impl Default for Summary {
             counts: Counts::default(),
             tokens: TokenTotals::default(),
             windows: Windows::default(),
+            lengths: Lengths::default(),
+            prefix: None,
+            turns: BTreeMap::new(),
             dists: Metric::ALL.iter().map(|m| Dist::new(m.unit())).collect(),
         }
     }
@@ -232,7 +245,8 @@ impl Summary {
 }
 
 impl AddAssign<&Summary> for Summary {
-    /// Exact merge: counts and tokens add, histograms add, windows unite.
+    /// Exact merge: counts and tokens add, histograms add, windows unite (see
+    /// [`PrefixCache`] for its group count).
     fn add_assign(&mut self, o: &Summary) {
         self.counts.ok += o.counts.ok;
         self.counts.warmup += o.counts.warmup;
@@ -244,6 +258,15 @@ impl AddAssign<&Summary> for Summary {
         self.tokens.output_from_usage += o.tokens.output_from_usage;
         self.tokens.usage_disagreements += o.tokens.usage_disagreements;
         self.windows += &o.windows;
+        self.lengths += &o.lengths;
+        match (&mut self.prefix, &o.prefix) {
+            (Some(a), Some(b)) => *a += b,
+            (None, Some(b)) => self.prefix = Some(b.clone()),
+            (_, None) => {}
+        }
+        for (turn, t) in &o.turns {
+            *self.turns.entry(*turn).or_default() += t;
+        }
         for (a, b) in self.dists.iter_mut().zip(&o.dists) {
             *a += b;
         }
@@ -265,6 +288,15 @@ struct SummaryJson {
     windows: Windows,
     /// Every metric's distribution, keyed by metric.
     metrics: BTreeMap<Metric, Dist>,
+    /// Requested versus delivered lengths (zero in summaries of older versions).
+    #[serde(default)]
+    lengths: Lengths,
+    /// Cold versus warm TTFT of prefix groups, when requests had prefix groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prefix: Option<PrefixCache>,
+    /// Per conversation turn, keyed by turn number, when requests had turns.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    turns: BTreeMap<u32, TurnStats>,
 }
 
 impl Serialize for Summary {
@@ -278,6 +310,9 @@ impl Serialize for Summary {
                 .iter()
                 .map(|m| (*m, self.dist(*m).clone()))
                 .collect(),
+            lengths: self.lengths.clone(),
+            prefix: self.prefix.clone(),
+            turns: self.turns.clone(),
         }
         .serialize(s)
     }
@@ -290,6 +325,9 @@ impl<'de> Deserialize<'de> for Summary {
             counts: j.requests,
             tokens: j.tokens,
             windows: j.windows,
+            lengths: j.lengths,
+            prefix: j.prefix,
+            turns: j.turns,
             ..Summary::default()
         };
         for (m, dist) in j.metrics {
@@ -324,6 +362,11 @@ pub struct Recorder {
     summary: Summary,
     first_send_us: Option<u64>,
     last_end_us: Option<u64>,
+    /// A measured request had a prefix group.
+    prefix_seen: bool,
+    /// Completed streamed requests of prefix groups, warmup included, classified at
+    /// [`Recorder::finish`].
+    prefix_samples: Vec<PrefixSample>,
 }
 
 impl Recorder {
@@ -332,9 +375,19 @@ impl Recorder {
         Self::default()
     }
 
-    /// Adds one record. Warmup records are only counted; measured records update every
-    /// metric they have data for.
+    /// Adds one record. Warmup records are only counted (and warm prefix groups, see
+    /// [`PrefixCache`]); measured records update every metric they have data for.
     pub fn add(&mut self, r: &RequestRecord) {
+        if let (Some(group), Some(send_us), Some(ttft_us), true) =
+            (r.tags.prefix_group, r.send_us, r.ttft_us(), r.is_ok())
+        {
+            self.prefix_samples.push(PrefixSample {
+                group,
+                send_us,
+                ttft_us,
+                measured: r.phase == Phase::Measure,
+            });
+        }
         let s = &mut self.summary;
         if r.phase == Phase::Warmup {
             s.counts.warmup += 1;
@@ -344,11 +397,18 @@ impl Recorder {
             self.first_send_us = Some(self.first_send_us.map_or(send, |f| f.min(send)));
             self.last_end_us = Some(self.last_end_us.map_or(end, |l| l.max(end)));
         }
+        if r.tags.prefix_group.is_some() {
+            self.prefix_seen = true;
+        }
         if let Some(kind) = r.outcome.error_kind() {
             *s.counts.errors.entry(kind).or_default() += 1;
             return;
         }
         s.counts.ok += 1;
+        s.lengths.record(r);
+        if let Some(turn) = r.tags.turn {
+            s.turns.entry(turn).or_default().record(r);
+        }
         s.tokens.input += r.input_tokens as u64;
         s.tokens.output += r.output_tokens as u64;
         if r.output_tokens_source == headroom_core::TokenSource::Usage {
@@ -411,6 +471,9 @@ impl Recorder {
             self.summary
                 .windows
                 .insert(epoch_unix_us + a, epoch_unix_us + b);
+        }
+        if self.prefix_seen {
+            self.summary.prefix = Some(PrefixCache::classify(&mut self.prefix_samples));
         }
         self.summary
     }
@@ -559,6 +622,241 @@ mod tests {
         let json = serde_json::to_string(&merged).unwrap();
         let back: Summary = serde_json::from_str(&json).unwrap();
         assert_eq!(back, merged);
+    }
+
+    /// A completed streamed request of prefix group `group`: sent at `send_ms`, first
+    /// token `ttft_ms` later.
+    fn grouped(group: u32, send_ms: u64, ttft_ms: u64) -> RequestRecord {
+        let mut r = ok(
+            0,
+            send_ms * 1000,
+            vec![ttft_ms * 1000],
+            ttft_ms * 1000 + 10,
+            1,
+        );
+        r.tags.prefix_group = Some(group);
+        r
+    }
+
+    #[test]
+    fn lengths_compare_requested_and_delivered() {
+        let mut a = Recorder::new();
+        let mut b = Recorder::new();
+        // Asked for 200 prompt tokens, the server counted 209: the chat template.
+        let mut r1 = ok(0, 0, vec![1], 2, 100);
+        r1.requested_input_tokens = Some(200);
+        r1.input_tokens = 209;
+        r1.input_tokens_source = TokenSource::Usage;
+        a.add(&r1);
+        // Asked for 300, no usage: no server count; ended early at 60 of 100.
+        let mut r2 = ok(1, 0, vec![1], 2, 60);
+        r2.requested_input_tokens = Some(300);
+        r2.max_tokens = 100;
+        b.add(&r2);
+        // Older record without the requested length; asked 50 got 50.
+        let mut r3 = ok(2, 0, vec![1], 2, 50);
+        r3.input_tokens = 1000;
+        r3.input_tokens_source = TokenSource::Usage;
+        b.add(&r3);
+        // Failures and warmup are not in the lengths.
+        let mut w = r2.clone();
+        w.phase = Phase::Warmup;
+        b.add(&w);
+        let mut e = r2.clone();
+        e.outcome = Outcome::Error {
+            kind: ErrorKind::Timeout,
+            message: "x".into(),
+        };
+        b.add(&e);
+        let only_b = b.current().lengths.clone();
+        assert_eq!(only_b.served_input_mean(), None, "no usage among requested");
+        assert_eq!(only_b.input_overhead_mean(), None);
+        assert_eq!(only_b.requested_input_mean(), Some(300.0));
+        let mut s = a.finish(0);
+        s += &b.finish(0);
+        let l = &s.lengths;
+        assert_eq!(
+            (l.requests, l.with_requested_input, l.with_usage),
+            (3, 2, 1)
+        );
+        assert_eq!(l.requested_input, 500);
+        assert_eq!((l.requested_input_with_usage, l.served_input), (200, 209));
+        assert_eq!(l.requested_input_mean(), Some(250.0));
+        assert_eq!(l.served_input_mean(), Some(209.0));
+        assert_eq!(l.input_overhead_mean(), Some(9.0));
+        assert_eq!((l.requested_output, l.delivered_output), (250, 210));
+        assert_eq!(l.requested_output_mean(), 250.0 / 3.0);
+        assert_eq!(l.delivered_output_mean(), 70.0);
+        assert_eq!(l.ended_early, 1);
+        assert_eq!(l.short_output_share(), 1.0 / 3.0);
+        let empty = Lengths::default();
+        assert_eq!(empty.requested_input_mean(), None);
+        assert_eq!(empty.short_output_share(), 0.0);
+    }
+
+    #[test]
+    fn prefix_requests_are_cold_until_their_group_has_a_first_token() {
+        let mut r = Recorder::new();
+        // Group 0: A's first token exists at 100 ms.
+        r.add(&grouped(0, 0, 100)); // A: earliest, cold
+        r.add(&grouped(0, 50, 120)); // B: sent before 100 ms, cold
+        r.add(&grouped(0, 150, 20)); // C: sent after, warm
+        r.add(&grouped(0, 100, 30)); // D: sent exactly at 100 ms, warm
+        // Group 1, on its own: first token at 1,000 + 200 ms.
+        r.add(&grouped(1, 1_000, 200)); // cold
+        r.add(&grouped(1, 1_150, 180)); // cold
+        r.add(&grouped(1, 1_300, 40)); // warm
+        // Group 2 is warmed by a warmup request (first token at 100 ms).
+        let mut w = grouped(2, 0, 100);
+        w.phase = Phase::Warmup;
+        r.add(&w);
+        r.add(&grouped(2, 50, 110)); // cold: before the warmup's first token
+        r.add(&grouped(2, 500, 10)); // warm
+        // Not classified: a failure (even the earliest), a non-streamed request, and a
+        // request of no group.
+        let mut e = grouped(1, 0, 5);
+        e.outcome = Outcome::Error {
+            kind: ErrorKind::Timeout,
+            message: "x".into(),
+        };
+        r.add(&e);
+        let mut n = grouped(0, 300, 0);
+        n.content_us.clear();
+        r.add(&n);
+        r.add(&ok(0, 0, vec![7], 10, 1));
+        assert!(r.current().prefix.is_none(), "classified at finish");
+        let s = r.finish(0);
+        let p = s.prefix.as_ref().unwrap();
+        assert_eq!(p.groups, 3);
+        let ms = |d: &Dist| -> Vec<u64> {
+            let st = d.stats();
+            vec![d.count(), st.min as u64, st.max as u64]
+        };
+        // Cold: A 100, B 120, G1 200 and 180, G2 110.
+        assert_eq!(ms(&p.cold), vec![5, 100, 200]);
+        assert_eq!(p.cold.sum_raw(), (100 + 120 + 200 + 180 + 110) * 1000);
+        // Warm: C 20, D 30, G1 40, G2 10.
+        assert_eq!(ms(&p.warm), vec![4, 10, 40]);
+        assert_eq!(p.warm.sum_raw(), (20 + 30 + 40 + 10) * 1000);
+        // Medians (nearest rank): cold 120 ms, warm 20 ms.
+        let speedup = p.warm_speedup().unwrap();
+        assert!((speedup - 6.0).abs() < 0.01, "{speedup}");
+        assert!(s.turns.is_empty());
+    }
+
+    #[test]
+    fn prefix_is_absent_without_groups_and_speedup_needs_both_sides() {
+        let mut r = Recorder::new();
+        r.add(&ok(0, 0, vec![7], 10, 1));
+        assert!(r.finish(0).prefix.is_none());
+        // Only warmup requests had a group: nothing measured to report.
+        let mut r = Recorder::new();
+        let mut w = grouped(0, 0, 100);
+        w.phase = Phase::Warmup;
+        r.add(&w);
+        assert!(r.finish(0).prefix.is_none());
+        // A measured group whose only request is cold: no speedup.
+        let mut r = Recorder::new();
+        r.add(&grouped(0, 0, 100));
+        let p = r.finish(0).prefix.unwrap();
+        assert_eq!((p.groups, p.cold.count(), p.warm.count()), (1, 1, 0));
+        assert_eq!(p.warm_speedup(), None);
+        // The earliest request is cold even with a zero TTFT.
+        let mut r = Recorder::new();
+        r.add(&grouped(0, 0, 0));
+        r.add(&grouped(0, 0, 0));
+        let p = r.finish(0).prefix.unwrap();
+        assert_eq!((p.cold.count(), p.warm.count()), (1, 1));
+    }
+
+    #[test]
+    fn prefix_summaries_merge() {
+        let mut a = Recorder::new();
+        a.add(&grouped(0, 0, 100));
+        a.add(&grouped(0, 200, 10));
+        let mut b = Recorder::new();
+        b.add(&grouped(0, 0, 90));
+        b.add(&grouped(1, 0, 80));
+        let mut s = Summary::default();
+        s += &a.finish(0);
+        s += &b.finish(0);
+        let p = s.prefix.unwrap();
+        assert_eq!(p.groups, 2, "the larger group count");
+        assert_eq!((p.cold.count(), p.warm.count()), (3, 1));
+    }
+
+    #[test]
+    fn turns_group_by_turn_and_merge() {
+        let turn = |t: u32, input: u32, ttft_ms: u64, e2e_ms: u64| {
+            let mut r = ok(0, 0, vec![ttft_ms * 1000], e2e_ms * 1000, 5);
+            r.tags.turn = Some(t);
+            r.tags.session = Some(9);
+            r.input_tokens = input;
+            r
+        };
+        let mut a = Recorder::new();
+        let mut b = Recorder::new();
+        a.add(&turn(1, 100, 10, 50));
+        b.add(&turn(1, 120, 20, 60));
+        a.add(&turn(2, 300, 30, 90));
+        let mut e = turn(3, 500, 1, 1);
+        e.outcome = Outcome::Error {
+            kind: ErrorKind::Timeout,
+            message: "x".into(),
+        };
+        b.add(&e);
+        let mut w = turn(4, 500, 1, 1);
+        w.phase = Phase::Warmup;
+        b.add(&w);
+        b.add(&ok(0, 0, vec![1], 2, 1)); // no turn
+        let mut s = a.finish(0);
+        s += &b.finish(0);
+        assert_eq!(s.turns.keys().copied().collect::<Vec<_>>(), vec![1, 2]);
+        let t1 = &s.turns[&1];
+        assert_eq!(
+            (t1.requests, t1.input_tokens, t1.input_mean()),
+            (2, 220, 110.0)
+        );
+        assert_eq!(t1.ttft.stats().mean, 15.0);
+        assert_eq!(t1.e2e.stats().max, 60.0);
+        assert_eq!(s.turns[&2].input_mean(), 300.0);
+        assert!(s.prefix.is_none());
+    }
+
+    #[test]
+    fn new_sections_round_trip_and_old_json_still_reads() {
+        let mut r = Recorder::new();
+        let mut warm = grouped(0, 0, 100);
+        warm.phase = Phase::Warmup;
+        r.add(&warm);
+        for i in 0..6u64 {
+            let mut rec = grouped((i % 2) as u32, 50 * i, 100 - 10 * i);
+            rec.tags.turn = Some(1 + (i % 3) as u32);
+            rec.requested_input_tokens = Some(200);
+            rec.input_tokens = 209;
+            rec.input_tokens_source = TokenSource::Usage;
+            r.add(&rec);
+        }
+        let s = r.finish(0);
+        assert!(s.prefix.is_some() && s.turns.len() == 3 && s.lengths.requests == 6);
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(v["turns"]["2"]["requests"], 2);
+        assert_eq!(v["prefix"]["groups"], 2);
+        assert_eq!(v["lengths"]["served_input"], 6 * 209);
+        let back: Summary = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(back, s);
+        // A summary.json of an older version has none of them.
+        let mut old = v;
+        for k in ["lengths", "prefix", "turns"] {
+            old.as_object_mut().unwrap().remove(k);
+        }
+        let back: Summary = serde_json::from_value(old).unwrap();
+        assert_eq!(back.lengths, Lengths::default());
+        assert!(back.prefix.is_none() && back.turns.is_empty());
+        // And without prefix groups or turns, neither is written.
+        let plain = serde_json::to_value(Summary::default()).unwrap();
+        assert!(plain.get("prefix").is_none() && plain.get("turns").is_none());
+        assert!(plain.get("lengths").is_some());
     }
 
     #[test]

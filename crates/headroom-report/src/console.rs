@@ -1,9 +1,10 @@
 //! Console table, CSV and JSON renderings of a summary.
 
-use crate::num::fmt_num;
+use crate::num::{fmt_num, fmt_thousands};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
-use headroom_metrics::{Metric, Stats, Summary};
+use headroom_metrics::{Dist, Lengths, Metric, PrefixCache, Stats, Summary, TurnStats};
+use std::collections::BTreeMap;
 
 /// What the run was, for the title line.
 #[derive(Debug, Clone, Default)]
@@ -66,8 +67,9 @@ const HEAD: [&str; 9] = [
     "p50",
 ];
 
-/// The console report: a title, the statistics table, throughput, and request and error
-/// counts. Pure text, no colour.
+/// The console report: a title, the statistics table, throughput, request and error
+/// counts, requested versus delivered lengths, and, when the workload had them, cold
+/// versus warm prefix TTFT and a per-turn table. Pure text, no colour.
 pub fn table(s: &Summary, h: &Header) -> String {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
@@ -131,7 +133,132 @@ pub fn table(s: &Summary, h: &Header) -> String {
             s.tokens.usage_disagreements
         ));
     }
+    if s.counts.ok > 0 {
+        out.push_str(&lengths_lines(&s.lengths));
+    }
+    if let Some(p) = &s.prefix {
+        out.push_str(&prefix_lines(p));
+    }
+    if !s.turns.is_empty() {
+        out.push_str(&turns_table(&s.turns));
+    }
     out
+}
+
+/// Requested versus delivered prompt and output lengths, one line each (plus a hint when
+/// outputs ended early).
+fn lengths_lines(l: &Lengths) -> String {
+    let tokens = |v: f64| fmt_thousands(v, 1);
+    let mut out = String::new();
+    if let Some(requested) = l.requested_input_mean() {
+        out.push_str(&format!(
+            "Mean input tokens: requested {}",
+            tokens(requested)
+        ));
+        if let (Some(served), Some(extra)) = (l.served_input_mean(), l.input_overhead_mean()) {
+            out.push_str(&format!(", server counted {}", tokens(served)));
+            if extra.abs() < 0.05 {
+                out.push_str(" (no difference)");
+            } else {
+                let sign = if extra > 0.0 { "+" } else { "" };
+                out.push_str(&format!(
+                    " ({sign}{} chat template/tokenizer)",
+                    tokens(extra)
+                ));
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "Mean output tokens: requested {}, delivered {}",
+        tokens(l.requested_output_mean()),
+        tokens(l.delivered_output_mean())
+    ));
+    if l.ended_early > 0 {
+        out.push_str(&format!(
+            "; {} % ended before max_tokens\n",
+            fmt_thousands(l.short_output_share() * 100.0, 1)
+        ));
+        out.push_str(
+            "  (EOS or a stop sequence; --extra-body '{\"ignore_eos\": true}' forces full length)",
+        );
+    }
+    out.push('\n');
+    out
+}
+
+/// Cold versus warm TTFT of prefix groups: the definition, then the medians.
+fn prefix_lines(p: &PrefixCache) -> String {
+    let plural = if p.groups == 1 { "" } else { "s" };
+    let side = |name: &str, d: &Dist| {
+        if d.is_empty() {
+            format!("{name} none")
+        } else {
+            format!(
+                "{name} {} ms (n={})",
+                fmt_num(d.stats().p50),
+                fmt_thousands(d.count() as f64, 0)
+            )
+        }
+    };
+    let mut out = format!(
+        "Prefix cache ({} group{plural}; cold = sent before its group's first token, warm = after):\n",
+        p.groups
+    );
+    out.push_str(&format!(
+        "  TTFT p50: {}, {}",
+        side("cold", &p.cold),
+        side("warm", &p.warm)
+    ));
+    match p.warm_speedup() {
+        Some(x) if x >= 1.0 => out.push_str(&format!("; warm is {}× faster", fmt_thousands(x, 1))),
+        Some(x) if x > 0.0 => {
+            out.push_str(&format!("; warm is {}× slower", fmt_thousands(1.0 / x, 1)))
+        }
+        _ => {}
+    }
+    out.push('\n');
+    out
+}
+
+/// One row per conversation turn: requests, mean prompt tokens, TTFT and E2E p50/p95.
+fn turns_table(turns: &BTreeMap<u32, TurnStats>) -> String {
+    let ms = |d: &Dist, q: fn(&Stats) -> f64| {
+        if d.is_empty() {
+            "-".to_string()
+        } else {
+            fmt_num(q(&d.stats()))
+        }
+    };
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header([
+            "Turn",
+            "Requests",
+            "Prompt tokens",
+            "TTFT p50",
+            "TTFT p95",
+            "E2E p50",
+            "E2E p95",
+        ]);
+    for (turn, ts) in turns {
+        t.add_row([
+            turn.to_string(),
+            fmt_thousands(ts.requests as f64, 0),
+            fmt_thousands(ts.input_mean(), 1),
+            ms(&ts.ttft, |s| s.p50),
+            ms(&ts.ttft, |s| s.p95),
+            ms(&ts.e2e, |s| s.p50),
+            ms(&ts.e2e, |s| s.p95),
+        ]);
+    }
+    for i in 0..7 {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    format!("Per conversation turn (mean prompt tokens; TTFT and E2E in ms):\n{t}\n")
 }
 
 fn counts_line(s: &Summary) -> String {
@@ -164,7 +291,8 @@ fn counts_line(s: &Summary) -> String {
     line
 }
 
-/// The statistics as CSV: one row per metric, then throughput and counts.
+/// The statistics as CSV: one row per metric, then throughput, counts, requested versus
+/// delivered lengths, and the prefix-cache and per-turn numbers when present.
 pub fn csv(s: &Summary) -> String {
     let mut out = String::from("Metric,unit,avg,min,max,p99,p95,p90,p75,p50,p99.9,stddev,count\n");
     for m in rows(s) {
@@ -204,6 +332,45 @@ pub fn csv(s: &Summary) -> String {
     for (k, n) in &s.counts.errors {
         out.push_str(&format!("errors_{k},{n}\n"));
     }
+    let mut line = |k: &str, v: f64| out.push_str(&format!("{k},{v}\n"));
+    let l = &s.lengths;
+    if l.requests > 0 {
+        if let Some(v) = l.requested_input_mean() {
+            line("requested_input_tokens_mean", v);
+        }
+        if let Some(v) = l.served_input_mean() {
+            line("served_input_tokens_mean", v);
+        }
+        if let Some(v) = l.input_overhead_mean() {
+            line("input_overhead_tokens_mean", v);
+        }
+        line("requested_output_tokens_mean", l.requested_output_mean());
+        line("delivered_output_tokens_mean", l.delivered_output_mean());
+        line("short_output_share", l.short_output_share());
+    }
+    if let Some(p) = &s.prefix {
+        line("prefix_groups", p.groups as f64);
+        for (side, d) in [("cold", &p.cold), ("warm", &p.warm)] {
+            line(&format!("prefix_{side}_requests"), d.count() as f64);
+            if !d.is_empty() {
+                line(&format!("prefix_{side}_ttft_p50_ms"), d.stats().p50);
+            }
+        }
+        if let Some(v) = p.warm_speedup() {
+            line("prefix_warm_speedup", v);
+        }
+    }
+    for (turn, t) in &s.turns {
+        line(&format!("turn_{turn}_requests"), t.requests as f64);
+        line(&format!("turn_{turn}_input_tokens_mean"), t.input_mean());
+        for (name, d) in [("ttft", &t.ttft), ("e2e", &t.e2e)] {
+            if !d.is_empty() {
+                let st = d.stats();
+                line(&format!("turn_{turn}_{name}_p50_ms"), st.p50);
+                line(&format!("turn_{turn}_{name}_p95_ms"), st.p95);
+            }
+        }
+    }
     out
 }
 
@@ -215,7 +382,7 @@ pub fn json(s: &Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use headroom_core::{ErrorKind, Outcome, Phase, RequestRecord, TokenSource};
+    use headroom_core::{ErrorKind, Outcome, Phase, RequestRecord, Tags, TokenSource};
     use headroom_metrics::Recorder;
 
     fn summary() -> Summary {
@@ -271,6 +438,116 @@ mod tests {
     #[test]
     fn csv_snapshot() {
         insta::assert_snapshot!(csv(&summary()));
+    }
+
+    /// 60 requests of 20 three-turn conversations over 4 prefix groups: the first 8 are
+    /// sent before their group's first token (cold, TTFT 400 ms), the rest are warm; the
+    /// prompt grows by 150 tokens a turn and the server counts 9 more (the template);
+    /// every fifth request stops at 40 of 100 tokens.
+    fn sections_summary() -> Summary {
+        let mut r = Recorder::new();
+        for i in 0..60u64 {
+            let turn = 1 + (i % 3) as u32;
+            let ttft = if i < 8 {
+                400_000
+            } else {
+                60_000 + turn as u64 * 10_000
+            };
+            let out = if i % 5 == 0 { 40 } else { 100 };
+            let send = i * 50_000;
+            let requested = 200 + 150 * (turn - 1);
+            r.add(&RequestRecord {
+                index: i,
+                phase: Phase::Measure,
+                intended_us: None,
+                send_us: Some(send),
+                end_us: Some(send + ttft + out as u64 * 10_000),
+                content_us: (0..out as u64).map(|k| ttft + k * 10_000).collect(),
+                content_tokens: vec![],
+                input_tokens: requested + 9,
+                input_tokens_source: TokenSource::Usage,
+                output_tokens: out,
+                output_tokens_source: TokenSource::Usage,
+                output_tokens_counted: None,
+                max_tokens: 100,
+                requested_input_tokens: Some(requested),
+                tags: Tags {
+                    prefix_group: Some((i % 4) as u32),
+                    prefix_tokens: Some(100),
+                    session: Some(i / 3),
+                    turn: Some(turn),
+                },
+                http_status: Some(200),
+                finish_reason: None,
+                outcome: Outcome::Ok,
+            });
+        }
+        r.finish(0)
+    }
+
+    #[test]
+    fn console_table_with_lengths_prefix_and_turns_snapshot() {
+        let s = sections_summary();
+        let p = s.prefix.as_ref().unwrap();
+        assert_eq!((p.cold.count(), p.warm.count()), (8, 52));
+        insta::assert_snapshot!(table(&s, &header()));
+    }
+
+    #[test]
+    fn csv_with_lengths_prefix_and_turns_snapshot() {
+        insta::assert_snapshot!(csv(&sections_summary()));
+    }
+
+    #[test]
+    fn new_lines_fit_in_100_columns_even_with_large_numbers() {
+        let l = Lengths {
+            requests: 1_000_000,
+            with_requested_input: 1_000_000,
+            requested_input: 131_072_000_000,
+            with_usage: 1_000_000,
+            requested_input_with_usage: 131_072_000_000,
+            served_input: 131_072_000_000 + 1_234_500_000,
+            requested_output: 32_768_000_000,
+            delivered_output: 12_345_000_000,
+            ended_early: 999_999,
+        };
+        let mut p = PrefixCache {
+            groups: 100_000,
+            ..PrefixCache::default()
+        };
+        for _ in 0..10_000 {
+            p.cold.record(123_456_789);
+            p.warm.record(1_234_567);
+        }
+        let text = lengths_lines(&l) + &prefix_lines(&p);
+        for line in text.lines() {
+            assert!(
+                line.chars().count() < 100,
+                "{} columns: {line}",
+                line.chars().count()
+            );
+        }
+        assert!(text.contains("(+1,234.5 chat template"), "{text}");
+        assert!(text.contains("warm is 100.0× faster"), "{text}");
+    }
+
+    #[test]
+    fn lengths_lines_without_usage_or_requested_input() {
+        let mut l = Lengths {
+            requests: 2,
+            with_requested_input: 2,
+            requested_input: 400,
+            requested_output: 200,
+            delivered_output: 200,
+            ..Lengths::default()
+        };
+        assert_eq!(
+            lengths_lines(&l),
+            "Mean input tokens: requested 200.0\nMean output tokens: requested 100.0, delivered 100.0\n"
+        );
+        l.with_requested_input = 0;
+        l.requested_input = 0;
+        assert!(!lengths_lines(&l).contains("input"));
     }
 
     #[test]
