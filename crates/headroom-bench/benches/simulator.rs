@@ -13,7 +13,11 @@ use std::time::Duration;
 
 fn ten_minutes(c: &mut Criterion) {
     let spec = SimSpec::new(&Catalog::builtin(), "a10", "qwen3-8b-awq").unwrap();
+    let composer = Arc::new(headroom_workload::Composer::new(Arc::new(
+        headroom_workload::Tokenizer::default_builtin(),
+    )));
     let source = Arc::new(SyntheticSource::new(
+        composer,
         "200:20".parse::<LengthSpec>().unwrap(),
         "100:10".parse::<LengthSpec>().unwrap(),
         1,

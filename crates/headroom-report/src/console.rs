@@ -179,9 +179,7 @@ fn lengths_lines(l: &Lengths) -> String {
             "; {} % ended before max_tokens\n",
             fmt_thousands(l.short_output_share() * 100.0, 1)
         ));
-        out.push_str(
-            "  (EOS or a stop sequence; --extra-body '{\"ignore_eos\": true}' forces full length)",
-        );
+        out.push_str("  (EOS or a stop sequence; --ignore-eos forces the full length)");
     }
     out.push('\n');
     out

@@ -213,14 +213,15 @@ pub struct WorkloadArgs {
     /// Prompt length in tokens: N (8k = 8192), MEAN:STDDEV, MIN..MAX, lognormal:MEAN:STDDEV
     /// or file:PATH (observed lengths). The default varies a little, like real traffic:
     /// identical requests in closed loop finish together and arrive together, in waves.
-    /// With --prefix-tokens, the length of the unique part after the prefix.
+    /// With --prefix-tokens, the length of the unique part after the prefix [default:
+    /// 200:20].
     #[arg(long, value_name = "LENGTH")]
     pub input_tokens: Option<LengthSpec>,
     /// Output length (max_tokens), in the same forms [default: 100:10; with --dataset,
     /// each entry's own length].
     #[arg(long, value_name = "LENGTH")]
     pub output_tokens: Option<LengthSpec>,
-    /// Long-context preset (seed 001 test 4): prompts of exactly 8k, 16k or 32k tokens and
+    /// Long-context preset: prompts of exactly 8k, 16k or 32k tokens and
     /// 128 output tokens, unless --output-tokens says otherwise.
     #[arg(long, value_name = "8k|16k|32k", conflicts_with_all = ["input_tokens", "dataset", "trace"])]
     pub long_context: Option<LengthSpec>,
@@ -247,8 +248,8 @@ pub struct WorkloadArgs {
     /// --duration sends N requests (genai-perf's and vLLM's --num-prompts).
     #[arg(long, value_name = "N")]
     pub num_prompts: Option<u64>,
-    /// Open every prompt with a shared prefix of N tokens (prefix-cache test, seed 001 test
-    /// 5); the report compares TTFT of cold and warm prefixes.
+    /// Open every prompt with a shared prefix of N tokens (a prefix-cache test); the report
+    /// compares TTFT of cold and warm prefixes.
     #[arg(long, value_name = "N")]
     pub prefix_tokens: Option<u32>,
     /// Distinct shared prefixes: request i uses prefix i % G.
@@ -259,14 +260,14 @@ pub struct WorkloadArgs {
     #[arg(long, value_name = "T", conflicts_with_all = ["dataset", "trace"])]
     pub conversation_turns: Option<u32>,
     /// Pause between a response and the user's next turn.
-    #[arg(long, value_parser = duration, requires = "conversation_turns")]
+    #[arg(long, value_parser = duration, value_name = "DURATION", requires = "conversation_turns")]
     pub think_time: Option<Duration>,
     /// Replay a trace of timed arrivals: headroom:PATH (our JSONL: t_ms, input_tokens,
     /// output_tokens, session, prefix), mooncake:PATH or azure:PATH (CSV).
     #[arg(long, value_name = "[FORMAT:]PATH", conflicts_with_all = ["rate", "concurrency"])]
     pub trace: Option<String>,
     /// Replay the trace this many times faster.
-    #[arg(long, default_value_t = 1.0, requires = "trace")]
+    #[arg(long, default_value_t = 1.0, value_name = "X", requires = "trace")]
     pub trace_speedup: f64,
     /// genai-perf: mean prompt length (with --synthetic-input-tokens-stddev).
     #[arg(

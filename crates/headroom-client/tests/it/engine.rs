@@ -66,9 +66,11 @@ async fn identical_prompts_hit_the_prefix_cache() {
     let sim = spawn_sim(engine()).await;
     let b = backend(ClientConfig::new(&sim.url));
     let clock = RunClock::start();
-    let words: Vec<String> = (0..256).map(|i| format!("shared{i}")).collect();
+    // 256 tokens for the simulator's tokenizer (the built-in one).
+    let (text, n) = crate::composer().text(256, &mut headroom_workload::rng_for(1, 2, 3));
+    assert_eq!(n, 256);
     for i in 0..3 {
-        let spec = RequestSpec::new(Prompt::Text(words.join(" ")), 256, 2);
+        let spec = RequestSpec::new(Prompt::Text(text.clone()), 256, 2);
         let ctx = RequestCtx {
             index: i,
             phase: Phase::Measure,

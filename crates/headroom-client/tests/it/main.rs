@@ -52,6 +52,17 @@ pub async fn one_until(
 }
 
 /// A closed-loop run of `n` requests; returns the records and their summary.
+/// The composer for the built-in tokenizer (the simulator counts prompts with it too).
+pub fn composer() -> Arc<headroom_workload::Composer> {
+    static C: std::sync::OnceLock<Arc<headroom_workload::Composer>> = std::sync::OnceLock::new();
+    C.get_or_init(|| {
+        Arc::new(headroom_workload::Composer::new(Arc::new(
+            headroom_workload::Tokenizer::default_builtin(),
+        )))
+    })
+    .clone()
+}
+
 pub async fn run(
     config: ClientConfig,
     concurrency: u32,
@@ -59,6 +70,7 @@ pub async fn run(
     output: u32,
 ) -> (Vec<RequestRecord>, Summary) {
     let source = SyntheticSource::new(
+        composer(),
         "20".parse().unwrap(),
         headroom_core::LengthSpec::Fixed(output),
         1,

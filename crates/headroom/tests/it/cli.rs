@@ -39,7 +39,7 @@ fn bad_values_say_what_is_expected() {
     for (args, want) in [
         (
             vec!["run", "--input-tokens", "lots"],
-            "expected N, MEAN:STDDEV or MIN..MAX",
+            "expected N, MEAN:STDDEV, MIN..MAX",
         ),
         (vec!["run", "--duration", "10"], "with a unit"),
         (
@@ -50,7 +50,11 @@ fn bad_values_say_what_is_expected() {
             vec!["run", "--concurrency", "4", "--rate", "2"],
             "cannot be used with",
         ),
-        (vec!["run", "--max-concurrency", "4"], "--rate"),
+        (vec!["run", "--think-time", "2s"], "--conversation-turns"),
+        (
+            vec!["run", "--dataset", "a.jsonl", "--trace", "t.jsonl"],
+            "cannot be used with",
+        ),
         (
             vec!["run", "--api", "responses"],
             "possible values: chat, completions",
@@ -76,6 +80,23 @@ fn bad_values_say_what_is_expected() {
             "--rate must be a positive number",
         ),
         (vec!["run", "--concurrency", "0"], "at least 1"),
+        (
+            vec!["run", "--max-concurrency", "4"],
+            "give --rate or --trace",
+        ),
+        (
+            vec!["run", "--tokenizer", "acme/no-such-model"],
+            "tokenizer \"acme/no-such-model\" not found",
+        ),
+        (
+            vec!["run", "--conversation-turns", "3", "--rate", "2"],
+            "closed loop",
+        ),
+        (vec!["run", "--dataset", "prompts.txt"], "sharegpt:PATH"),
+        (
+            vec!["run", "--trace", "/nonexistent/t.jsonl"],
+            "/nonexistent/t.jsonl",
+        ),
     ] {
         let o = headroom().args(&args).output().unwrap();
         assert_eq!(o.status.code(), Some(1), "{args:?}");

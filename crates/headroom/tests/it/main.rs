@@ -7,6 +7,7 @@ mod results;
 mod schema;
 mod signals;
 mod simulator;
+mod workload;
 
 use std::path::Path;
 use std::process::{Command, Output};
