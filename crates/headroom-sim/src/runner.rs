@@ -368,7 +368,7 @@ impl<S: RequestSource> Sim<'_, S> {
     fn after_finish(&mut self, t: f64, index: u64) {
         if !self.open {
             match self.conversation {
-                Some(c) if (index + 1) % c.turns.max(1) as u64 != 0 => {
+                Some(c) if !(index + 1).is_multiple_of(c.turns.max(1) as u64) => {
                     let at = t + c.think_time.as_micros() as f64;
                     self.thinking
                         .insert(((at * 1e3).round() as u64, index + 1), index + 1);

@@ -298,6 +298,7 @@ fn cached_tokenizer(repo: &Path) -> Option<PathBuf> {
 }
 
 #[cfg(all(test, feature = "hf"))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::Composer;

@@ -820,7 +820,7 @@ fn parse_timestamp(s: &str) -> Result<i64, String> {
 }
 
 /// Salts for the texts of trace blocks, prefixes and unique parts.
-const BLOCK: u64 = 0x626c_6f63_6b;
+const BLOCK: u64 = 0x0062_6c6f_636b;
 const TRACE_PREFIX: u64 = 0x7472_7072_6566;
 const TRACE_UNIQUE: u64 = 0x7472_756e_6971;
 
