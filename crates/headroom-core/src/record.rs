@@ -250,8 +250,13 @@ impl RequestRecord {
 
     /// Copies what the workload asked for (requested prompt length, tags) from `spec`.
     pub fn describe(&mut self, spec: &RequestSpec) {
-        self.requested_input_tokens = Some(spec.input_tokens);
-        self.tags = spec.tags;
+        self.describe_as(spec.input_tokens, spec.tags);
+    }
+
+    /// [`RequestRecord::describe`] for a spec already handed on: its prompt length and tags.
+    pub fn describe_as(&mut self, requested_input_tokens: u32, tags: Tags) {
+        self.requested_input_tokens = Some(requested_input_tokens);
+        self.tags = tags;
     }
 }
 

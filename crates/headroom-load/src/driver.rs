@@ -267,8 +267,7 @@ impl<B: Backend, S> Shared<B, S> {
             .backend
             .execute(spec, ctx, self.cancel.clone().cancelled_owned())
             .await;
-        rec.requested_input_tokens = Some(requested);
-        rec.tags = tags;
+        rec.describe_as(requested, tags);
         rec
     }
 }

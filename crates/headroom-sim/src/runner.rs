@@ -337,7 +337,7 @@ impl<S: RequestSource> Sim<'_, S> {
             } => {
                 let seen = at_us + self.half_rtt;
                 if let Some(p) = self.inflight.remove(&id) {
-                    self.done.push(RequestRecord {
+                    let mut rec = RequestRecord {
                         index: p.index,
                         phase: p.phase,
                         intended_us: p.intended_us,
@@ -351,12 +351,14 @@ impl<S: RequestSource> Sim<'_, S> {
                         output_tokens_source: TokenSource::Usage,
                         output_tokens_counted: None,
                         max_tokens: p.max_tokens,
-                        requested_input_tokens: Some(p.requested),
-                        tags: p.tags,
+                        requested_input_tokens: None,
+                        tags: Default::default(),
                         http_status: Some(200),
                         finish_reason: Some("length".into()),
                         outcome: Outcome::Ok,
-                    });
+                    };
+                    rec.describe_as(p.requested, p.tags);
+                    self.done.push(rec);
                 }
                 self.after_finish(seen, id);
             }

@@ -403,13 +403,13 @@ async fn respond(sim: Sim, ask: Ask<'_>) -> Response {
     let t0 = Instant::now();
     let c = &sim.inner.config;
     // Tokenized as a server would (each message on its own; no chat template).
-    let words: Vec<u64> = ask
+    let tokens: Vec<u64> = ask
         .texts
         .iter()
         .flat_map(|t| c.tokenizer.encode(t))
         .map(|id| id as u64)
         .collect();
-    let prompt_tokens = words.len() as u32;
+    let prompt_tokens = tokens.len() as u32;
     let n = ask.max_tokens.unwrap_or(c.default_max_tokens);
     if n == 0 {
         return error_response(
@@ -465,7 +465,7 @@ async fn respond(sim: Sim, ask: Ask<'_>) -> Response {
     }
     let pace = match sim.engine() {
         Some(engine) => {
-            let hashes = block_hashes(words.iter().copied(), sim.inner.block_size);
+            let hashes = block_hashes(tokens.iter().copied(), sim.inner.block_size);
             let (ticket, rx) = engine.submit(NewRequest {
                 id: 0,
                 prompt_tokens,

@@ -69,37 +69,26 @@ impl Composer {
     /// Prepares `corpus` for `tokenizer`.
     pub fn with_corpus(tokenizer: Arc<Tokenizer>, corpus: &str) -> Self {
         let mut arena = String::with_capacity(corpus.len() + corpus.len() / 4);
-        let mut costs: HashMap<&str, (u32, u32, u32, u32)> = HashMap::new();
+        let mut distinct: HashMap<&str, Unit> = HashMap::new();
         let mut units = Vec::new();
         for word in corpus.split_whitespace() {
-            let (start, end, cost, first_cost) = *costs.entry(word).or_insert_with(|| {
+            let u = *distinct.entry(word).or_insert_with(|| {
                 let start = arena.len() as u32;
                 arena.push(' ');
                 arena.push_str(word);
-                let end = arena.len() as u32;
-                let cost = tokenizer.count(&arena[start as usize..]);
-                let first_cost = tokenizer.count(word);
-                (start, end, cost, first_cost)
+                Unit {
+                    start,
+                    end: arena.len() as u32,
+                    cost: tokenizer.count(&arena[start as usize..]),
+                    first_cost: tokenizer.count(word),
+                }
             });
             // Units that vanish or explode under this tokenizer are left out.
-            if (1..=16).contains(&cost) && (1..=16).contains(&first_cost) {
-                units.push(Unit {
-                    start,
-                    end,
-                    cost,
-                    first_cost,
-                });
+            if (1..=16).contains(&u.cost) && (1..=16).contains(&u.first_cost) {
+                units.push(u);
             }
         }
-        let mut distinct: Vec<Unit> = costs
-            .values()
-            .map(|&(start, end, cost, first_cost)| Unit {
-                start,
-                end,
-                cost,
-                first_cost,
-            })
-            .collect();
+        let mut distinct: Vec<Unit> = distinct.into_values().collect();
         distinct.sort_by_key(|u| u.start);
         let singles: Vec<Unit> = distinct.iter().copied().filter(|u| u.cost == 1).collect();
         let first_singles: Vec<Unit> = singles

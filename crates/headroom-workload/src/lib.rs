@@ -30,7 +30,7 @@ pub use dataset::{
 pub use synthetic::{ConversationSource, PrefixSpec, SyntheticSource, rng_for, sample_length};
 pub use tokenizer::{BUILTIN, DEFAULT_TOKENIZER, Tokenizer, TokenizerError};
 pub use trace::{Trace, TraceEntry, TraceError, TraceFormat, TraceRef, TraceSource};
-pub use words::{VOCABULARY, WordCounter};
+pub use words::WordCounter;
 
 use headroom_core::{RequestSource, RequestSpec};
 use std::sync::Arc;

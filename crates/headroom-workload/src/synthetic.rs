@@ -221,30 +221,28 @@ impl RequestSource for ConversationSource {
             let mut rng = rng_for(self.seed, USER, i);
             let n = sample_length(&self.input, &mut rng);
             let out = sample_length(&self.output, &mut rng);
-            let (text, n) = self.composer.text(n, &mut rng);
-            messages.push(Message {
-                role: "user".into(),
-                content: text,
-            });
-            segments.push(Segment {
-                key: mix(self.seed ^ USER ^ mix(i)),
-                tokens: n,
-            });
-            total += n;
+            let mut add = |role: &str, salt: u64, tokens: u32, rng: &mut ChaCha8Rng| {
+                let (content, n) = self.composer.text(tokens, rng);
+                messages.push(Message {
+                    role: role.into(),
+                    content,
+                });
+                segments.push(Segment {
+                    key: mix(self.seed ^ salt ^ mix(i)),
+                    tokens: n,
+                });
+                total += n;
+            };
+            add("user", USER, n, &mut rng);
             if k == turn {
                 max_tokens = out;
             } else {
-                let mut rng = rng_for(self.seed, ASSISTANT, i);
-                let (text, m) = self.composer.text(out, &mut rng);
-                messages.push(Message {
-                    role: "assistant".into(),
-                    content: text,
-                });
-                segments.push(Segment {
-                    key: mix(self.seed ^ ASSISTANT ^ mix(i)),
-                    tokens: m,
-                });
-                total += m;
+                add(
+                    "assistant",
+                    ASSISTANT,
+                    out,
+                    &mut rng_for(self.seed, ASSISTANT, i),
+                );
             }
         }
         let mut spec = RequestSpec::new(Prompt::Chat(messages), total, max_tokens);

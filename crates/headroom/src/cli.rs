@@ -250,7 +250,7 @@ pub struct WorkloadArgs {
     pub num_prompts: Option<u64>,
     /// Open every prompt with a shared prefix of N tokens (a prefix-cache test); the report
     /// compares TTFT of cold and warm prefixes.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with_all = ["dataset", "trace"])]
     pub prefix_tokens: Option<u32>,
     /// Distinct shared prefixes: request i uses prefix i % G.
     #[arg(long, value_name = "G", requires = "prefix_tokens")]

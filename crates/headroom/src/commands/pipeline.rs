@@ -9,9 +9,7 @@ use headroom_core::results::{
     FORMAT_VERSION, HostInfo, JOURNAL, MANIFEST, Manifest, ProcessStats, RunStatus, SUMMARY,
     TargetInfo, ToolInfo, rfc3339, write_json_atomic,
 };
-use headroom_core::{
-    LoadPolicy, RunError, RunPlan, Runner, Scenario, StopRule, Warmup, WorkloadSpec,
-};
+use headroom_core::{LoadPolicy, RunError, RunPlan, Runner, Scenario, StopRule, Warmup};
 use headroom_report::Header;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -22,8 +20,7 @@ use std::time::SystemTime;
 /// Workload, load and output settings, validated.
 #[derive(Debug, Clone)]
 pub struct Common {
-    pub workload: WorkloadSpec,
-    /// The request source and tokenizer behind `workload`.
+    /// The request source, its tokenizer and its description for the manifest.
     pub built: super::workload::Workload,
     pub plan: RunPlan,
     pub out: Option<PathBuf>,
@@ -121,7 +118,6 @@ impl Common {
             (requests, duration) => StopRule { requests, duration },
         };
         Ok(Common {
-            workload: built.spec.clone(),
             plan: RunPlan {
                 load,
                 stop,

@@ -28,7 +28,7 @@ pub fn execute(a: PredictArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             timeout: Duration::ZERO,
             stall_timeout: Duration::ZERO,
         },
-        workload: common.workload.clone(),
+        workload: common.built.spec.clone(),
         plan: common.plan.clone(),
     };
     let target = TargetInfo {

@@ -171,7 +171,7 @@ async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
             timeout: client.timeout,
             stall_timeout: client.stall_timeout,
         },
-        workload: s.common.workload.clone(),
+        workload: s.common.built.spec.clone(),
         plan: s.common.plan.clone(),
     };
     let target = TargetInfo {

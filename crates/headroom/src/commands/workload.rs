@@ -78,92 +78,26 @@ pub fn build(w: &WorkloadArgs, seed: u64, ignore_eos: bool) -> anyhow::Result<Wo
         tokens,
         groups: w.prefix_groups.unwrap_or(1),
     });
-    let needs_composer = w.dataset.is_none();
-    let composer = needs_composer.then(|| Arc::new(Composer::new(tokenizer.clone())));
-    let mut conversation = None;
-    let mut trace_speedup = None;
-    let (source, label): (Arc<dyn RequestSource>, String) = if let Some(d) = &w.dataset {
-        if prefix.is_some() {
-            bail!("--prefix-tokens works with synthetic prompts, not --dataset");
+    let conversation = w.conversation_turns.map(|turns| Conversation {
+        turns,
+        think_time: w.think_time.unwrap_or_default(),
+    });
+    let trace_speedup = w.trace.as_ref().map(|_| w.trace_speedup);
+    let lengths = Lengths {
+        input: &input,
+        output: &output,
+        output_given: &output_given,
+    };
+    let (source, label, composer) = match &w.dataset {
+        Some(d) => {
+            let (source, label) = dataset(w, d, &tokenizer, seed, &lengths)?;
+            (source, label, None)
         }
-        let r: DatasetRef = d.parse().map_err(anyhow::Error::msg)?;
-        let sampling: Sampling = w
-            .dataset_sampling
-            .parse()
-            .map_err(anyhow::Error::msg)
-            .context("--dataset-sampling")?;
-        let (min_input, max_input) = filter(&w.filter_input_tokens, "--filter-input-tokens")?;
-        let (min_output, max_output) = filter(&w.filter_output_tokens, "--filter-output-tokens")?;
-        let f = LengthFilter {
-            min_input,
-            max_input,
-            min_output,
-            max_output,
-        };
-        let ds = headroom_workload::dataset::load(&r, &*tokenizer, &f)?;
-        let label = format!(
-            "dataset {r} ({sampling}; {} usable of {} read, {} skipped, {} outside the length filter)",
-            ds.entries.len(),
-            ds.read,
-            ds.skipped,
-            ds.filtered
-        );
-        let src = DatasetSource::new(
-            Arc::new(ds),
-            sampling,
-            seed,
-            output_given.clone(),
-            output.clone(),
-        );
-        (Arc::new(src), label)
-    } else if let Some(t) = &w.trace {
-        if !(w.trace_speedup.is_finite() && w.trace_speedup > 0.0) {
-            bail!(
-                "--trace-speedup must be a positive number, got {}",
-                w.trace_speedup
-            );
+        None => {
+            let composer = Arc::new(Composer::new(tokenizer.clone()));
+            let (source, label) = composed(w, composer.clone(), prefix, seed, &lengths)?;
+            (source, label, Some(composer))
         }
-        let r: TraceRef = t.parse().map_err(anyhow::Error::msg)?;
-        let trace = headroom_workload::trace::load(&r)?;
-        let label = format!(
-            "trace {} ({} arrivals over {:.1} s, {:.2} req/s{})",
-            r,
-            trace.entries.len(),
-            trace.duration_us() as f64 / 1e6,
-            trace.mean_rate(),
-            if w.trace_speedup != 1.0 {
-                format!(", replayed {}x faster", w.trace_speedup)
-            } else {
-                String::new()
-            }
-        );
-        trace_speedup = Some(w.trace_speedup);
-        let composer = composer.clone().context("composer")?;
-        (
-            Arc::new(TraceSource::new(Arc::new(trace), composer, seed)),
-            label,
-        )
-    } else if let Some(turns) = w.conversation_turns {
-        conversation = Some(Conversation {
-            turns,
-            think_time: w.think_time.unwrap_or_default(),
-        });
-        let composer = composer.clone().context("composer")?;
-        let mut src = ConversationSource::new(composer, input.clone(), output.clone(), seed, turns);
-        if let Some(p) = prefix {
-            src = src.with_prefix(p);
-        }
-        (
-            Arc::new(src),
-            format!("synthetic conversations of {turns} turns"),
-        )
-    } else {
-        let composer = composer.clone().context("composer")?;
-        let mut src = SyntheticSource::new(composer, input.clone(), output.clone(), seed);
-        if let Some(p) = prefix {
-            src = src.with_prefix(p);
-        }
-        (Arc::new(src), "synthetic".to_string())
     };
     let source: Arc<dyn RequestSource> = match w.num_prompts {
         Some(n) => Arc::new(Pool::new(AnySource(source), n)),
@@ -209,4 +143,105 @@ fn normal(mean: u32, stddev: f64, flag: &str) -> anyhow::Result<LengthSpec> {
             stddev,
         }
     })
+}
+
+/// The length distributions a source draws from.
+struct Lengths<'a> {
+    input: &'a LengthSpec,
+    output: &'a LengthSpec,
+    /// `--output-tokens` as given (a dataset otherwise uses each entry's own length).
+    output_given: &'a Option<LengthSpec>,
+}
+
+type Built = (Arc<dyn RequestSource>, String);
+
+/// Prompts from a dataset file.
+fn dataset(
+    w: &WorkloadArgs,
+    d: &str,
+    tokenizer: &Tokenizer,
+    seed: u64,
+    l: &Lengths<'_>,
+) -> anyhow::Result<Built> {
+    let r: DatasetRef = d.parse().map_err(anyhow::Error::msg)?;
+    let sampling: Sampling = w
+        .dataset_sampling
+        .parse()
+        .map_err(anyhow::Error::msg)
+        .context("--dataset-sampling")?;
+    let (min_input, max_input) = filter(&w.filter_input_tokens, "--filter-input-tokens")?;
+    let (min_output, max_output) = filter(&w.filter_output_tokens, "--filter-output-tokens")?;
+    let f = LengthFilter {
+        min_input,
+        max_input,
+        min_output,
+        max_output,
+    };
+    let ds = headroom_workload::dataset::load(&r, tokenizer, &f)?;
+    let label = format!(
+        "dataset {r} ({sampling}; {} usable of {} read, {} skipped, {} outside the length filter)",
+        ds.entries.len(),
+        ds.read,
+        ds.skipped,
+        ds.filtered
+    );
+    let src = DatasetSource::new(
+        Arc::new(ds),
+        sampling,
+        seed,
+        l.output_given.clone(),
+        l.output.clone(),
+    );
+    Ok((Arc::new(src), label))
+}
+
+/// Prompts the composer writes: a trace's, conversations, or single synthetic prompts.
+fn composed(
+    w: &WorkloadArgs,
+    composer: Arc<Composer>,
+    prefix: Option<PrefixSpec>,
+    seed: u64,
+    l: &Lengths<'_>,
+) -> anyhow::Result<Built> {
+    if let Some(t) = &w.trace {
+        if !(w.trace_speedup.is_finite() && w.trace_speedup > 0.0) {
+            bail!(
+                "--trace-speedup must be a positive number, got {}",
+                w.trace_speedup
+            );
+        }
+        let r: TraceRef = t.parse().map_err(anyhow::Error::msg)?;
+        let trace = headroom_workload::trace::load(&r)?;
+        let faster = if w.trace_speedup != 1.0 {
+            format!(", replayed {}x faster", w.trace_speedup)
+        } else {
+            String::new()
+        };
+        let label = format!(
+            "trace {r} ({} arrivals over {:.1} s, {:.2} req/s{faster})",
+            trace.entries.len(),
+            trace.duration_us() as f64 / 1e6,
+            trace.mean_rate(),
+        );
+        return Ok((
+            Arc::new(TraceSource::new(Arc::new(trace), composer, seed)),
+            label,
+        ));
+    }
+    let (input, output) = (l.input.clone(), l.output.clone());
+    if let Some(turns) = w.conversation_turns {
+        let mut src = ConversationSource::new(composer, input, output, seed, turns);
+        if let Some(p) = prefix {
+            src = src.with_prefix(p);
+        }
+        return Ok((
+            Arc::new(src),
+            format!("synthetic conversations of {turns} turns"),
+        ));
+    }
+    let mut src = SyntheticSource::new(composer, input, output, seed);
+    if let Some(p) = prefix {
+        src = src.with_prefix(p);
+    }
+    Ok((Arc::new(src), "synthetic".to_string()))
 }
