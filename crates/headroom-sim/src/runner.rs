@@ -44,6 +44,18 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
         plan: &RunPlan,
         sink: &mut (dyn RecordSink + '_),
     ) -> Result<RunInfo, RunError> {
+        self.simulate_until(plan, sink, &mut || false)
+    }
+
+    /// Runs `plan`, asking `stop` before each step whether to stop: then, as the real
+    /// driver does on shutdown, nothing more is sent, requests in flight get the plan's
+    /// grace period (virtual time) and the rest are recorded as cancelled.
+    pub fn simulate_until(
+        &self,
+        plan: &RunPlan,
+        sink: &mut (dyn RecordSink + '_),
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<RunInfo, RunError> {
         headroom_load::validate(plan)?;
         let cost = CostModel::new(&self.spec).map_err(|e| RunError::Plan(e.to_string()))?;
         let half_rtt = self.spec.constants.network_rtt_us / 2.0;
@@ -63,7 +75,9 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
             conversation: plan.conversation,
             sessions: 0,
             thinking: BTreeMap::new(),
+            stopped: false,
         };
+        let mut deadline: Option<f64> = None;
         let epoch_unix_us = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_micros() as u64);
@@ -85,6 +99,19 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
         let mut events = Vec::new();
         loop {
             let now = sim.engine.now_us();
+            if deadline.is_none() && stop() {
+                deadline = Some(now + plan.grace.as_micros() as f64);
+                sim.stop_sending();
+                next_arrival = None;
+                schedule = None;
+            }
+            if let Some(d) = deadline.filter(|d| now >= *d) {
+                sim.cancel_all(d);
+                for rec in sim.done.drain(..) {
+                    sink.record(rec)?;
+                }
+                break;
+            }
             // The client sends what the schedule says up to now...
             while let Some((index, phase, t)) = next_arrival {
                 if t as f64 > now {
@@ -112,7 +139,7 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
                     (None, None) => break,
                     (a, b) => {
                         let t = a.unwrap_or(f64::INFINITY).min(b.unwrap_or(f64::INFINITY));
-                        sim.engine.advance_to(t);
+                        sim.engine.advance_to(deadline.map_or(t, |d| t.min(d)));
                         continue;
                     }
                 }
@@ -133,23 +160,27 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
         Ok(RunInfo {
             epoch_unix_us,
             elapsed_us: (sim.engine.now_us() + half_rtt).round() as u64,
-            interrupted: false,
+            interrupted: deadline.is_some(),
         })
     }
 }
 
 impl<S: RequestSource + 'static> Runner for VirtualRunner<S> {
-    /// Simulation is fast (seconds at most) and runs to the end; `shutdown` is not awaited.
+    /// Simulation is fast (seconds at most) and runs synchronously; `shutdown` is polled
+    /// (without waiting) before every engine step.
     fn run<'a, Sh>(
         &'a self,
         plan: &'a RunPlan,
         sink: &'a mut (dyn RecordSink + 'a),
-        _shutdown: Sh,
+        shutdown: Sh,
     ) -> impl Future<Output = Result<RunInfo, RunError>> + Send + 'a
     where
         Sh: Future<Output = ()> + Send + 'a,
     {
-        std::future::ready(self.simulate(plan, sink))
+        let mut shutdown = Box::pin(shutdown);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut stop = move || shutdown.as_mut().poll(&mut cx).is_ready();
+        std::future::ready(self.simulate_until(plan, sink, &mut stop))
     }
 }
 
@@ -186,6 +217,8 @@ struct Sim<'a, S> {
     sessions: u64,
     /// Users thinking: (when the next turn is sent, in ns; index) → that turn's index.
     thinking: BTreeMap<(u64, u64), u64>,
+    /// Shut down: nothing more is sent.
+    stopped: bool,
 }
 
 impl<S: RequestSource> Sim<'_, S> {
@@ -255,7 +288,37 @@ impl<S: RequestSource> Sim<'_, S> {
         }
     }
 
+    /// Shutdown: no more requests, turns or queued arrivals are sent.
+    fn stop_sending(&mut self) {
+        self.stopped = true;
+        self.thinking.clear();
+        self.backlog.clear();
+    }
+
+    /// The grace period ended at `t`: every request still in flight is cancelled.
+    fn cancel_all(&mut self, t: f64) {
+        let mut left: Vec<Pending> = self.inflight.drain().map(|(_, p)| p).collect();
+        left.sort_by_key(|p| p.index);
+        for p in left {
+            let mut rec = RequestRecord::not_sent(p.index, p.phase, p.intended_us, p.max_tokens);
+            rec.describe_as(p.requested, p.tags);
+            rec.send_us = Some(p.send_us);
+            rec.end_us = Some(t.round() as u64);
+            rec.output_tokens = p.content_us.len() as u32;
+            rec.content_us = p.content_us;
+            rec.outcome = Outcome::Error {
+                kind: ErrorKind::Cancelled,
+                message: "cancelled at shutdown after the grace period".into(),
+            };
+            self.done.push(rec);
+        }
+        self.in_transit.clear();
+    }
+
     fn send(&mut self, index: u64, phase: Phase, intended_us: Option<u64>, send: f64) {
+        if self.stopped {
+            return;
+        }
         let send_us = send.round() as u64;
         let spec = self.source.request(index);
         // Cache identity comes from the workload's segments: token j of a segment is the
@@ -422,6 +485,49 @@ mod tests {
         let mut recs = Vec::new();
         r.simulate(&plan(load, n), &mut recs).unwrap();
         recs
+    }
+
+    #[test]
+    fn shutdown_stops_sending_and_cancels_after_the_grace_period() {
+        let r = VirtualRunner::new(spec(), Arc::new(Words(200, 2000)));
+        let mut recs = Vec::new();
+        let mut polls = 0;
+        // Stop after 50 engine steps: long outputs are mid-stream then.
+        let mut stop = || {
+            polls += 1;
+            polls > 50
+        };
+        let p = plan(LoadPolicy::Closed { concurrency: 8 }, 1000);
+        let info = r.simulate_until(&p, &mut recs, &mut stop).unwrap();
+        assert!(info.interrupted);
+        // Only the first wave was sent; 2,000-token outputs cannot finish in 1 s of grace.
+        assert_eq!(recs.len(), 8);
+        for rec in &recs {
+            assert_eq!(rec.outcome.error_kind(), Some(ErrorKind::Cancelled));
+            assert!(rec.output_tokens > 0 && (rec.output_tokens as usize) == rec.content_us.len());
+            let end = rec.end_us.unwrap();
+            assert!(end > rec.send_us.unwrap());
+        }
+        // The grace period is honoured: every cancellation happens at the same virtual
+        // instant, one second after the stop.
+        let ends: std::collections::BTreeSet<u64> =
+            recs.iter().map(|r| r.end_us.unwrap()).collect();
+        assert_eq!(ends.len(), 1);
+    }
+
+    #[test]
+    fn an_unstopped_run_is_not_interrupted() {
+        let r = VirtualRunner::new(spec(), Arc::new(Words(50, 5)));
+        let mut recs = Vec::new();
+        let info = r
+            .simulate_until(
+                &plan(LoadPolicy::Closed { concurrency: 2 }, 6),
+                &mut recs,
+                &mut || false,
+            )
+            .unwrap();
+        assert!(!info.interrupted);
+        assert_eq!(recs.len(), 6);
     }
 
     #[test]
