@@ -35,6 +35,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod confidence;
 mod dist;
 mod lengths;
 mod prefix;
@@ -42,6 +43,7 @@ mod summary;
 mod turns;
 mod window;
 
+pub use confidence::Interval;
 pub use dist::{Dist, DistError, Stats, Unit};
 pub use lengths::Lengths;
 pub use prefix::PrefixCache;
