@@ -29,7 +29,8 @@ impl Unit {
         }
     }
 
-    fn scale(self) -> f64 {
+    /// Factor from recorded units to the display unit (`1e-3` for µs → ms).
+    pub fn scale(self) -> f64 {
         match self {
             Unit::Micros => 1e-3,
             Unit::Tokens => 1.0,
@@ -170,6 +171,39 @@ impl Dist {
         self.hist.value_at_quantile(q).clamp(self.min, self.max)
     }
 
+    /// The sample of nearest rank `rank` (1-based, in sorted order), in recorded units:
+    /// the same reading as [`Dist::quantile_raw`] (the HDR bucket's highest equivalent
+    /// value, clamped to the exact extremes). Ranks are clamped to `1..=count`; 0 when
+    /// empty.
+    pub fn value_at_rank(&self, rank: u64) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let rank = rank.clamp(1, self.count());
+        let mut seen = 0u64;
+        for v in self.hist.iter_recorded() {
+            seen += v.count_at_value();
+            if seen >= rank {
+                return v.value_iterated_to().clamp(self.min, self.max);
+            }
+        }
+        self.max
+    }
+
+    /// Population variance in recorded units squared (exact sums; 0 when empty).
+    pub fn variance_raw(&self) -> f64 {
+        if self.is_empty() {
+            return 0.0;
+        }
+        let n = self.count() as f64;
+        // Exact integer arithmetic for the numerator: n·Σx² − (Σx)².
+        let nn = self.count() as u128;
+        let num = nn
+            .saturating_mul(self.sum_sq)
+            .saturating_sub(self.sum.saturating_mul(self.sum));
+        num as f64 / (n * n)
+    }
+
     /// Exact minimum in recorded units.
     pub fn min_raw(&self) -> u64 {
         if self.is_empty() { 0 } else { self.min }
@@ -191,14 +225,8 @@ impl Dist {
             return Stats::default();
         }
         let s = self.unit.scale();
-        let n = self.count() as f64;
         let mean = self.mean_raw();
-        // Exact integer arithmetic for the variance numerator: n·Σx² − (Σx)².
-        let nn = self.count() as u128;
-        let num = nn
-            .saturating_mul(self.sum_sq)
-            .saturating_sub(self.sum.saturating_mul(self.sum));
-        let var = num as f64 / (n * n);
+        let var = self.variance_raw();
         let q = |p| self.quantile_raw(p) as f64 * s;
         Stats {
             count: self.count(),
@@ -388,6 +416,19 @@ mod tests {
     }
 
     proptest! {
+        /// Reading by rank agrees with reading by quantile.
+        #[test]
+        fn rank_reads_like_quantile(v in proptest::collection::vec(0u64..10_000_000, 1..300),
+                                    q in 0.0f64..=1.0) {
+            let mut d = Dist::new(Unit::Micros);
+            for &x in &v { d.record(x); }
+            let n = d.count();
+            let rank = ((q * n as f64).ceil() as u64).max(1);
+            prop_assert_eq!(d.value_at_rank(rank), d.quantile_raw(q));
+            prop_assert_eq!(d.value_at_rank(0), d.value_at_rank(1));
+            prop_assert_eq!(d.value_at_rank(n + 5), d.max_raw());
+        }
+
         /// Merging two halves equals recording everything into one.
         #[test]
         fn merge_is_exact(a in proptest::collection::vec(0u64..10_000_000, 0..200),

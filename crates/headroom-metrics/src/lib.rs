@@ -27,6 +27,13 @@
 //!   group's earliest-sent completed request, which is itself cold), otherwise warm.
 //! - **Per turn** ([`TurnStats`]): TTFT, E2E and prompt length by conversation turn.
 //!
+//! # Judging runs
+//!
+//! [`slo`] parses service-level objectives (`p95(e2e)<=3s`, `errors<=1%`,
+//! `goodput>=10/s`), decides which requests count towards goodput, and judges a load
+//! level's repeats against each SLO as pass, marginal or fail, with the confidence
+//! intervals of [`confidence`].
+//!
 //! Latency distributions hold completed (`Ok`) measured requests only; failures are
 //! counted by kind. Percentiles are nearest-rank over HDR histograms with 3 significant
 //! digits (relative error ≤ 0.1 %).
@@ -35,16 +42,20 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod confidence;
 mod dist;
 mod lengths;
 mod prefix;
+pub mod slo;
 mod summary;
 mod turns;
 mod window;
 
+pub use confidence::Interval;
 pub use dist::{Dist, DistError, Stats, Unit};
 pub use lengths::Lengths;
 pub use prefix::PrefixCache;
+pub use slo::{Slo, SloSet, Verdict};
 pub use summary::{Counts, Metric, Recorder, Summary, Throughput, TokenTotals};
 pub use turns::TurnStats;
 pub use window::Windows;
