@@ -1020,7 +1020,16 @@ pub fn assess(slo: &Slo, repeats: &[Repeat<'_>], confidence: f64) -> Assessment 
         .iter()
         .map(|r| value(slo, r.summary, r.goodput_met))
         .collect();
-    let estimate = value(slo, &merged, met);
+    // Repeats run one after another: their windows add up (the merged summary's windows
+    // would overlap for runs in virtual time, whose clocks all start at their wall time).
+    let window: f64 = repeats
+        .iter()
+        .map(|r| r.summary.throughput().window_s)
+        .sum();
+    let estimate = match slo {
+        Slo::Goodput(GoodputTarget::PerSecond(_)) => (window > 0.0).then(|| met as f64 / window),
+        _ => value(slo, &merged, met),
+    };
     let measured = merged.counts.measured();
     let (mut open_above, mut open_below) = (false, false);
     let (within, samples) = match slo {
@@ -1047,10 +1056,9 @@ pub fn assess(slo: &Slo, repeats: &[Repeat<'_>], confidence: f64) -> Assessment 
         Slo::Goodput(GoodputTarget::Share(_)) => {
             (wilson_interval(met, measured, confidence), measured)
         }
-        Slo::Goodput(GoodputTarget::PerSecond(_)) => (
-            poisson_rate_interval(met, merged.throughput().window_s, confidence),
-            measured,
-        ),
+        Slo::Goodput(GoodputTarget::PerSecond(_)) => {
+            (poisson_rate_interval(met, window, confidence), measured)
+        }
     };
     let values: Vec<f64> = per_repeat.iter().flatten().copied().collect();
     let across = t_interval(&values, confidence);

@@ -4,12 +4,14 @@
 use crate::cli::{Format, LoadArgs, OutputArgs, WorkloadArgs};
 use crate::results::{Progress, ResultsSink, create_dir, redacted_argv, run_id, unix_us_now};
 use anyhow::{Context as _, bail};
+use headroom_capacity::Watched;
 use headroom_core::RequestSource;
 use headroom_core::results::{
     FORMAT_VERSION, HostInfo, JOURNAL, MANIFEST, Manifest, ProcessStats, RunStatus, SUMMARY,
     TargetInfo, ToolInfo, rfc3339, write_json_atomic,
 };
 use headroom_core::{LoadPolicy, RunError, RunPlan, Runner, Scenario, StopRule, Warmup};
+use headroom_metrics::slo::SloSet;
 use headroom_report::Header;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -53,6 +55,11 @@ impl Common {
             .iter()
             .map(|kv| pair(kv, '=', "--label", "KEY=VALUE, e.g. gpu=L20"))
             .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
+        if built.trace_speedup.is_some() && (l.rate.is_some() || l.concurrency.is_some()) {
+            bail!(
+                "a trace replays its own arrival times: drop --rate and --concurrency (use --trace-speedup and --max-concurrency)"
+            );
+        }
         if l.max_concurrency.is_some() && l.rate.is_none() && built.trace_speedup.is_none() {
             bail!("--max-concurrency applies to open loop: give --rate or --trace");
         }
@@ -100,21 +107,7 @@ impl Common {
             bail!("--requests must be at least 1");
         }
         let stop = match (l.requests, l.duration) {
-            (None, None) => StopRule {
-                requests: Some(match (built.source.len(), load) {
-                    // A trace, a dataset read once, or --num-prompts: each once.
-                    (Some(n), _) => n,
-                    (None, LoadPolicy::Closed { concurrency }) => {
-                        let n = (10 * concurrency as u64).max(100);
-                        // Whole conversations.
-                        let t = built.conversation.map_or(1, |c| c.turns.max(1) as u64);
-                        n.div_ceil(t) * t
-                    }
-                    (None, LoadPolicy::Open { rate, .. }) => ((rate * 30.0).ceil() as u64).max(100),
-                    (None, LoadPolicy::Trace { .. }) => 100,
-                }),
-                duration: None,
-            },
+            (None, None) => default_stop(&load, built.source.len(), built.conversation),
             (requests, duration) => StopRule { requests, duration },
         };
         Ok(Common {
@@ -149,6 +142,31 @@ impl Common {
     }
 }
 
+/// The stop rule of a run given neither a request count nor a duration: every entry of a
+/// finite source once; closed loop 10 requests per user (at least 100, whole
+/// conversations); open loop 30 s of arrivals (at least 100).
+pub fn default_stop(
+    load: &LoadPolicy,
+    source_len: Option<u64>,
+    conversation: Option<headroom_core::Conversation>,
+) -> StopRule {
+    StopRule {
+        requests: Some(match (source_len, *load) {
+            // A trace, a dataset read once, or --num-prompts: each once.
+            (Some(n), _) => n,
+            (None, LoadPolicy::Closed { concurrency }) => {
+                let n = (10 * concurrency as u64).max(100);
+                // Whole conversations.
+                let t = conversation.map_or(1, |c| c.turns.max(1) as u64);
+                n.div_ceil(t) * t
+            }
+            (None, LoadPolicy::Open { rate, .. }) => ((rate * 30.0).ceil() as u64).max(100),
+            (None, LoadPolicy::Trace { .. }) => 100,
+        }),
+        duration: None,
+    }
+}
+
 /// One measurement to run: the settings, what is measured, and how to describe it.
 #[derive(Debug)]
 pub struct Job<'a> {
@@ -159,12 +177,45 @@ pub struct Job<'a> {
     pub target_label: String,
     /// Whether to show a progress bar (not for virtual time).
     pub progress: bool,
+    /// Whether to log the start of the run (sweeps log their own line per level).
+    pub announce: bool,
 }
 
-/// Runs `job` with `runner`: writes the results directory as it goes, then the summary,
-/// the manifest and the report. Exit codes: 0 complete, 1 when every measured request
-/// failed, 130 when interrupted.
-pub async fn execute<R: Runner>(runner: &R, job: Job<'_>) -> anyhow::Result<ExitCode> {
+/// A run recorded into its results directory.
+#[derive(Debug)]
+pub struct Finished {
+    /// The results directory.
+    pub dir: PathBuf,
+    /// The summary, as written to summary.json.
+    pub summary: headroom_metrics::Summary,
+    /// The manifest, as written to manifest.json.
+    pub manifest: Manifest,
+    /// Goodput and early stop.
+    pub watched: Watched,
+}
+
+/// Completes at Ctrl-C, after logging that the run is winding down.
+pub async fn ctrl_c(grace: std::time::Duration) {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        tracing::warn!(
+            "interrupted: no new requests; in-flight requests get {} to finish",
+            headroom_core::duration::format(grace)
+        );
+    } else {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Runs `job` with `runner` (`job.common.plan`, into `job.common.out` or a new
+/// directory): journals every record as it ends, then writes the summary and the manifest.
+/// `slos` are watched for goodput and, with `early_stop`, a clearly failing run is ended.
+pub async fn record<R: Runner>(
+    runner: &R,
+    job: Job<'_>,
+    slos: &SloSet,
+    early_stop: bool,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> anyhow::Result<Finished> {
     let common = job.common;
     let now = SystemTime::now();
     let id = run_id(now);
@@ -192,33 +243,29 @@ pub async fn execute<R: Runner>(runner: &R, job: Job<'_>) -> anyhow::Result<Exit
         status_message: None,
         generator: None,
     };
-    tracing::info!(
+    let line = format!(
         "{} against {}, model {model}; results in {}",
         common.plan.load.label(),
         job.target_label,
         dir.display()
     );
+    if job.announce {
+        tracing::info!("{line}");
+    } else {
+        tracing::debug!("{line}");
+    }
     let progress = Progress::new(
         job.progress && common.progress,
         common.expected_total(),
         common.plan.stop.duration,
     );
     let mut sink = ResultsSink::create(&dir, manifest, progress)?;
-    let grace = common.plan.grace;
-    let shutdown = async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::warn!(
-                "interrupted: no new requests; in-flight requests get {} to finish",
-                headroom_core::duration::format(grace)
-            );
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    let result = runner.run(&common.plan, &mut sink, shutdown).await;
+    let result =
+        headroom_capacity::measure(runner, &common.plan, &mut sink, slos, early_stop, shutdown)
+            .await;
     let ended = rfc3339(SystemTime::now());
-    let info = match result {
-        Ok(info) => info,
+    let watched = match result {
+        Ok(w) => w,
         Err(RunError::Sink(e)) => {
             let written = sink.written();
             let m = sink.manifest_mut();
@@ -233,6 +280,7 @@ pub async fn execute<R: Runner>(runner: &R, job: Job<'_>) -> anyhow::Result<Exit
         }
         Err(e @ RunError::Plan(_)) => return Err(e.into()),
     };
+    let info = watched.info;
     let (summary, mut manifest) = sink.finish(info.epoch_unix_us);
     manifest.ended_at = Some(ended);
     manifest.generator = ProcessStats::current();
@@ -244,7 +292,9 @@ pub async fn execute<R: Runner>(runner: &R, job: Job<'_>) -> anyhow::Result<Exit
     } else {
         RunStatus::Complete
     };
-    if info.interrupted {
+    if let Some(e) = &watched.early_stop {
+        manifest.status_message = Some(format!("stopped early ({}): {}", e.rule, e.detail));
+    } else if info.interrupted {
         manifest.status_message = Some("interrupted by Ctrl-C: results are partial".into());
     }
     let summary_path = dir.join(SUMMARY);
@@ -252,7 +302,34 @@ pub async fn execute<R: Runner>(runner: &R, job: Job<'_>) -> anyhow::Result<Exit
         .with_context(|| format!("cannot write {}", summary_path.display()))?;
     write_json_atomic(&dir.join(MANIFEST), &manifest)
         .with_context(|| format!("cannot write the manifest in {}", dir.display()))?;
+    Ok(Finished {
+        dir,
+        summary,
+        manifest,
+        watched,
+    })
+}
 
+/// Runs `job` with `runner`: writes the results directory as it goes, then the summary,
+/// the manifest and the report. Exit codes: 0 complete, 1 when every measured request
+/// failed, 130 when interrupted.
+pub async fn execute<R: Runner>(runner: &R, job: Job<'_>) -> anyhow::Result<ExitCode> {
+    let common = job.common;
+    let model = job.scenario.target.model.clone();
+    let Finished {
+        dir,
+        summary,
+        manifest,
+        watched,
+    } = record(
+        runner,
+        job,
+        &SloSet::default(),
+        false,
+        ctrl_c(common.plan.grace),
+    )
+    .await?;
+    let info = watched.info;
     let header = Header {
         load: common.plan.load.label(),
         model,

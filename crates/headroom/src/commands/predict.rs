@@ -47,6 +47,7 @@ pub fn execute(a: PredictArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         target,
         target_label: format!("the {description}, in virtual time"),
         progress: false,
+        announce: true,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -1,7 +1,7 @@
 //! `headroom run`: measure one load level against a server or the embedded simulator.
 
 use super::pipeline::{Common, Job, pair};
-use crate::cli::RunArgs;
+use crate::cli::{RunArgs, TargetArgs};
 use anyhow::bail;
 use headroom_client::{ClientConfig, OpenAiBackend, ServerInfo, preflight};
 use headroom_core::results::TargetInfo;
@@ -23,7 +23,13 @@ pub struct RunSettings {
 impl RunSettings {
     /// Checks and resolves the raw arguments.
     pub fn resolve(a: RunArgs, quiet: bool) -> anyhow::Result<Self> {
-        let t = a.target;
+        let ignore_eos = a.target.ignore_eos;
+        let common = Common::resolve(a.workload, a.load, a.output, quiet, ignore_eos)?;
+        Self::with_target(a.target, common)
+    }
+
+    /// The target's settings, with `common` settings resolved already.
+    pub fn with_target(t: TargetArgs, common: Common) -> anyhow::Result<Self> {
         let api_key = t
             .api_key
             .or_else(|| std::env::var("OPENAI_API_KEY").ok())
@@ -45,7 +51,6 @@ impl RunSettings {
                 ),
             },
         };
-        let common = Common::resolve(a.workload, a.load, a.output, quiet, t.ignore_eos)?;
         let mut client = ClientConfig::new(t.url.clone().unwrap_or_default());
         client.api = t.api;
         client.stream = !t.no_stream;
@@ -119,7 +124,30 @@ async fn start_embedded(
     })
 }
 
-async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
+/// A server ready to measure: the embedded simulator (if started), the client, and how
+/// the results describe the target.
+pub struct Connected {
+    /// Keeps the embedded simulator running while this lives.
+    _embedded: Option<Embedded>,
+    pub backend: Arc<OpenAiBackend>,
+    /// The scenario's target (URL, endpoint, model, …).
+    pub target: Target,
+    pub info: TargetInfo,
+    /// How logs name the target.
+    pub label: String,
+}
+
+impl std::fmt::Debug for Connected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connected")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts the embedded simulator when there is no `--url`, checks the server and picks the
+/// model.
+pub async fn connect(s: &RunSettings) -> anyhow::Result<Connected> {
     let embedded = match &s.url {
         Some(_) => None,
         None => {
@@ -158,23 +186,19 @@ async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
     let counter: Arc<dyn TokenCounter> = s.common.built.tokenizer.clone();
     let backend = OpenAiBackend::new(client.clone(), model.clone(), counter)?;
     let endpoint = backend.endpoint().to_string();
-    let scenario = Scenario {
-        target: Target {
-            url: client.url.clone(),
-            endpoint: endpoint.clone(),
-            api: client.api,
-            model,
-            stream: client.stream,
-            header_names: client.headers.iter().map(|(k, _)| k.clone()).collect(),
-            api_key: client.api_key.is_some(),
-            extra_body: client.extra_body.clone(),
-            timeout: client.timeout,
-            stall_timeout: client.stall_timeout,
-        },
-        workload: s.common.built.spec.clone(),
-        plan: s.common.plan.clone(),
+    let target = Target {
+        url: client.url.clone(),
+        endpoint: endpoint.clone(),
+        api: client.api,
+        model,
+        stream: client.stream,
+        header_names: client.headers.iter().map(|(k, _)| k.clone()).collect(),
+        api_key: client.api_key.is_some(),
+        extra_body: client.extra_body.clone(),
+        timeout: client.timeout,
+        stall_timeout: client.stall_timeout,
     };
-    let target = TargetInfo {
+    let info = TargetInfo {
         models: listed,
         max_model_len,
         server_version: server.version.clone(),
@@ -183,23 +207,39 @@ async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
         virtual_time: false,
         simulator_spec: embedded.as_ref().map(|e| e.spec.clone()),
     };
+    let label = format!(
+        "{endpoint} ({})",
+        if client.stream {
+            "streaming"
+        } else {
+            "not streaming"
+        }
+    );
+    Ok(Connected {
+        _embedded: embedded,
+        backend: Arc::new(backend),
+        target,
+        info,
+        label,
+    })
+}
+
+async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
+    let c = connect(&s).await?;
+    let scenario = Scenario {
+        target: c.target.clone(),
+        workload: s.common.built.spec.clone(),
+        plan: s.common.plan.clone(),
+    };
     let source = s.common.built.source.clone();
-    let driver = Driver::new(Arc::new(backend), Arc::new(source));
+    let driver = Driver::new(c.backend.clone(), Arc::new(source));
     let job = Job {
         common: &s.common,
         scenario,
-        target,
-        target_label: format!(
-            "{endpoint} ({})",
-            if client.stream {
-                "streaming"
-            } else {
-                "not streaming"
-            }
-        ),
+        target: c.info.clone(),
+        target_label: c.label.clone(),
         progress: true,
+        announce: true,
     };
-    let code = super::pipeline::execute(&driver, job).await;
-    drop(embedded);
-    code
+    super::pipeline::execute(&driver, job).await
 }

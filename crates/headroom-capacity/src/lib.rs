@@ -1,0 +1,94 @@
+//! Sweeps and SLO capacity searches, generic over any [`Runner`].
+//!
+//! The same search runs against a real server (the load driver over the HTTP client) or
+//! the simulator in virtual time: the caller makes a runner per level and repeat and
+//! hands it to [`measure`], which watches the run (goodput, early stop) and returns what
+//! the judgement needs. The searches themselves are state machines that never run
+//! anything: [`Capacity::next`] says which level and repeat to run, [`Capacity::record`]
+//! takes the result. So a search resumed from a results directory makes the same
+//! decisions by feeding back the measurements already on disk.
+//!
+//! - [`search`]: linear (seed 000) and adaptive (bracket by doubling, then bisect).
+//! - [`verdict`]: the pass rule over repeats with confidence intervals.
+//! - [`watch`]: goodput and the early stop of a clearly failing level.
+//! - [`doc`]: `capacity.json` and `sweep.json`.
+//! - [`sweep`]: rows, the maximum-throughput and best-latency levels, the knee, `--auto`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod doc;
+mod level;
+pub mod search;
+pub mod sweep;
+pub mod verdict;
+pub mod watch;
+
+pub use level::Axis;
+pub use search::{Found, Method, Search};
+pub use verdict::{Capacity, LevelResult, Measurement, PassRule, Point, RepeatRow, judge};
+pub use watch::{EarlyStop, StopSignal, Watch};
+
+use headroom_core::{RecordSink, RunError, RunInfo, RunPlan, Runner};
+use headroom_metrics::slo::SloSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// What [`measure`] saw besides the records.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    /// The runner's report.
+    pub info: RunInfo,
+    /// Measured requests that met every SLO.
+    pub goodput_met: u64,
+    /// Why the run was stopped early, if it was.
+    pub early_stop: Option<EarlyStop>,
+}
+
+impl Watched {
+    /// `true` when the run was interrupted from outside (Ctrl-C), not stopped early.
+    pub fn interrupted(&self) -> bool {
+        self.info.interrupted && self.early_stop.is_none()
+    }
+}
+
+/// Runs `plan` with `runner`, every record going to `sink` through a [`Watch`] judged by
+/// `slos`. The run ends at its stop rule, at `shutdown`, or early when the watch sees the
+/// level clearly failing (with `early_stop`).
+pub async fn measure<R, S>(
+    runner: &R,
+    plan: &RunPlan,
+    sink: &mut (dyn RecordSink + '_),
+    slos: &SloSet,
+    early_stop: bool,
+    shutdown: S,
+) -> Result<Watched, RunError>
+where
+    R: Runner,
+    S: Future<Output = ()> + Send,
+{
+    let mut watch = Watch::new(sink, slos, plan, early_stop);
+    let stop = watch.signal().stopped();
+    let info = runner
+        .run(plan, &mut watch, Either(Box::pin(shutdown), Box::pin(stop)))
+        .await?;
+    Ok(Watched {
+        info,
+        goodput_met: watch.goodput_met(),
+        early_stop: watch.early_stop().cloned(),
+    })
+}
+
+/// Completes when either future completes.
+struct Either<A, B>(Pin<Box<A>>, Pin<Box<B>>);
+
+impl<A: Future<Output = ()>, B: Future<Output = ()>> Future for Either<A, B> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0.as_mut().poll(cx).is_ready() || self.1.as_mut().poll(cx).is_ready() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! Watching a level while it runs: goodput, and an early stop for a level that is
+//! clearly failing, so a search does not spend ten minutes confirming an overload.
+//!
+//! A level is stopped early (and judged FAIL) by the first rule that fires:
+//!
+//! - **certain**: with a request-count stop rule, more requests have already exceeded a
+//!   percentile limit than the whole level may have (for `p95(e2e)<=3.81s` over 1,000
+//!   requests: the 51st request over 3.81 s). No later request can change the verdict.
+//! - **clear**: at least a quarter of the level has run and 100 requests have completed,
+//!   and the 99 % confidence interval of a latency statistic lies entirely above 1.25 ×
+//!   its limit.
+//! - **over-saturated** (open loop): latency measured from the intended send time grows
+//!   without bound: after a quarter of the level and 50 completions, the least-squares
+//!   slope of latency against arrival time exceeds 0.05 s per second, and the fitted
+//!   latency now is more than twice that of the first requests and above the limit.
+//!
+//! The rules only look at latency SLOs; `--no-early-stop` turns them off.
+
+use headroom_core::{LoadPolicy, Phase, RecordSink, RequestRecord, RunPlan, SinkError};
+use headroom_metrics::Recorder;
+use headroom_metrics::confidence::{mean_interval, quantile_interval};
+use headroom_metrics::slo::{GoodputCounter, Slo, SloSet, Stat, request_value};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+/// Why a level was stopped early.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlyStop {
+    /// `certain`, `clear` or `over_saturated`.
+    pub rule: String,
+    /// What was seen, for people.
+    pub detail: String,
+}
+
+/// A one-way stop flag whose [`StopSignal::stopped`] future completes once it is raised.
+#[derive(Debug, Clone, Default)]
+pub struct StopSignal(Arc<Shared>);
+
+#[derive(Debug, Default)]
+struct Shared {
+    raised: AtomicBool,
+    wakers: Mutex<Vec<Waker>>,
+}
+
+impl StopSignal {
+    /// Raises the flag and wakes every waiter.
+    pub fn raise(&self) {
+        self.0.raised.store(true, Ordering::SeqCst);
+        let wakers = match self.0.wakers.lock() {
+            Ok(mut w) => std::mem::take(&mut *w),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        };
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// `true` once raised.
+    pub fn is_raised(&self) -> bool {
+        self.0.raised.load(Ordering::SeqCst)
+    }
+
+    /// Completes when the flag is raised.
+    pub fn stopped(&self) -> Stopped {
+        Stopped(self.0.clone())
+    }
+}
+
+/// The future of [`StopSignal::stopped`].
+#[derive(Debug)]
+pub struct Stopped(Arc<Shared>);
+
+impl Future for Stopped {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0.raised.load(Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        if let Ok(mut w) = self.0.wakers.lock() {
+            w.push(cx.waker().clone());
+        }
+        if self.0.raised.load(Ordering::SeqCst) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// How often (in measured completions) the statistical rules are evaluated.
+const CHECK_EVERY: u64 = 20;
+
+/// A [`RecordSink`] in front of another: counts goodput and raises a [`StopSignal`] when
+/// the level is clearly failing.
+pub struct Watch<'a> {
+    inner: &'a mut (dyn RecordSink + 'a),
+    slos: &'a SloSet,
+    goodput: GoodputCounter,
+    recorder: Recorder,
+    /// Per SLO: measured completions over its limit.
+    over: Vec<u64>,
+    planned_requests: Option<u64>,
+    planned_us: Option<u64>,
+    open: bool,
+    enabled: bool,
+    measured: u64,
+    first_send: Option<u64>,
+    last_end: u64,
+    trend: Trend,
+    stop: StopSignal,
+    fired: Option<EarlyStop>,
+}
+
+impl std::fmt::Debug for Watch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watch")
+            .field("measured", &self.measured)
+            .field("fired", &self.fired)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Watch<'a> {
+    /// Watches a run of `plan` judged by `slos`, passing every record on to `inner`.
+    /// With `early_stop` false only goodput is counted.
+    pub fn new(
+        inner: &'a mut (dyn RecordSink + 'a),
+        slos: &'a SloSet,
+        plan: &RunPlan,
+        early_stop: bool,
+    ) -> Self {
+        Watch {
+            inner,
+            slos,
+            goodput: GoodputCounter::new(slos.clone()),
+            recorder: Recorder::new(),
+            over: vec![0; slos.0.len()],
+            planned_requests: plan.stop.requests,
+            planned_us: plan.stop.duration.map(|d| d.as_micros() as u64),
+            open: !matches!(plan.load, LoadPolicy::Closed { .. }),
+            enabled: early_stop,
+            measured: 0,
+            first_send: None,
+            last_end: 0,
+            trend: Trend::default(),
+            stop: StopSignal::default(),
+            fired: None,
+        }
+    }
+
+    /// The signal raised by an early stop (give its `stopped()` to the runner's shutdown).
+    pub fn signal(&self) -> StopSignal {
+        self.stop.clone()
+    }
+
+    /// Measured requests that met every SLO so far.
+    pub fn goodput_met(&self) -> u64 {
+        self.goodput.met()
+    }
+
+    /// Why the level was stopped, if it was.
+    pub fn early_stop(&self) -> Option<&EarlyStop> {
+        self.fired.as_ref()
+    }
+
+    /// Share of the level done: by requests or by time, whichever is further.
+    fn progress(&self) -> f64 {
+        let by_n = self
+            .planned_requests
+            .map_or(0.0, |n| self.measured as f64 / n.max(1) as f64);
+        let by_t = match (self.planned_us, self.first_send) {
+            (Some(d), Some(s)) => self.last_end.saturating_sub(s) as f64 / d.max(1) as f64,
+            _ => 0.0,
+        };
+        by_n.max(by_t)
+    }
+
+    fn fire(&mut self, rule: &str, detail: String) {
+        if self.fired.is_none() {
+            self.fired = Some(EarlyStop {
+                rule: rule.into(),
+                detail,
+            });
+            self.stop.raise();
+        }
+    }
+
+    fn observe(&mut self, r: &RequestRecord) {
+        self.measured += 1;
+        if let Some(s) = r.send_us {
+            self.first_send = Some(self.first_send.map_or(s, |f| f.min(s)));
+        }
+        self.last_end = self.last_end.max(r.end_us.unwrap_or(0));
+        self.recorder.add(r);
+        if !r.is_ok() {
+            return;
+        }
+        for (i, slo) in self.slos.0.iter().enumerate() {
+            if let Slo::Latency {
+                metric, limit_us, ..
+            } = slo
+                && request_value(*metric, r).is_some_and(|v| v > *limit_us)
+            {
+                self.over[i] += 1;
+            }
+        }
+        if let (Some(intended), Some(end)) = (r.intended_us, r.end_us) {
+            self.trend.add(
+                intended as f64 / 1e6,
+                end.saturating_sub(intended) as f64 / 1e6,
+            );
+        }
+        if !self.enabled || self.fired.is_some() {
+            return;
+        }
+        self.certain();
+        if self.measured.is_multiple_of(CHECK_EVERY) {
+            self.saturation();
+            if self.fired.is_none() {
+                self.clear();
+            }
+        }
+    }
+
+    fn certain(&mut self) {
+        let Some(n) = self.planned_requests else {
+            return;
+        };
+        for (i, slo) in self.slos.0.iter().enumerate() {
+            if let Slo::Latency {
+                stat: Stat::Percentile(p),
+                ..
+            } = slo
+            {
+                let allowed = n - ((p / 100.0) * n as f64).ceil().min(n as f64) as u64;
+                if self.over[i] > allowed {
+                    let detail = format!(
+                        "{} of the {n} requests already exceed the limit of {slo}; at most {allowed} may",
+                        self.over[i]
+                    );
+                    self.fire("certain", detail);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        let ok = self.recorder.current().counts.ok;
+        if ok < 100 || self.progress() < 0.25 {
+            return;
+        }
+        for slo in &self.slos.0 {
+            let Slo::Latency {
+                stat,
+                metric,
+                limit_us,
+                ..
+            } = slo
+            else {
+                continue;
+            };
+            let dist = self.recorder.current().dist(*metric);
+            let iv = match stat {
+                Stat::Percentile(p) => quantile_interval(dist, p / 100.0, 0.99),
+                Stat::Mean => mean_interval(dist, 0.99),
+            };
+            if let Some(iv) = iv
+                && iv.lo > 1.25 * limit_us
+            {
+                let detail = format!(
+                    "after {ok} requests the 99% interval of {} is {:.0}–{:.0} ms, over 1.25 × the limit of {slo}",
+                    metric.key(),
+                    iv.lo / 1e3,
+                    iv.hi / 1e3
+                );
+                self.fire("clear", detail);
+                return;
+            }
+        }
+    }
+
+    fn saturation(&mut self) {
+        if !self.open || self.trend.n < 50 || self.progress() < 0.25 {
+            return;
+        }
+        let Some(limit) = self
+            .slos
+            .0
+            .iter()
+            .filter_map(|s| match s {
+                Slo::Latency { limit_us, .. } => Some(*limit_us / 1e6),
+                _ => None,
+            })
+            .reduce(f64::min)
+        else {
+            return;
+        };
+        let (slope, now) = self.trend.fit();
+        if slope > 0.05 && now > 2.0 * self.trend.first_mean() && now > limit {
+            let detail = format!(
+                "over-saturated: latency from the intended send time grows {slope:.2} s every second and is {now:.1} s now"
+            );
+            self.fire("over_saturated", detail);
+        }
+    }
+}
+
+impl RecordSink for Watch<'_> {
+    fn started(&mut self, epoch_unix_us: u64) -> Result<(), SinkError> {
+        self.inner.started(epoch_unix_us)
+    }
+
+    fn record(&mut self, r: RequestRecord) -> Result<(), SinkError> {
+        self.goodput.add(&r);
+        if r.phase == Phase::Measure {
+            self.observe(&r);
+        }
+        self.inner.record(r)
+    }
+}
+
+/// Running least squares of latency against arrival time.
+#[derive(Debug, Default)]
+struct Trend {
+    n: u64,
+    sx: f64,
+    sy: f64,
+    sxx: f64,
+    sxy: f64,
+    last_x: f64,
+    first: Vec<f64>,
+}
+
+impl Trend {
+    fn add(&mut self, x: f64, y: f64) {
+        self.n += 1;
+        self.sx += x;
+        self.sy += y;
+        self.sxx += x * x;
+        self.sxy += x * y;
+        self.last_x = self.last_x.max(x);
+        if self.first.len() < 20 {
+            self.first.push(y);
+        }
+    }
+
+    /// Slope (s per s) and the fitted latency at the latest arrival.
+    fn fit(&self) -> (f64, f64) {
+        let n = self.n as f64;
+        let den = n * self.sxx - self.sx * self.sx;
+        if n < 2.0 || den <= 0.0 {
+            return (0.0, self.sy / n.max(1.0));
+        }
+        let slope = (n * self.sxy - self.sx * self.sy) / den;
+        let intercept = (self.sy - slope * self.sx) / n;
+        (slope, intercept + slope * self.last_x)
+    }
+
+    fn first_mean(&self) -> f64 {
+        self.first.iter().sum::<f64>() / self.first.len().max(1) as f64
+    }
+}

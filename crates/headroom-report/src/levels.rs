@@ -1,0 +1,362 @@
+//! Sweeps and capacity searches on the console: seed 004's scaling table with the marked
+//! levels, and seed 000's envelope (one row per level and run, PASS/FAIL).
+
+use crate::num::{fmt_num, fmt_thousands};
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{CellAlignment, ContentArrangement, Table};
+use headroom_capacity::doc::{CapacityDoc, Status, SweepDoc};
+use headroom_capacity::{Axis, LevelResult};
+use headroom_metrics::slo::{Assessment, GoodputTarget, Slo};
+use std::fmt::Write as _;
+
+fn table(head: Vec<String>) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(head);
+    t
+}
+
+fn right(t: &mut Table, from: usize) {
+    let n = t.column_count();
+    for i in from..n {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
+/// Milliseconds for people: `850 ms`, `3.62 s`.
+pub fn ms(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{} s", fmt_num(v / 1e3))
+    } else if v >= 10.0 {
+        format!("{} ms", fmt_thousands(v, 0))
+    } else {
+        format!("{v:.2} ms")
+    }
+}
+
+/// An SLO's value in its unit: latency in ms or s, error rate and goodput share in %,
+/// goodput in req/s.
+pub fn value(slo: &Slo, v: f64) -> String {
+    match slo {
+        Slo::Latency { .. } => ms(v),
+        Slo::Errors { .. } | Slo::Goodput(GoodputTarget::Share(_)) => format!("{:.2}%", v * 100.0),
+        Slo::Goodput(GoodputTarget::PerSecond(_)) => format!("{} req/s", fmt_num(v)),
+    }
+}
+
+fn unit_of(slo: &str) -> Option<Slo> {
+    slo.parse().ok()
+}
+
+/// `3.62 s [3.51–3.74 s]`: the estimate and its interval, in the SLO's unit.
+pub fn estimate(a: &Assessment) -> String {
+    estimate_in(a, Some(&a.slo))
+}
+
+fn estimate_in(a: &Assessment, slo: Option<&Slo>) -> String {
+    let f = |v: f64| match slo {
+        Some(s) => value(s, v),
+        None => fmt_num(v),
+    };
+    let Some(e) = a.estimate else {
+        return "no data".into();
+    };
+    match &a.interval {
+        Some(iv) => {
+            let lo = if a.open_below { "…".into() } else { f(iv.lo) };
+            let hi = if a.open_above { "…".into() } else { f(iv.hi) };
+            format!("{} [{lo}–{hi}]", f(e))
+        }
+        None => f(e),
+    }
+}
+
+fn title(kind: &str, model: &str, target: &str, status: Status) -> String {
+    let partial = match status {
+        Status::Complete => "",
+        Status::Running => " (incomplete)",
+        Status::Interrupted => " (interrupted: partial)",
+    };
+    format!("headroom {kind} | {model} | {target}{partial}\n")
+}
+
+/// The capacity search: the answer, the levels with each SLO's interval, and the
+/// envelope.
+pub fn capacity(doc: &CapacityDoc) -> String {
+    let h = &doc.header;
+    let axis = h.axis;
+    let mut out = title("capacity", &h.model, &h.target, h.status);
+    let slos: Vec<Option<Slo>> = h.slos.iter().map(|s| unit_of(s)).collect();
+    let _ = writeln!(out, "Answer: {}", doc.headline());
+    for (which, level) in [
+        ("passing", doc.found.max_pass),
+        ("first failing", doc.found.first_fail),
+    ] {
+        let Some(l) = level.and_then(|l| doc.level(l)) else {
+            continue;
+        };
+        let parts: Vec<String> = l
+            .slos
+            .iter()
+            .zip(&slos)
+            .map(|(s, u)| format!("{} = {}", s.slo, estimate_in(&s.assessment, u.as_ref())))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {which}: {} — {} ({})",
+            axis.describe(l.level),
+            parts.join("; "),
+            l.verdict
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {} levels, {} runs; intervals at {:.0}% confidence, within runs and across repeats",
+        doc.levels.len(),
+        doc.levels.iter().map(|l| l.repeats.len()).sum::<usize>(),
+        doc.confidence * 100.0
+    );
+
+    let mut head = vec![axis.heading().to_string()];
+    head.extend(h.slos.iter().cloned());
+    head.extend(["Goodput (req/s)".into(), "Verdict".into()]);
+    let mut t = table(head);
+    let mut sorted: Vec<&LevelResult> = doc.levels.iter().collect();
+    sorted.sort_by(|a, b| a.level.total_cmp(&b.level));
+    for l in &sorted {
+        let mut row = vec![axis.cell(l.level)];
+        for (s, u) in l.slos.iter().zip(&slos) {
+            row.push(estimate_in(&s.assessment, u.as_ref()));
+        }
+        row.push(l.merged.goodput_per_s.map_or_else(|| "N/A".into(), fmt_num));
+        let stopped = l.repeats.iter().any(|r| r.early_stop.is_some());
+        row.push(if stopped {
+            format!("{} (stopped early)", l.verdict)
+        } else {
+            l.verdict.to_string()
+        });
+        t.add_row(row);
+    }
+    right(&mut t, 0);
+    let _ = writeln!(
+        out,
+        "\nLevels (estimate [{:.0}% interval])",
+        doc.confidence * 100.0
+    );
+    let _ = writeln!(out, "{t}");
+    let _ = writeln!(out, "\nEnvelope (one row per level and run)");
+    let _ = writeln!(out, "{}", envelope(&sorted, axis));
+    for l in &sorted {
+        for r in &l.repeats {
+            if let Some(e) = &r.early_stop {
+                let _ = writeln!(
+                    out,
+                    "{} run {}: stopped early ({}): {}",
+                    axis.describe(l.level),
+                    r.repeat,
+                    e.rule,
+                    e.detail
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Seed 000's documentation template as a table: one row per level and run.
+fn envelope(levels: &[&LevelResult], axis: Axis) -> Table {
+    let mut t = table(
+        [
+            axis.heading(),
+            "Run",
+            "P95 latency (s)",
+            "P99 latency (s)",
+            "Throughput (req/s)",
+            "Output (tok/s)",
+            "Errors",
+            "Goodput (req/s)",
+            "Duration",
+            "Status",
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
+    for l in levels {
+        for r in &l.repeats {
+            t.add_row(vec![
+                axis.cell(l.level),
+                r.repeat.to_string(),
+                fmt_num(r.row.p95_e2e_ms / 1e3),
+                fmt_num(r.row.p99_e2e_ms / 1e3),
+                fmt_num(r.row.requests_per_s),
+                fmt_num(r.row.output_tokens_per_s),
+                format!("{:.2}%", r.row.error_rate * 100.0),
+                r.row.goodput_per_s.map_or_else(|| "N/A".into(), fmt_num),
+                duration(r.duration_s),
+                r.verdict.to_string(),
+            ]);
+        }
+    }
+    right(&mut t, 0);
+    t
+}
+
+fn duration(s: f64) -> String {
+    if s >= 120.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// One CSV row per level and run (the envelope).
+pub fn envelope_csv(levels: &[LevelResult], axis: Axis) -> String {
+    let mut out = String::from(
+        "level_axis,level,run,p50_latency_ms,p95_latency_ms,p99_latency_ms,mean_latency_ms,mean_ttft_ms,requests_per_s,output_tokens_per_s,error_rate,goodput_per_s,duration_s,status,dir\n",
+    );
+    for l in levels {
+        for r in &l.repeats {
+            let _ = writeln!(
+                out,
+                "{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.4},{:.3},{:.5},{},{:.3},{},{}",
+                match axis {
+                    Axis::Concurrency => "concurrency",
+                    Axis::Rate => "rate",
+                },
+                l.level,
+                r.repeat,
+                r.row.p50_e2e_ms,
+                r.row.p95_e2e_ms,
+                r.row.p99_e2e_ms,
+                r.row.mean_e2e_ms,
+                r.row.mean_ttft_ms,
+                r.row.requests_per_s,
+                r.row.output_tokens_per_s,
+                r.row.error_rate,
+                r.row
+                    .goodput_per_s
+                    .map_or_else(String::new, |g| format!("{g:.4}")),
+                r.duration_s,
+                r.verdict,
+                r.dir
+            );
+        }
+    }
+    out
+}
+
+/// The sweep: seed 004's scaling table with the marked levels, and what they mean.
+pub fn sweep(doc: &SweepDoc) -> String {
+    let h = &doc.header;
+    let axis = h.axis;
+    let m = &doc.marks;
+    let mut out = title("sweep", &h.model, &h.target, h.status);
+    let with_slo = !h.slos.is_empty();
+    let mut head: Vec<String> = [
+        axis.heading(),
+        "Req/s",
+        "Output tok/s",
+        "Avg latency (s)",
+        "P95 latency (s)",
+        "P99 latency (s)",
+        "Avg TTFT (ms)",
+        "Errors",
+    ]
+    .map(String::from)
+    .to_vec();
+    if with_slo {
+        head.push("Goodput (req/s)".into());
+        head.push(h.slos.join(", "));
+    }
+    head.push("Note".into());
+    let mut t = table(head);
+    let is = |o: Option<f64>, l: f64| o == Some(l);
+    for l in doc.rows() {
+        let r = &l.merged;
+        let mut notes = Vec::new();
+        if is(m.knee, l.level) {
+            notes.push("knee (recommended)");
+        }
+        if is(m.best_latency, l.level) {
+            notes.push("best latency");
+        }
+        if is(m.max_throughput, l.level) {
+            notes.push("max throughput");
+        }
+        if m.over_saturated.contains(&l.level) {
+            notes.push("over-saturated");
+        }
+        let mut row = vec![
+            axis.cell(l.level),
+            fmt_num(r.requests_per_s),
+            fmt_num(r.output_tokens_per_s),
+            fmt_num(r.mean_e2e_ms / 1e3),
+            fmt_num(r.p95_e2e_ms / 1e3),
+            fmt_num(r.p99_e2e_ms / 1e3),
+            if r.mean_ttft_ms > 0.0 {
+                fmt_num(r.mean_ttft_ms)
+            } else {
+                "N/A".into()
+            },
+            format!("{:.2}%", r.error_rate * 100.0),
+        ];
+        if with_slo {
+            row.push(r.goodput_per_s.map_or_else(|| "N/A".into(), fmt_num));
+            row.push(l.verdict.to_string());
+        }
+        row.push(notes.join(", "));
+        t.add_row(row);
+    }
+    right(&mut t, 0);
+    let last = t.column_count() - 1;
+    if let Some(c) = t.column_mut(last) {
+        c.set_cell_alignment(CellAlignment::Left);
+    }
+    let _ = writeln!(out, "{t}");
+    let find = |o: Option<f64>| o.and_then(|v| doc.levels.iter().find(|l| l.level == v));
+    if let Some(l) = find(m.max_throughput) {
+        let _ = writeln!(
+            out,
+            "Maximum throughput: {} ({} output tok/s, {} req/s)",
+            axis.describe(l.level),
+            fmt_num(l.merged.output_tokens_per_s),
+            fmt_num(l.merged.requests_per_s)
+        );
+    }
+    if let Some(l) = find(m.best_latency) {
+        let _ = writeln!(
+            out,
+            "Best latency: {} (mean {} s, P99 {} s)",
+            axis.describe(l.level),
+            fmt_num(l.merged.mean_e2e_ms / 1e3),
+            fmt_num(l.merged.p99_e2e_ms / 1e3)
+        );
+    }
+    if let Some(l) = find(m.knee) {
+        let _ = writeln!(
+            out,
+            "Knee (recommended): {} — the most throughput per second of latency; above it latency grows faster than throughput",
+            axis.describe(l.level)
+        );
+    }
+    if !m.over_saturated.is_empty() {
+        let list: Vec<String> = m.over_saturated.iter().map(|v| axis.cell(*v)).collect();
+        let _ = writeln!(
+            out,
+            "Over-saturated: {} (more load, less throughput than the maximum)",
+            list.join(", ")
+        );
+    }
+    if !doc.probes.is_empty() {
+        let list: Vec<String> = doc
+            .probes
+            .iter()
+            .map(|p| format!("c{} {} req/s", p.level, fmt_num(p.requests_per_s)))
+            .collect();
+        let _ = writeln!(out, "Probes of maximum throughput: {}", list.join(", "));
+    }
+    out
+}
