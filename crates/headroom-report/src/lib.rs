@@ -5,12 +5,15 @@
 //!   avg, min, max, p99, p95, p90, p75, p50, followed by throughput and error lines.
 //! - [`csv`]: the same numbers as CSV.
 //! - [`json`]: the summary as JSON (the shape of `summary.json`).
+//! - [`genai_perf`]: genai-perf's console table, `profile_export_genai_perf.json` and
+//!   `.csv`, for `headroom profile`.
 //!
 //! [`Summary`]: headroom_metrics::Summary
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod console;
+pub mod genai_perf;
 mod num;
 
 pub use console::{Header, csv, json, table};
