@@ -10,6 +10,7 @@ use headroom_core::results::{
     TargetInfo, ToolInfo, rfc3339, write_json_atomic,
 };
 use headroom_core::{LoadPolicy, RunError, RunPlan, Runner, Scenario, StopRule, Warmup};
+use headroom_metrics::Summary;
 use headroom_report::Header;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -166,6 +167,88 @@ pub struct Job<'a> {
 /// failed, 130 when interrupted.
 pub async fn execute<R: Runner>(runner: &R, job: Job<'_>) -> anyhow::Result<ExitCode> {
     let common = job.common;
+    let m = measure(runner, job).await?;
+    let report = match common.format {
+        Format::Table => headroom_report::table(&m.summary, &m.header()),
+        Format::Json => headroom_report::json(&m.summary) + "\n",
+        Format::Csv => headroom_report::csv(&m.summary),
+    };
+    print_report(&report)?;
+    m.conclude()
+}
+
+/// A finished measurement: its results directory holds the journal, the summary and the
+/// manifest.
+#[derive(Debug)]
+pub struct Measured {
+    pub dir: PathBuf,
+    pub summary: Summary,
+    pub manifest: Manifest,
+    /// Stopped by Ctrl-C: the results are partial.
+    pub interrupted: bool,
+    /// How the run's load reads (`concurrency 20`).
+    pub load: String,
+}
+
+impl Measured {
+    /// The console report's title.
+    pub fn header(&self) -> Header {
+        Header {
+            load: self.load.clone(),
+            model: self.manifest.scenario.target.model.clone(),
+            target: report_target(&self.manifest),
+            partial: self
+                .interrupted
+                .then(|| "interrupted by Ctrl-C".to_string()),
+        }
+    }
+
+    /// The exit status, after the report: 130 when interrupted, an error when every
+    /// measured request failed, else 0.
+    pub fn conclude(&self) -> anyhow::Result<ExitCode> {
+        let (dir, summary) = (&self.dir, &self.summary);
+        if self.interrupted {
+            tracing::warn!(
+                "interrupted: results are partial; everything recorded is in {}",
+                dir.display()
+            );
+            return Ok(ExitCode::from(130));
+        }
+        tracing::info!("results in {}", dir.display());
+        if summary.counts.ok == 0 && summary.counts.failed() > 0 {
+            let kinds: Vec<String> = summary
+                .counts
+                .errors
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            bail!(
+                "every one of the {} measured requests failed ({}); is the server healthy? Each error is in {}",
+                summary.counts.failed(),
+                kinds.join(", "),
+                dir.join(JOURNAL).display()
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Writes the report to stdout.
+pub fn print_report(report: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(report.as_bytes()).and_then(|()| out.flush()) {
+        // `headroom run | head` closing the pipe early is not a failure of the run.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write the report to stdout")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs `job` with `runner`: creates the results directory, journals every request as
+/// it ends, then writes the summary and the final manifest.
+pub async fn measure<R: Runner>(runner: &R, job: Job<'_>) -> anyhow::Result<Measured> {
+    let common = job.common;
     let now = SystemTime::now();
     let id = run_id(now);
     let dir = create_dir(common.out.as_deref(), &id)?;
@@ -253,50 +336,13 @@ pub async fn execute<R: Runner>(runner: &R, job: Job<'_>) -> anyhow::Result<Exit
     write_json_atomic(&dir.join(MANIFEST), &manifest)
         .with_context(|| format!("cannot write the manifest in {}", dir.display()))?;
 
-    let header = Header {
+    Ok(Measured {
+        dir,
+        summary,
+        manifest,
+        interrupted: info.interrupted,
         load: common.plan.load.label(),
-        model,
-        target: report_target(&manifest),
-        partial: info
-            .interrupted
-            .then(|| "interrupted by Ctrl-C".to_string()),
-    };
-    let report = match common.format {
-        Format::Table => headroom_report::table(&summary, &header),
-        Format::Json => headroom_report::json(&summary) + "\n",
-        Format::Csv => headroom_report::csv(&summary),
-    };
-    let mut out = std::io::stdout().lock();
-    match out.write_all(report.as_bytes()).and_then(|()| out.flush()) {
-        // `headroom run | head` closing the pipe early is not a failure of the run.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            return Err(e).context("cannot write the report to stdout");
-        }
-        _ => {}
-    }
-    if info.interrupted {
-        tracing::warn!(
-            "interrupted: results are partial; everything recorded is in {}",
-            dir.display()
-        );
-        return Ok(ExitCode::from(130));
-    }
-    tracing::info!("results in {}", dir.display());
-    if summary.counts.ok == 0 && summary.counts.failed() > 0 {
-        let kinds: Vec<String> = summary
-            .counts
-            .errors
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
-        bail!(
-            "every one of the {} measured requests failed ({}); is the server healthy? Each error is in {}",
-            summary.counts.failed(),
-            kinds.join(", "),
-            dir.join(JOURNAL).display()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// How the report's title names the target.

@@ -28,11 +28,7 @@ impl RunSettings {
             .api_key
             .or_else(|| std::env::var("OPENAI_API_KEY").ok())
             .filter(|k| !k.is_empty());
-        let headers = t
-            .headers
-            .iter()
-            .map(|h| pair(h, ':', "--header", "NAME:VALUE, e.g. 'X-Team: infra'"))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let headers = headers(&t.headers)?;
         let extra_body = match &t.extra_body {
             None => None,
             Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
@@ -65,6 +61,13 @@ impl RunSettings {
             common,
         })
     }
+}
+
+/// `--header NAME:VALUE` values as pairs.
+pub fn headers(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    raw.iter()
+        .map(|h| pair(h, ':', "--header", "NAME:VALUE, e.g. 'X-Team: infra'"))
+        .collect()
 }
 
 pub fn execute(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
@@ -120,6 +123,38 @@ async fn start_embedded(
 }
 
 async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
+    let c = connect(&s).await?;
+    let code = super::pipeline::execute(&c.driver, c.job(&s.common)).await;
+    drop(c);
+    code
+}
+
+/// A run ready to start: the server answered, the backend and driver are built.
+pub struct Connected {
+    pub driver: Driver<OpenAiBackend, headroom_workload::AnySource>,
+    scenario: Scenario,
+    target: TargetInfo,
+    target_label: String,
+    /// Keeps the embedded simulator (when there is one) alive until dropped.
+    _embedded: Option<Embedded>,
+}
+
+impl Connected {
+    /// The measurement to hand to the pipeline.
+    pub fn job<'a>(&self, common: &'a Common) -> Job<'a> {
+        Job {
+            common,
+            scenario: self.scenario.clone(),
+            target: self.target.clone(),
+            target_label: self.target_label.clone(),
+            progress: true,
+        }
+    }
+}
+
+/// Starts the embedded simulator when there is no URL, asks the server about itself,
+/// picks the model and builds the backend and the driver.
+pub async fn connect(s: &RunSettings) -> anyhow::Result<Connected> {
     let embedded = match &s.url {
         Some(_) => None,
         None => {
@@ -185,21 +220,19 @@ async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
     };
     let source = s.common.built.source.clone();
     let driver = Driver::new(Arc::new(backend), Arc::new(source));
-    let job = Job {
-        common: &s.common,
+    let target_label = format!(
+        "{endpoint} ({})",
+        if client.stream {
+            "streaming"
+        } else {
+            "not streaming"
+        }
+    );
+    Ok(Connected {
+        driver,
         scenario,
         target,
-        target_label: format!(
-            "{endpoint} ({})",
-            if client.stream {
-                "streaming"
-            } else {
-                "not streaming"
-            }
-        ),
-        progress: true,
-    };
-    let code = super::pipeline::execute(&driver, job).await;
-    drop(embedded);
-    code
+        target_label,
+        _embedded: embedded,
+    })
 }
