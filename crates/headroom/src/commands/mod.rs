@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod engine;
 pub mod pipeline;
 pub mod predict;
+pub mod profile;
 pub mod run;
 pub mod sim;
 pub mod workload;
@@ -19,6 +20,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Predict(args) => predict::execute(*args, quiet),
         Command::Sim(args) => sim::execute(*args),
         Command::Catalog(args) => catalog::execute(*args),
+        Command::Profile(args) => profile::execute(*args, quiet, cli.global.verbose > 0),
     }
 }
 
