@@ -465,14 +465,31 @@ pub struct ProfileArgs {
     #[arg(long, help_heading = "Endpoint")]
     pub streaming: bool,
     /// Extra HTTP header, NAME:VALUE (repeatable).
-    #[arg(short = 'H', long = "header", value_name = "NAME:VALUE", help_heading = "Endpoint")]
+    #[arg(
+        short = 'H',
+        long = "header",
+        value_name = "NAME:VALUE",
+        help_heading = "Endpoint"
+    )]
     pub headers: Vec<String>,
     /// Distinct prompts, each sent once unless --request-count or --measurement-interval
     /// says otherwise.
-    #[arg(long, visible_alias = "num-dataset-entries", default_value_t = 100, value_name = "N", help_heading = "Input")]
+    #[arg(
+        long,
+        visible_alias = "num-dataset-entries",
+        default_value_t = 100,
+        value_name = "N",
+        help_heading = "Input"
+    )]
     pub num_prompts: u64,
     /// Mean prompt length in tokens.
-    #[arg(long, visible_alias = "isl", default_value_t = 550, value_name = "N", help_heading = "Input")]
+    #[arg(
+        long,
+        visible_alias = "isl",
+        default_value_t = 550,
+        value_name = "N",
+        help_heading = "Input"
+    )]
     pub synthetic_input_tokens_mean: u32,
     /// Standard deviation of the prompt length.
     #[arg(long, default_value_t = 0.0, value_name = "N", help_heading = "Input")]
@@ -482,7 +499,13 @@ pub struct ProfileArgs {
     #[arg(long, visible_alias = "osl", value_name = "N", help_heading = "Input")]
     pub output_tokens_mean: Option<u32>,
     /// Standard deviation of the output length.
-    #[arg(long, default_value_t = 0.0, value_name = "N", requires = "output_tokens_mean", help_heading = "Input")]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "N",
+        requires = "output_tokens_mean",
+        help_heading = "Input"
+    )]
     pub output_tokens_stddev: f64,
     /// Force every output to its full length: sends ignore_eos and min_tokens (vLLM,
     /// SGLang, TensorRT-LLM), like headroom run --ignore-eos.
@@ -502,7 +525,12 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "NAME:VALUE", help_heading = "Input")]
     pub extra_inputs: Vec<String>,
     /// Closed loop: requests in flight [default: 1, as in genai-perf].
-    #[arg(long, conflicts_with = "request_rate", value_name = "N", help_heading = "Profiling")]
+    #[arg(
+        long,
+        conflicts_with = "request_rate",
+        value_name = "N",
+        help_heading = "Profiling"
+    )]
     pub concurrency: Option<u32>,
     /// Open loop: requests per second, evenly spaced (perf_analyzer's constant distribution).
     #[arg(long, value_name = "R", help_heading = "Profiling")]
@@ -512,7 +540,12 @@ pub struct ProfileArgs {
     pub measurement_interval: Option<u64>,
     /// genai-perf's output directory; `artifacts` becomes
     /// artifacts/<MODEL>-openai-<TYPE>-concurrency<N> (or -request_rate<R>), as in genai-perf.
-    #[arg(long, default_value = "artifacts", value_name = "DIR", help_heading = "Output")]
+    #[arg(
+        long,
+        default_value = "artifacts",
+        value_name = "DIR",
+        help_heading = "Output"
+    )]
     pub artifact_dir: PathBuf,
     /// A file name in the artifact directory; the statistics go to <STEM>_genai_perf.json
     /// and <STEM>_genai_perf.csv beside it.
@@ -595,13 +628,20 @@ fn endpoint_type(s: &str) -> Result<ApiFlavor, String> {
     match s {
         "chat" => Ok(ApiFlavor::Chat),
         "completions" => Ok(ApiFlavor::Completions),
-        "embeddings" | "rankings" | "image_retrieval" | "nvclip" | "vision" | "multimodal"
-        | "generate" | "huggingface_generate" | "kserve" | "template" | "dynamic_grpc" => {
-            Err(format!(
-                "headroom measures text generation over the OpenAI API: chat or completions \
+        "embeddings"
+        | "rankings"
+        | "image_retrieval"
+        | "nvclip"
+        | "vision"
+        | "multimodal"
+        | "generate"
+        | "huggingface_generate"
+        | "kserve"
+        | "template"
+        | "dynamic_grpc" => Err(format!(
+            "headroom measures text generation over the OpenAI API: chat or completions \
                  ({s} is not supported)"
-            ))
-        }
+        )),
         _ => Err("expected chat or completions".into()),
     }
 }

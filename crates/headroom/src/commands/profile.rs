@@ -86,9 +86,9 @@ impl ProfileSettings {
         let mut streaming = a.streaming;
         // genai-perf documents `--extra-inputs stream:true`; the client must know it too.
         if let Some(v) = extra.remove("stream") {
-            streaming = v
-                .as_bool()
-                .ok_or_else(|| usage(format!("--extra-inputs stream:{v}: expected true or false")))?;
+            streaming = v.as_bool().ok_or_else(|| {
+                usage(format!("--extra-inputs stream:{v}: expected true or false"))
+            })?;
         }
         if !streaming {
             tracing::info!(
@@ -118,6 +118,7 @@ impl ProfileSettings {
                 None
             }
         };
+        let tokenizer_given = tokenizer.clone().unwrap_or_else(|| "cl100k_base".into());
         let concurrency = match (a.concurrency, a.request_rate) {
             (None, None) => Some(1),
             (c, _) => c,
@@ -195,10 +196,10 @@ impl ProfileSettings {
             client.stall_timeout = client.timeout;
         }
 
-        let export_stem = a
-            .profile_export_file
-            .file_stem()
-            .map_or_else(|| "profile_export".into(), |s| s.to_string_lossy().into_owned());
+        let export_stem = a.profile_export_file.file_stem().map_or_else(
+            || "profile_export".into(),
+            |s| s.to_string_lossy().into_owned(),
+        );
         let input_config = vec![
             ("subcommand", "profile".into()),
             ("model", Value::from(vec![model.clone()])),
@@ -241,7 +242,7 @@ impl ProfileSettings {
                     .to_string()
                     .into(),
             ),
-            ("tokenizer", common.built.spec.tokenizer.clone().into()),
+            ("tokenizer", tokenizer_given.into()),
             ("verbose", verbose.into()),
             ("formatted_model_name", model.clone().into()),
             ("extra_inputs", Value::Object(extra)),
@@ -324,7 +325,9 @@ fn extra_inputs(raw: &[String]) -> anyhow::Result<Map<String, Value>> {
             }
             continue;
         }
-        let Some((name, value)) = t.split_once(':').filter(|(n, v)| !n.is_empty() && !v.is_empty())
+        let Some((name, value)) = t
+            .split_once(':')
+            .filter(|(n, v)| !n.is_empty() && !v.is_empty())
         else {
             return Err(usage(format!(
                 "--extra-inputs {s:?}: expected NAME:VALUE (e.g. ignore_eos:true) or a JSON object"
@@ -417,7 +420,13 @@ mod tests {
     #[test]
     fn artifact_dirs_are_named_as_genai_perf_names_them() {
         let d = |dir: &str, c, r| {
-            artifact_dir(Path::new(dir), "openai/gpt-oss-20b", ApiFlavor::Completions, c, r)
+            artifact_dir(
+                Path::new(dir),
+                "openai/gpt-oss-20b",
+                ApiFlavor::Completions,
+                c,
+                r,
+            )
         };
         assert_eq!(
             d("artifacts", Some(20), None),
