@@ -219,6 +219,12 @@ impl Dist {
         self.sum
     }
 
+    /// Nearest-rank quantile `q` in `[0, 1]` in the display unit (0 when empty), for
+    /// percentiles [`Stats`] does not carry (genai-perf's p1…p25).
+    pub fn quantile(&self, q: f64) -> f64 {
+        self.quantile_raw(q) as f64 * self.unit.scale()
+    }
+
     /// The statistics in the display unit.
     pub fn stats(&self) -> Stats {
         if self.is_empty() {

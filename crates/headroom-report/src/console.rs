@@ -110,7 +110,14 @@ pub fn table(s: &Summary, h: &Header) -> String {
         fmt_num(tp.requests_per_s),
         fmt_num(tp.window_s)
     ));
-    out.push_str(&counts_line(s));
+    out.push_str(&notes(s));
+    out
+}
+
+/// What follows the statistics: request and error counts, where token counts came from,
+/// requested versus delivered lengths, and the prefix-cache and per-turn sections.
+pub(crate) fn notes(s: &Summary) -> String {
+    let mut out = counts_line(s);
     out.push('\n');
     if s.counts.ok > 0 {
         let usage = s.tokens.output_from_usage;

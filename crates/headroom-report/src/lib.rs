@@ -7,6 +7,8 @@
 //! - [`json`]: the summary as JSON (the shape of `summary.json`).
 //! - [`levels`]: sweeps (the scaling table, the knee) and capacity searches (the answer,
 //!   the levels with their intervals, the envelope).
+//! - [`genai_perf`]: genai-perf's console table, `profile_export_genai_perf.json` and
+//!   `.csv`, for `headroom profile`.
 //!
 //! [`Summary`]: headroom_metrics::Summary
 #![forbid(unsafe_code)]
@@ -14,6 +16,7 @@
 
 mod console;
 pub mod levels;
+pub mod genai_perf;
 mod num;
 
 pub use console::{Header, csv, json, table};

@@ -7,7 +7,6 @@ use headroom_capacity::doc::{CAPACITY_FILE, CapacityDoc, Header, Status};
 use headroom_capacity::{Axis, Capacity, Method, PassRule, Search};
 use headroom_core::results::{rfc3339, write_json_atomic};
 use headroom_metrics::slo::SloSet;
-use std::io::Write as _;
 use std::process::ExitCode;
 
 /// The axis of `--over`.
@@ -228,12 +227,7 @@ pub fn execute(
             Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
             Format::Csv => headroom_report::levels::envelope_csv(&doc.levels, axis),
         };
-        let mut out = std::io::stdout().lock();
-        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
-            && e.kind() != std::io::ErrorKind::BrokenPipe
-        {
-            return Err(e).context("cannot write the report to stdout");
-        }
+        super::pipeline::print_report(&text)?;
         if interrupted {
             tracing::warn!(
                 "interrupted: the levels measured so far are in {}; continue with `headroom capacity --resume {}`",

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod levels;
 pub mod pipeline;
 pub mod predict;
+pub mod profile;
 pub mod run;
 pub mod sim;
 pub mod sweep;
@@ -144,6 +145,7 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::Sim(args) => sim::execute(*args),
         Command::Catalog(args) => catalog::execute(*args),
+        Command::Profile(args) => profile::execute(*args, quiet, cli.global.verbose > 0),
     }
 }
 

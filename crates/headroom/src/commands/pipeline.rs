@@ -316,12 +316,7 @@ pub async fn record<R: Runner>(
 pub async fn execute<R: Runner>(runner: &R, job: Job<'_>) -> anyhow::Result<ExitCode> {
     let common = job.common;
     let model = job.scenario.target.model.clone();
-    let Finished {
-        dir,
-        summary,
-        manifest,
-        watched,
-    } = record(
+    let f = record(
         runner,
         job,
         &SloSet::default(),
@@ -329,51 +324,72 @@ pub async fn execute<R: Runner>(runner: &R, job: Job<'_>) -> anyhow::Result<Exit
         ctrl_c(common.plan.grace),
     )
     .await?;
-    let info = watched.info;
-    let header = Header {
-        load: common.plan.load.label(),
-        model,
-        target: report_target(&manifest),
-        partial: info
-            .interrupted
-            .then(|| "interrupted by Ctrl-C".to_string()),
-    };
     let report = match common.format {
-        Format::Table => headroom_report::table(&summary, &header),
-        Format::Json => headroom_report::json(&summary) + "\n",
-        Format::Csv => headroom_report::csv(&summary),
+        Format::Table => headroom_report::table(&f.summary, &f.header(model)),
+        Format::Json => headroom_report::json(&f.summary) + "\n",
+        Format::Csv => headroom_report::csv(&f.summary),
     };
+    print_report(&report)?;
+    f.conclude()
+}
+
+impl Finished {
+    /// `true` when Ctrl-C stopped the run: the results are partial.
+    pub fn interrupted(&self) -> bool {
+        self.watched.info.interrupted
+    }
+
+    /// The console report's title.
+    pub fn header(&self, model: String) -> Header {
+        Header {
+            load: self.manifest.scenario.plan.load.label(),
+            model,
+            target: report_target(&self.manifest),
+            partial: self
+                .interrupted()
+                .then(|| "interrupted by Ctrl-C".to_string()),
+        }
+    }
+
+    /// The exit status, after the report: 130 when interrupted, an error when every
+    /// measured request failed, else 0.
+    pub fn conclude(&self) -> anyhow::Result<ExitCode> {
+        let (dir, summary) = (&self.dir, &self.summary);
+        if self.interrupted() {
+            tracing::warn!(
+                "interrupted: results are partial; everything recorded is in {}",
+                dir.display()
+            );
+            return Ok(ExitCode::from(130));
+        }
+        tracing::info!("results in {}", dir.display());
+        if summary.counts.ok == 0 && summary.counts.failed() > 0 {
+            let kinds: Vec<String> = summary
+                .counts
+                .errors
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            bail!(
+                "every one of the {} measured requests failed ({}); is the server healthy? Each error is in {}",
+                summary.counts.failed(),
+                kinds.join(", "),
+                dir.join(JOURNAL).display()
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Writes a report to stdout; a reader closing the pipe early (`| head`) is not an error.
+pub fn print_report(report: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(report.as_bytes()).and_then(|()| out.flush()) {
-        // `headroom run | head` closing the pipe early is not a failure of the run.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            return Err(e).context("cannot write the report to stdout");
+            Err(e).context("cannot write the report to stdout")
         }
-        _ => {}
+        _ => Ok(()),
     }
-    if info.interrupted {
-        tracing::warn!(
-            "interrupted: results are partial; everything recorded is in {}",
-            dir.display()
-        );
-        return Ok(ExitCode::from(130));
-    }
-    tracing::info!("results in {}", dir.display());
-    if summary.counts.ok == 0 && summary.counts.failed() > 0 {
-        let kinds: Vec<String> = summary
-            .counts
-            .errors
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
-        bail!(
-            "every one of the {} measured requests failed ({}); is the server healthy? Each error is in {}",
-            summary.counts.failed(),
-            kinds.join(", "),
-            dir.join(JOURNAL).display()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// How the report's title names the target.

@@ -34,11 +34,7 @@ impl RunSettings {
             .api_key
             .or_else(|| std::env::var("OPENAI_API_KEY").ok())
             .filter(|k| !k.is_empty());
-        let headers = t
-            .headers
-            .iter()
-            .map(|h| pair(h, ':', "--header", "NAME:VALUE, e.g. 'X-Team: infra'"))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let headers = headers(&t.headers)?;
         let extra_body = match &t.extra_body {
             None => None,
             Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
@@ -70,6 +66,13 @@ impl RunSettings {
             common,
         })
     }
+}
+
+/// `NAME:VALUE` header flags as pairs.
+pub fn headers(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    raw.iter()
+        .map(|h| pair(h, ':', "--header", "NAME:VALUE, e.g. 'X-Team: infra'"))
+        .collect()
 }
 
 pub fn execute(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
@@ -224,22 +227,30 @@ pub async fn connect(s: &RunSettings) -> anyhow::Result<Connected> {
     })
 }
 
+impl Connected {
+    /// A run of `common`'s plan and workload against this server.
+    pub fn job<'a>(&self, common: &'a Common) -> Job<'a> {
+        Job {
+            common,
+            scenario: Scenario {
+                target: self.target.clone(),
+                workload: common.built.spec.clone(),
+                plan: common.plan.clone(),
+            },
+            target: self.info.clone(),
+            target_label: self.label.clone(),
+            progress: true,
+            announce: true,
+        }
+    }
+
+    /// The load driver sending `common`'s workload to this server.
+    pub fn driver(&self, common: &Common) -> Driver<OpenAiBackend, headroom_workload::AnySource> {
+        Driver::new(self.backend.clone(), Arc::new(common.built.source.clone()))
+    }
+}
+
 async fn run(s: RunSettings) -> anyhow::Result<ExitCode> {
     let c = connect(&s).await?;
-    let scenario = Scenario {
-        target: c.target.clone(),
-        workload: s.common.built.spec.clone(),
-        plan: s.common.plan.clone(),
-    };
-    let source = s.common.built.source.clone();
-    let driver = Driver::new(c.backend.clone(), Arc::new(source));
-    let job = Job {
-        common: &s.common,
-        scenario,
-        target: c.info.clone(),
-        target_label: c.label.clone(),
-        progress: true,
-        announce: true,
-    };
-    super::pipeline::execute(&driver, job).await
+    super::pipeline::execute(&c.driver(&s.common), c.job(&s.common)).await
 }

@@ -19,6 +19,11 @@ fn run_help() {
 }
 
 #[test]
+fn profile_help() {
+    insta::assert_snapshot!(help(&["profile", "--help"]));
+}
+
+#[test]
 fn sim_help() {
     insta::assert_snapshot!(help(&["sim", "--help"]));
 }

@@ -21,7 +21,7 @@ fn json(path: &Path) -> serde_json::Value {
 
 /// A word-level Hugging Face tokenizer written by the test: every word of the corpus and
 /// its punctuation is one token.
-fn word_level_tokenizer(dir: &Path) -> std::path::PathBuf {
+pub(crate) fn word_level_tokenizer(dir: &Path) -> std::path::PathBuf {
     let mut vocab = serde_json::Map::new();
     vocab.insert("[UNK]".into(), 0.into());
     for w in headroom_workload::CORPUS
