@@ -15,8 +15,8 @@
 #![deny(missing_docs)]
 
 mod console;
-pub mod levels;
 pub mod genai_perf;
+pub mod levels;
 mod num;
 
 pub use console::{Header, csv, json, table};

@@ -1,0 +1,287 @@
+//! `sweep` and `capacity` as users run them: in virtual time through `predict`, against a
+//! real HTTP server, interrupted and resumed.
+
+use crate::{fast_sim, headroom, run_in, stderr, stdout};
+use headroom_capacity::doc::{CapacityDoc, Status, SweepDoc};
+use headroom_core::results::read_json;
+use headroom_testkit::spawn_sim;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const ENGINE: [&str; 9] = [
+    "predict",
+    "--gpu",
+    "l20",
+    "--model",
+    "qwen3-8b-awq",
+    "--max-model-len",
+    "8192",
+    "--max-num-seqs",
+    "50",
+];
+
+fn capacity_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v: Vec<&str> = ENGINE.to_vec();
+    v.extend(["capacity", "--slo", "p95(e2e)<=3.81s", "-n", "10x"]);
+    v.extend(extra);
+    v
+}
+
+#[tokio::test]
+async fn seed_000s_search_in_virtual_time_states_the_capacity_and_the_envelope() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = capacity_args(&[
+        "--start",
+        "15",
+        "--step",
+        "5",
+        "--repeats",
+        "3",
+        "--out",
+        "l20",
+    ]);
+    let o = run_in(dir.path(), &args).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let doc: CapacityDoc = read_json(&dir.path().join("l20/capacity.json")).unwrap();
+    assert_eq!(doc.header.status, Status::Complete);
+    let max = doc.found.max_pass.expect("a capacity");
+    let fail = doc.found.first_fail.expect("a failing level");
+    assert_eq!(fail, max + 5.0);
+    // Linear from 15 in steps of 5, three runs per level, each in its own directory.
+    let levels: Vec<f64> = doc.levels.iter().map(|l| l.level).collect();
+    let expected: Vec<f64> = (0..levels.len()).map(|i| 15.0 + 5.0 * i as f64).collect();
+    assert_eq!(levels, expected);
+    for l in &doc.levels {
+        // Three runs per level, unless a run shows the level clearly failing: then the
+        // level stops there and fails.
+        let stopped = l.repeats.iter().any(|r| r.early_stop.is_some());
+        assert!(l.repeats.len() == 3 || (stopped && !l.passed), "{l:?}");
+        for r in &l.repeats {
+            assert!(
+                dir.path()
+                    .join("l20")
+                    .join(&r.dir)
+                    .join("summary.json")
+                    .exists()
+            );
+            assert!(r.row.goodput_per_s.is_some());
+        }
+    }
+    assert!(
+        out.contains(&format!(
+            "Answer: max {} concurrent at p95(e2e)<=3.81s",
+            max as u64
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("Envelope (one row per level and run)"),
+        "{out}"
+    );
+    assert!(out.contains("PASS") && out.contains("FAIL"), "{out}");
+    // The adaptive search agrees, in fewer levels.
+    let args = capacity_args(&["--search", "adaptive", "--start", "8", "--out", "adaptive"]);
+    let o = run_in(dir.path(), &args).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a: CapacityDoc = read_json(&dir.path().join("adaptive/capacity.json")).unwrap();
+    let m = a.found.max_pass.unwrap();
+    assert!(m >= max && m < fail, "adaptive {m}, linear {max}..{fail}");
+    assert_eq!(a.found.first_fail, Some(m + 1.0));
+}
+
+#[tokio::test]
+async fn an_interrupted_search_resumes_from_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = capacity_args(&["--search", "adaptive", "--repeats", "2", "--out", "s"]);
+    let o = run_in(dir.path(), &args).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let root = dir.path().join("s");
+    let full: CapacityDoc = read_json(&root.join("capacity.json")).unwrap();
+    // As if killed during the fourth level: its runs have no watch.json yet and the
+    // levels after it do not exist.
+    let order: Vec<String> = full
+        .levels
+        .iter()
+        .flat_map(|l| l.repeats.iter().map(|r| r.dir.clone()))
+        .collect();
+    assert!(order.len() >= 8, "{order:?}");
+    std::fs::remove_file(root.join(&order[6]).join("watch.json")).unwrap();
+    for d in &order[7..] {
+        std::fs::remove_dir_all(root.join(d)).unwrap();
+    }
+    let o = run_in(dir.path(), &["capacity", "--resume", "s"]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.matches("measured before, reusing").count(), 6, "{err}");
+    assert!(err.contains("was interrupted; keeping it as"), "{err}");
+    assert!(root.join(format!("{}.interrupted", order[6])).exists());
+    let resumed: CapacityDoc = read_json(&root.join("capacity.json")).unwrap();
+    assert_eq!(resumed.found, full.found);
+    assert_eq!(resumed.levels.len(), full.levels.len());
+    assert_eq!(resumed.header.command, full.header.command);
+    // Other flags with --resume are refused: the settings are the saved ones.
+    let o = run_in(dir.path(), &["capacity", "--resume", "s", "--repeats", "5"]).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("give it alone"), "{}", stderr(&o));
+}
+
+#[tokio::test]
+async fn bad_slos_are_usage_errors_that_point_at_the_mistake() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_in(dir.path(), &["capacity", "--slo", "p95(e2f)<=3s"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("unknown metric") && err.contains('^'), "{err}");
+    let o = run_in(dir.path(), &["capacity", "--slo", "p95(e2e)<=3.81"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unit"), "{}", stderr(&o));
+    let o = run_in(dir.path(), &["capacity"]).await;
+    assert_eq!(o.status.code(), Some(2), "--slo is required");
+}
+
+#[tokio::test]
+async fn when_no_level_passes_the_exit_is_1_and_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<&str> = ENGINE.to_vec();
+    args.extend([
+        "capacity",
+        "--slo",
+        "p95(ttft)<=1ms",
+        "-n",
+        "100",
+        "--out",
+        "x",
+    ]);
+    let o = run_in(dir.path(), &args).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no level met"), "{}", stderr(&o));
+    let doc: CapacityDoc = read_json(&dir.path().join("x/capacity.json")).unwrap();
+    assert_eq!(doc.found.max_pass, None);
+    assert_eq!(doc.found.first_fail, Some(1.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweep_against_a_server_marks_the_knee_and_keeps_every_level() {
+    let sim = spawn_sim(fast_sim()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "sweep",
+            "--url",
+            &sim.url,
+            "--concurrency",
+            "1,2,4",
+            "-n",
+            "5x",
+            "--output-tokens",
+            "20",
+            "--slo",
+            "p95(e2e)<=10s",
+            "--out",
+            "sw",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: SweepDoc = read_json(&dir.path().join("sw/sweep.json")).unwrap();
+    assert_eq!(doc.levels.len(), 3);
+    for (l, c) in doc.rows().iter().zip([1u64, 2, 4]) {
+        assert_eq!(l.level, c as f64);
+        // 5 per user, at least 100 only applies without -n.
+        assert_eq!(l.merged.ok, 5 * c);
+        assert!(dir.path().join(format!("sw/c{c}/requests.jsonl")).exists());
+    }
+    assert!(doc.marks.knee.is_some() && doc.marks.max_throughput.is_some());
+    let out = stdout(&o);
+    assert!(out.contains("knee (recommended)"), "{out}");
+    assert!(out.contains("Maximum throughput:"), "{out}");
+}
+
+#[tokio::test]
+async fn an_auto_sweep_in_virtual_time_finds_the_peak_then_fills_around_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<&str> = ENGINE.to_vec();
+    args.extend(["sweep", "--auto", "-n", "5x", "--out", "auto"]);
+    let o = run_in(dir.path(), &args).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: SweepDoc = read_json(&dir.path().join("auto/sweep.json")).unwrap();
+    let levels: Vec<f64> = doc.rows().iter().map(|l| l.level).collect();
+    assert_eq!(&levels[..4], [1.0, 2.0, 4.0, 8.0]);
+    // Doubling stopped once throughput stopped growing; levels were added between.
+    assert!(
+        levels
+            .iter()
+            .any(|l| l.fract() == 0.0 && !(l.log2().fract() == 0.0)),
+        "{levels:?}"
+    );
+    let peak = doc.marks.max_throughput.unwrap();
+    assert!(levels.iter().any(|l| *l > peak), "{levels:?}");
+}
+
+/// Waits (bounded) until `path` exists.
+async fn wait_for(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_a_sweep_keeps_the_levels_done_and_resume_finishes_it() {
+    let mut cfg = fast_sim();
+    cfg.timing.itl = Duration::from_millis(5);
+    let sim = spawn_sim(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let child = headroom()
+        .current_dir(dir.path())
+        .args([
+            "sweep",
+            "--url",
+            &sim.url,
+            "--concurrency",
+            "1,2",
+            "-n",
+            "4x",
+            "--output-tokens",
+            "100",
+            "--grace",
+            "100ms",
+            "--out",
+            "sw",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt during the second level.
+    wait_for(&dir.path().join("sw/c2/manifest.json")).await;
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let doc: SweepDoc = read_json(&dir.path().join("sw/sweep.json")).unwrap();
+    assert_eq!(doc.header.status, Status::Interrupted);
+    assert_eq!(doc.levels.len(), 1);
+    assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+
+    let o = run_in(dir.path(), &["sweep", "--resume", "sw"]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: SweepDoc = read_json(&dir.path().join("sw/sweep.json")).unwrap();
+    assert_eq!(doc.header.status, Status::Complete);
+    assert_eq!(doc.levels.len(), 2);
+    assert_eq!(doc.levels[1].merged.ok, 8);
+    assert!(dir.path().join("sw/c2.interrupted").exists());
+}
