@@ -46,6 +46,26 @@ pub struct Watched {
 }
 
 impl Watched {
+    /// The measurement of a run whose records are `records` (for callers that keep the
+    /// records in memory rather than in a results directory).
+    pub fn measurement(
+        &self,
+        records: &[headroom_core::RequestRecord],
+        dir: String,
+    ) -> Measurement {
+        let mut rec = headroom_metrics::Recorder::new();
+        for r in records {
+            rec.add(r);
+        }
+        Measurement {
+            summary: rec.finish(self.info.epoch_unix_us),
+            goodput_met: self.goodput_met,
+            early_stop: self.early_stop.clone(),
+            elapsed_s: self.info.elapsed_us as f64 / 1e6,
+            dir,
+        }
+    }
+
     /// `true` when the run was interrupted from outside (Ctrl-C), not stopped early.
     pub fn interrupted(&self) -> bool {
         self.info.interrupted && self.early_stop.is_none()

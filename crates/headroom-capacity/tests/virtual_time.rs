@@ -8,7 +8,6 @@ use headroom_core::seed::mix;
 use headroom_core::{
     LoadPolicy, Prompt, RequestRecord, RequestSource, RequestSpec, RunPlan, StopRule, Warmup,
 };
-use headroom_metrics::Recorder;
 use headroom_metrics::slo::{Slo, SloSet};
 use headroom_sim::catalog::Catalog;
 use headroom_sim::perf::SimSpec;
@@ -72,17 +71,7 @@ fn run(load: LoadPolicy, stop: StopRule, repeat: u32, slos: &SloSet, early: bool
             std::future::pending(),
         ))
         .unwrap();
-    let mut rec = Recorder::new();
-    for r in &records {
-        rec.add(r);
-    }
-    Measurement {
-        summary: rec.finish(w.info.epoch_unix_us),
-        goodput_met: w.goodput_met,
-        early_stop: w.early_stop,
-        elapsed_s: w.info.elapsed_us as f64 / 1e6,
-        dir: String::new(),
-    }
+    w.measurement(&records, String::new())
 }
 
 fn closed(p: Point, slos: &SloSet) -> Measurement {

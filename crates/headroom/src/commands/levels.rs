@@ -38,6 +38,8 @@ struct WatchFile {
 }
 
 /// Where levels run.
+// One value per command: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Where {
     /// A server (or the embedded simulator), in real time.
