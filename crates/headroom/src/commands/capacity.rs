@@ -3,9 +3,9 @@
 use super::levels::{self, Levels, Where, interrupt_on_ctrl_c, point_name, point_seed};
 use crate::cli::{CapacityArgs, EngineArgs, Format, Over, PassRuleArg, SearchKind, TargetArgs};
 use anyhow::{Context as _, bail};
-use headroom_capacity::doc::{CAPACITY_FILE, CapacityDoc, Header, Status};
+use headroom_capacity::doc::{CAPACITY_FILE, CapacityDoc, Status};
 use headroom_capacity::{Axis, Capacity, Method, PassRule, Search};
-use headroom_core::results::{rfc3339, write_json_atomic};
+use headroom_core::results::write_json_atomic;
 use headroom_metrics::slo::SloSet;
 use std::process::ExitCode;
 
@@ -111,37 +111,13 @@ pub fn execute(
         };
         let root = levels::root(common.out.as_deref(), resume, CAPACITY_FILE)?;
         let state = root.join(CAPACITY_FILE);
-        let earlier: Option<CapacityDoc> = if resume && state.exists() {
-            let bytes = std::fs::read(&state)
-                .with_context(|| format!("cannot read {}", state.display()))?;
-            Some(serde_json::from_slice(&bytes).with_context(|| {
-                format!("{} is not a headroom capacity file", state.display())
-            })?)
-        } else {
-            None
-        };
         let rule = match a.pass_rule {
             PassRuleArg::Confident => PassRule::Confident,
             PassRuleArg::Estimate => PassRule::Estimate,
         };
         let mut doc = CapacityDoc {
             kind: "capacity".into(),
-            header: Header {
-                command: earlier.as_ref().map_or_else(crate::results::redacted_argv, |d| {
-                    d.header.command.clone()
-                }),
-                started_at: earlier.as_ref().map_or_else(
-                    || rfc3339(std::time::SystemTime::now()),
-                    |d| d.header.started_at.clone(),
-                ),
-                target: place.describe(),
-                model: place.model().to_string(),
-                labels: common.labels.clone(),
-                axis,
-                slos: slos.0.iter().map(ToString::to_string).collect(),
-                repeats: a.repeats,
-                status: Status::Running,
-            },
+            header: levels::header(&state, resume, &place, &common, axis, &slos, a.repeats)?,
             method,
             confidence: a.confidence,
             pass_rule: rule,
@@ -169,7 +145,11 @@ pub fn execute(
         );
         tracing::info!(
             "capacity search over {}: {}; results in {}",
-            if axis == Axis::Concurrency { "concurrency" } else { "request rate" },
+            if axis == Axis::Concurrency {
+                "concurrency"
+            } else {
+                "request rate"
+            },
             doc.header.slos.join(", "),
             root.display()
         );
@@ -227,16 +207,9 @@ pub fn execute(
             Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
             Format::Csv => headroom_report::levels::envelope_csv(&doc.levels, axis),
         };
-        super::pipeline::print_report(&text)?;
-        if interrupted {
-            tracing::warn!(
-                "interrupted: the levels measured so far are in {}; continue with `headroom capacity --resume {}`",
-                root.display(),
-                root.display()
-            );
-            return Ok(ExitCode::from(130));
+        if let Some(code) = levels::conclude("capacity", &root, &text, interrupted)? {
+            return Ok(code);
         }
-        tracing::info!("results in {}", root.display());
         if doc.found.max_pass.is_none() {
             bail!(
                 "{}: lower --start, check the server, or relax the SLO; every level is in {}",

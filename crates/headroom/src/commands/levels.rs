@@ -7,8 +7,9 @@ use super::run::{Connected, RunSettings};
 use crate::cli::OutputArgs;
 use crate::cli::{EngineArgs, LevelArgs, LoadArgs, PacingArgs, PerLevel, TargetArgs, WorkloadArgs};
 use anyhow::Context as _;
+use headroom_capacity::doc::{Header, Status};
 use headroom_capacity::{Axis, EarlyStop, Measurement, StopSignal};
-use headroom_core::results::{MANIFEST, SUMMARY, TargetInfo, write_json_atomic};
+use headroom_core::results::{MANIFEST, SUMMARY, TargetInfo, rfc3339, write_json_atomic};
 use headroom_core::seed::mix;
 use headroom_core::{
     ApiFlavor, LoadPolicy, RequestSource, RequestSpec, RunPlan, Scenario, StopRule, Target,
@@ -21,6 +22,7 @@ use headroom_sim::runner::VirtualRunner;
 use headroom_workload::AnySource;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -174,6 +176,66 @@ pub fn root(out: Option<&Path>, resume: bool, state_file: &str) -> anyhow::Resul
     }
     let id = crate::results::run_id(std::time::SystemTime::now());
     crate::results::create_dir(out, &id)
+}
+
+/// The header of a sweep's or search's file: new, or (resuming) with the command line and
+/// start time of the run that began it, read from `state`.
+pub fn header(
+    state: &Path,
+    resume: bool,
+    place: &Where,
+    common: &Common,
+    axis: Axis,
+    slos: &SloSet,
+    repeats: u32,
+) -> anyhow::Result<Header> {
+    let earlier: Option<Header> = if resume && state.exists() {
+        let bytes =
+            std::fs::read(state).with_context(|| format!("cannot read {}", state.display()))?;
+        Some(
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not a headroom results file", state.display()))?,
+        )
+    } else {
+        None
+    };
+    Ok(Header {
+        command: earlier
+            .as_ref()
+            .map_or_else(crate::results::redacted_argv, |h| h.command.clone()),
+        started_at: earlier.as_ref().map_or_else(
+            || rfc3339(std::time::SystemTime::now()),
+            |h| h.started_at.clone(),
+        ),
+        target: place.describe(),
+        model: place.model().to_string(),
+        labels: common.labels.clone(),
+        axis,
+        slos: slos.0.iter().map(ToString::to_string).collect(),
+        repeats,
+        status: Status::Running,
+    })
+}
+
+/// Prints the report and says how the sweep or search (`kind`) ended: 130 when
+/// interrupted, with how to continue.
+pub fn conclude(
+    kind: &str,
+    root: &Path,
+    text: &str,
+    interrupted: bool,
+) -> anyhow::Result<Option<ExitCode>> {
+    super::pipeline::print_report(text)?;
+    if interrupted {
+        tracing::warn!(
+            "interrupted: the levels measured so far are in {}; continue with `headroom {kind} --resume {}`",
+            root.display(),
+            root.display()
+        );
+        return Ok(Some(ExitCode::from(130)));
+    }
+    tracing::info!("results in {}", root.display());
+    Ok(None)
 }
 
 /// Request `i` of a level is request `i + offset` of the workload, so levels and repeats

@@ -4,11 +4,11 @@ use super::capacity::axis;
 use super::levels::{self, Levels, Where, interrupt_on_ctrl_c, point_name, point_seed};
 use crate::cli::{EngineArgs, Format, SweepArgs, TargetArgs};
 use anyhow::{Context as _, bail};
-use headroom_capacity::doc::{Header, SWEEP_FILE, Status, SweepDoc};
+use headroom_capacity::doc::{SWEEP_FILE, Status, SweepDoc};
 use headroom_capacity::sweep::{Auto, Row, Step, mark};
 use headroom_capacity::{Axis, Measurement, PassRule, judge};
 use headroom_core::LoadPolicy;
-use headroom_core::results::{rfc3339, write_json_atomic};
+use headroom_core::results::write_json_atomic;
 use headroom_metrics::slo::SloSet;
 use std::process::ExitCode;
 
@@ -83,33 +83,9 @@ pub fn execute(
         };
         let root = levels::root(common.out.as_deref(), resume, SWEEP_FILE)?;
         let state = root.join(SWEEP_FILE);
-        let earlier: Option<SweepDoc> = if resume && state.exists() {
-            let bytes = std::fs::read(&state)
-                .with_context(|| format!("cannot read {}", state.display()))?;
-            Some(serde_json::from_slice(&bytes).with_context(|| {
-                format!("{} is not a headroom sweep file", state.display())
-            })?)
-        } else {
-            None
-        };
         let mut doc = SweepDoc {
             kind: "sweep".into(),
-            header: Header {
-                command: earlier.as_ref().map_or_else(crate::results::redacted_argv, |d| {
-                    d.header.command.clone()
-                }),
-                started_at: earlier.as_ref().map_or_else(
-                    || rfc3339(std::time::SystemTime::now()),
-                    |d| d.header.started_at.clone(),
-                ),
-                target: place.describe(),
-                model: place.model().to_string(),
-                labels: common.labels.clone(),
-                axis: ax,
-                slos: slos.0.iter().map(ToString::to_string).collect(),
-                repeats: a.repeats,
-                status: Status::Running,
-            },
+            header: levels::header(&state, resume, &place, &common, ax, &slos, a.repeats)?,
             levels: Vec::new(),
             probes: Vec::new(),
             marks: Default::default(),
@@ -207,16 +183,9 @@ pub fn execute(
             Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
             Format::Csv => headroom_report::levels::envelope_csv(&doc.levels, ax),
         };
-        super::pipeline::print_report(&text)?;
-        if interrupted {
-            tracing::warn!(
-                "interrupted: the levels measured so far are in {}; continue with `headroom sweep --resume {}`",
-                root.display(),
-                root.display()
-            );
-            return Ok(ExitCode::from(130));
+        if let Some(code) = levels::conclude("sweep", &root, &text, interrupted)? {
+            return Ok(code);
         }
-        tracing::info!("results in {}", root.display());
         Ok(ExitCode::SUCCESS)
     })
 }
