@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod chart;
 mod console;
 pub mod genai_perf;
 pub mod levels;
