@@ -249,6 +249,22 @@ impl Dist {
         }
     }
 
+    /// Every recorded bucket in ascending order as (value in the display unit, count):
+    /// the bucket's highest equivalent value clamped to the exact extremes, as
+    /// [`Dist::quantile`] reads it. For histograms and CDFs.
+    pub fn recorded(&self) -> Vec<(f64, u64)> {
+        let s = self.unit.scale();
+        self.hist
+            .iter_recorded()
+            .map(|v| {
+                (
+                    v.value_iterated_to().clamp(self.min, self.max) as f64 * s,
+                    v.count_at_value(),
+                )
+            })
+            .collect()
+    }
+
     /// The histogram as base64 of the HdrHistogram V2 deflate encoding (readable by the
     /// HdrHistogram libraries of other languages).
     pub fn encode_hdr(&self) -> String {

@@ -15,6 +15,16 @@
 #![deny(missing_docs)]
 
 pub mod chart;
+pub mod compare;
+pub mod charts;
+pub mod document;
+pub mod html;
+pub mod load;
+pub mod markdown;
+pub mod render;
+pub mod reports;
+pub mod text;
+pub mod timeline;
 mod console;
 pub mod genai_perf;
 pub mod levels;

@@ -59,7 +59,73 @@ pub enum Command {
     Catalog(Box<CatalogArgs>),
     /// genai-perf's `profile`: its flags and meanings, headroom's measurement and results.
     Profile(Box<ProfileArgs>),
+    /// (Re)build report.html, report.md and plots/ of a results directory: a run (a killed
+    /// run's journal is enough), a sweep or a capacity search.
+    Report(Box<ReportArgs>),
+    /// Compare runs, sweeps or capacity searches: ratios to the first, significance, cost,
+    /// and `--fail-if` as a CI gate.
+    Compare(Box<CompareArgs>),
 }
+
+/// `headroom report`
+#[derive(Debug, Args)]
+#[command(after_long_help = REPORT_EXAMPLES)]
+pub struct ReportArgs {
+    /// The results directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// `headroom compare`
+#[derive(Debug, Args)]
+#[command(after_long_help = COMPARE_EXAMPLES)]
+pub struct CompareArgs {
+    /// Results directories (runs, sweeps or capacity searches); ratios are to the first.
+    #[arg(value_name = "DIR", required = true, num_args = 2..)]
+    pub dirs: Vec<PathBuf>,
+    /// Hourly price of a result, NAME=USD: NAME is a label value (gpu=L20 → l20), a
+    /// label, the GPU or the directory name, case-insensitive (repeatable).
+    #[arg(long = "price", value_name = "NAME=USD_PER_HOUR")]
+    pub prices: Vec<String>,
+    /// Exit 1 when a result regresses against the first, e.g. 'p95(e2e) > +10%',
+    /// 'throughput < -5%', 'p99(ttft) > +50ms', 'errors > 1%' (repeatable).
+    #[arg(long = "fail-if", value_name = "EXPR")]
+    pub fail_if: Vec<String>,
+    /// Confidence of the significance tests.
+    #[arg(long, default_value_t = 0.95, value_name = "LEVEL")]
+    pub confidence: f64,
+    /// Also write report.html, report.md and plots/ of the comparison into DIR.
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+    pub format: CompareFormat,
+}
+
+/// Output format of `headroom compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompareFormat {
+    /// Tables for a terminal.
+    Table,
+    /// The Markdown report.
+    Markdown,
+    /// The gates' outcomes as JSON.
+    Json,
+}
+
+const COMPARE_EXAMPLES: &str = "Examples:
+  headroom compare results/a10 results/l20 --price a10=1.01 --price l20=1.10
+      Capacity ratio (seed 000's direct performance ratio), latency and throughput side
+      by side with significance, and cost per million tokens and per concurrent user.
+  headroom compare results/before results/after --fail-if 'p95(e2e) > +10%'
+      A CI gate: exit 1 when the P95 request latency rose by more than 10 %.
+  headroom compare base vllm sglang --out cmp
+      Any number of results; cmp/report.html overlays their curves.";
+
+const REPORT_EXAMPLES: &str = "Examples:
+  headroom report results/20261122-101500
+      Rebuilds report.html, report.md and plots/*.svg|png there, and prints the summary.
+      Works on a run killed before it finished: its requests.jsonl is enough.";
 
 /// `headroom predict`
 #[derive(Debug, Args)]
@@ -641,6 +707,10 @@ pub struct OutputArgs {
     /// No progress bar (it is shown only when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    /// Do not write report.html, report.md and plots/ (`headroom report DIR` writes them
+    /// later).
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// Output format of the report on stdout.

@@ -224,8 +224,12 @@ pub fn conclude(
     root: &Path,
     text: &str,
     interrupted: bool,
+    report: bool,
 ) -> anyhow::Result<Option<ExitCode>> {
     super::pipeline::print_report(text)?;
+    if report {
+        super::report::after(root);
+    }
     if interrupted {
         tracing::warn!(
             "interrupted: the levels measured so far are in {}; continue with `headroom {kind} --resume {}`",

@@ -2,11 +2,13 @@
 
 pub mod capacity;
 pub mod catalog;
+pub mod compare;
 pub mod engine;
 pub mod levels;
 pub mod pipeline;
 pub mod predict;
 pub mod profile;
+pub mod report;
 pub mod run;
 pub mod sim;
 pub mod sweep;
@@ -146,6 +148,8 @@ pub fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sim(args) => sim::execute(*args),
         Command::Catalog(args) => catalog::execute(*args),
         Command::Profile(args) => profile::execute(*args, quiet, cli.global.verbose > 0),
+        Command::Report(args) => report::execute(*args),
+        Command::Compare(args) => compare::execute(*args),
     }
 }
 

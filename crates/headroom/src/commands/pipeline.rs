@@ -30,6 +30,8 @@ pub struct Common {
     pub format: Format,
     pub progress: bool,
     pub threads: Option<usize>,
+    /// Write report.html, report.md and plots/ at the end.
+    pub report: bool,
 }
 
 /// `KEY<sep>VALUE` with a non-empty key, both trimmed.
@@ -124,6 +126,7 @@ impl Common {
             format: o.format,
             progress: !o.no_progress && !quiet && std::io::stderr().is_terminal(),
             threads: l.threads,
+            report: !o.no_report,
             built,
         })
     }
@@ -330,6 +333,9 @@ pub async fn execute<R: Runner>(runner: &R, job: Job<'_>) -> anyhow::Result<Exit
         Format::Csv => headroom_report::csv(&f.summary),
     };
     print_report(&report)?;
+    if common.report {
+        super::report::after(&f.dir);
+    }
     f.conclude()
 }
 

@@ -95,11 +95,6 @@ impl ProfileSettings {
                 "not streaming (as genai-perf without --streaming): no time to first token or inter-token latency; add --streaming for them"
             );
         }
-        if a.generate_plots {
-            tracing::info!(
-                "--generate-plots: headroom's plots are in its HTML report (`headroom report` on the results directory, once available); nothing more is written now"
-            );
-        }
         if a.output_tokens_mean.is_none() {
             tracing::info!(
                 "no --output-tokens-mean: genai-perf would leave max_tokens unset; headroom asks for 100 ± 10 tokens"
@@ -181,6 +176,7 @@ impl ProfileSettings {
             labels: Vec::new(),
             format: Format::Table,
             no_progress: false,
+            no_report: true,
         };
         let ignore_eos = a.output_tokens_mean_deterministic;
         let common = Common::resolve(workload, load, output, quiet, ignore_eos)?;
@@ -415,7 +411,8 @@ async fn profile(p: ProfileSettings) -> anyhow::Result<ExitCode> {
         csv_path.display()
     );
     if p.generate_plots {
-        tracing::debug!("no plots written (see --generate-plots)");
+        // genai-perf's plots, as headroom draws them: plots/*.svg|png beside report.html.
+        super::report::after(&m.dir);
     }
     m.conclude()
 }

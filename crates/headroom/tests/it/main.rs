@@ -5,6 +5,7 @@
 mod cli;
 mod levels;
 mod profile;
+mod reports;
 mod results;
 mod schema;
 mod signals;

@@ -1,0 +1,234 @@
+//! The HTML report: one self-contained file (inline CSS and SVG, no script, nothing
+//! fetched), readable from disk in any browser and printable.
+//!
+//! Every string is escaped: model names, labels, error messages and dataset text come from
+//! servers and files headroom does not control.
+
+use crate::document::{Block, Cell, Document, Table, Tone};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root { --fg:#1d2330; --muted:#5b6472; --line:#d9dde3; --bg:#ffffff; --panel:#f6f7f9;
+        --good:#1a9850; --bad:#d73027; --warn:#c77c02; --accent:#0072b2; }
+* { box-sizing: border-box; }
+body { margin:0; font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
+       color:var(--fg); background:var(--bg); }
+main { max-width:1240px; margin:0 auto; padding:24px 28px 60px; }
+h1 { font-size:24px; margin:0 0 4px; }
+h2 { font-size:19px; margin:36px 0 12px; padding-bottom:6px; border-bottom:1px solid var(--line); }
+.meta { color:var(--muted); font-size:13px; margin:0; overflow-wrap:anywhere; }
+.cards { display:grid; grid-template-columns:repeat(auto-fill,minmax(210px,1fr)); gap:12px; margin:20px 0 8px; }
+.card { background:var(--panel); border:1px solid var(--line); border-left:5px solid var(--accent);
+        border-radius:6px; padding:10px 14px; }
+.card .label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
+.card .value { font-size:22px; font-weight:600; margin-top:2px; overflow-wrap:anywhere; }
+.card .detail { color:var(--muted); font-size:13px; overflow-wrap:anywhere; }
+.card.good { border-left-color:var(--good); } .card.good .value { color:var(--good); }
+.card.bad { border-left-color:var(--bad); } .card.bad .value { color:var(--bad); }
+.card.warn { border-left-color:var(--warn); } .card.warn .value { color:var(--warn); }
+.warning { background:#fff4e0; border:1px solid #f0c36d; border-radius:6px; padding:8px 12px; margin:10px 0; }
+.table-wrap { overflow-x:auto; margin:8px 0 16px; }
+table { border-collapse:collapse; font-size:13.5px; font-variant-numeric:tabular-nums; }
+caption { text-align:left; font-weight:600; padding:4px 0 6px; }
+th, td { padding:5px 10px; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; }
+th { background:var(--panel); font-weight:600; }
+th.l, td.l { text-align:left; }
+tbody tr:nth-child(even) { background:#fafbfc; }
+td.good { color:var(--good); font-weight:600; } td.bad { color:var(--bad); font-weight:600; }
+td.warn { color:var(--warn); font-weight:600; }
+.charts { display:grid; grid-template-columns:repeat(auto-fill,minmax(560px,1fr)); gap:16px; }
+figure.chart { margin:0; border:1px solid var(--line); border-radius:6px; padding:6px; background:#fff; }
+figure.chart svg { width:100%; height:auto; display:block; }
+figure.chart figcaption { color:var(--muted); font-size:12px; padding:2px 6px; }
+pre.template { background:var(--panel); border:1px solid var(--line); border-radius:6px; padding:10px 14px;
+               margin:8px 12px 8px 0; display:inline-block; vertical-align:top; font-size:13px; }
+footer { color:var(--muted); font-size:12px; margin-top:40px; }
+@media print { .charts { grid-template-columns:1fr; } figure.chart { break-inside:avoid; } }
+"#;
+
+fn tone_class(t: Tone) -> &'static str {
+    match t {
+        Tone::Neutral => "",
+        Tone::Good => "good",
+        Tone::Bad => "bad",
+        Tone::Warn => "warn",
+    }
+}
+
+fn table(out: &mut String, caption: Option<&str>, t: &Table) {
+    out.push_str("<div class=\"table-wrap\"><table>");
+    if let Some(c) = caption {
+        let _ = write!(out, "<caption>{}</caption>", escape(c));
+    }
+    out.push_str("<thead><tr>");
+    for (i, h) in t.head.iter().enumerate() {
+        let class = if t.is_left(i) { " class=\"l\"" } else { "" };
+        let _ = write!(out, "<th{class}>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in &t.rows {
+        out.push_str("<tr>");
+        for (i, Cell { text, tone }) in row.iter().enumerate() {
+            let mut classes = Vec::new();
+            if t.is_left(i) {
+                classes.push("l");
+            }
+            if *tone != Tone::Neutral {
+                classes.push(tone_class(*tone));
+            }
+            if classes.is_empty() {
+                let _ = write!(out, "<td>{}</td>", escape(text));
+            } else {
+                let _ = write!(
+                    out,
+                    "<td class=\"{}\">{}</td>",
+                    classes.join(" "),
+                    escape(text)
+                );
+            }
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+/// Renders `doc`; `svgs` holds each chart's SVG document by chart id (from
+/// [`crate::plot::svg`]). A chart without an SVG is listed as missing rather than dropped.
+pub fn render(doc: &Document, svgs: &HashMap<String, String>) -> String {
+    let mut out = String::with_capacity(64 * 1024 + svgs.values().map(String::len).sum::<usize>());
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    let _ = write!(out, "<title>{}</title>", escape(&doc.title));
+    let _ = write!(out, "<style>{STYLE}</style></head><body><main>\n");
+    let _ = writeln!(out, "<h1>{}</h1>", escape(&doc.title));
+    for m in &doc.meta {
+        let _ = writeln!(out, "<p class=\"meta\">{}</p>", escape(m));
+    }
+    if !doc.cards.is_empty() {
+        out.push_str("<section class=\"cards\">");
+        for c in &doc.cards {
+            let class = tone_class(c.tone);
+            let _ = write!(
+                out,
+                "<div class=\"card {class}\"><div class=\"label\">{}</div><div class=\"value\">{}</div>",
+                escape(&c.label),
+                escape(&c.value)
+            );
+            if let Some(d) = &c.detail {
+                let _ = write!(out, "<div class=\"detail\">{}</div>", escape(d));
+            }
+            out.push_str("</div>");
+        }
+        out.push_str("</section>\n");
+    }
+    for w in &doc.warnings {
+        let _ = writeln!(out, "<div class=\"warning\">{}</div>", escape(w));
+    }
+    for s in &doc.sections {
+        let _ = writeln!(out, "<section><h2>{}</h2>", escape(&s.heading));
+        let mut in_templates = false;
+        for b in &s.blocks {
+            let template = matches!(b, Block::Template(_));
+            if in_templates && !template {
+                out.push_str("</div>");
+                in_templates = false;
+            }
+            match b {
+                Block::Text(t) => {
+                    let _ = writeln!(out, "<p>{}</p>", escape(t));
+                }
+                Block::Table(caption, t) => table(&mut out, caption.as_deref(), t),
+                Block::Charts(charts) => {
+                    out.push_str("<div class=\"charts\">");
+                    for c in charts {
+                        let _ = write!(
+                            out,
+                            "<figure class=\"chart\" id=\"chart-{id}\" data-chart=\"{id}\">",
+                            id = escape(&c.id)
+                        );
+                        match svgs.get(&c.id) {
+                            Some(svg) => out.push_str(svg),
+                            None => out.push_str("<p>(chart not rendered)</p>"),
+                        }
+                        let _ = write!(
+                            out,
+                            "<figcaption>{} — plots/{}.svg, plots/{}.png</figcaption></figure>",
+                            escape(&c.title),
+                            escape(&c.id),
+                            escape(&c.id)
+                        );
+                    }
+                    out.push_str("</div>\n");
+                }
+                Block::Template(lines) => {
+                    if !in_templates {
+                        out.push_str("<div class=\"templates\">");
+                        in_templates = true;
+                    }
+                    out.push_str("<pre class=\"template\">");
+                    for (k, v) in lines {
+                        let _ = writeln!(out, "{}: {}", escape(k), escape(v));
+                    }
+                    out.push_str("</pre>");
+                }
+            }
+        }
+        if in_templates {
+            out.push_str("</div>");
+        }
+        out.push_str("</section>\n");
+    }
+    let _ = writeln!(
+        out,
+        "<footer>Generated by headroom {}. Definitions of every metric: the README's “Definitions”.</footer>",
+        escape(env!("CARGO_PKG_VERSION"))
+    );
+    out.push_str("</main></body></html>\n");
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::document::{Card, Section};
+
+    #[test]
+    fn every_string_is_escaped() {
+        let evil = "<script>alert('x')</script> & \"q\"";
+        let mut t = Table::new([evil, "n"]);
+        t.row([evil, "1"]);
+        let mut s = Section::new(evil);
+        s.push(Block::Text(evil.into()))
+            .push(Block::Table(Some(evil.into()), t))
+            .push(Block::Template(vec![(evil.into(), evil.into())]));
+        let doc = Document {
+            title: evil.into(),
+            meta: vec![evil.into()],
+            cards: vec![Card::new(evil, evil).detail(evil)],
+            warnings: vec![evil.into()],
+            sections: vec![s],
+        };
+        let html = render(&doc, &HashMap::new());
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("alert('x')"));
+        assert_eq!(html.matches("&lt;script&gt;alert(&#39;x&#39;)").count(), 9);
+    }
+}
