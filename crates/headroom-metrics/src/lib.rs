@@ -39,6 +39,8 @@
 //! [`significance`] tells whether a difference between a baseline and a candidate
 //! (percentiles, means, per-repeat throughput) is real or within noise: confidence
 //! intervals of the difference, percentiles by an exact bootstrap from the histograms.
+//! [`gate`] parses `--fail-if` expressions (`p95(e2e) > +10%`, `throughput < -5%`,
+//! `errors > 1%`) that turn a comparison into a CI gate.
 //!
 //! Latency distributions hold completed (`Ok`) measured requests only; failures are
 //! counted by kind. Percentiles are nearest-rank over HDR histograms with 3 significant
@@ -50,6 +52,7 @@
 
 pub mod confidence;
 mod dist;
+pub mod gate;
 mod lengths;
 mod prefix;
 pub mod significance;
