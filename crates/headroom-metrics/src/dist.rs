@@ -181,13 +181,25 @@ impl Dist {
         }
         let rank = rank.clamp(1, self.count());
         let mut seen = 0u64;
-        for v in self.hist.iter_recorded() {
-            seen += v.count_at_value();
+        for (value, count) in self.buckets() {
+            seen += count;
             if seen >= rank {
-                return v.value_iterated_to().clamp(self.min, self.max);
+                return value;
             }
         }
         self.max
+    }
+
+    /// The recorded buckets in increasing order, as (value, count): each bucket's value
+    /// read like [`Dist::value_at_rank`] does (the highest equivalent value, clamped to
+    /// the exact extremes).
+    pub(crate) fn buckets(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.hist.iter_recorded().map(|v| {
+            (
+                v.value_iterated_to().clamp(self.min, self.max),
+                v.count_at_value(),
+            )
+        })
     }
 
     /// Population variance in recorded units squared (exact sums; 0 when empty).

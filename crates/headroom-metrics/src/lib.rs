@@ -34,6 +34,14 @@
 //! level's repeats against each SLO as pass, marginal or fail, with the confidence
 //! intervals of [`confidence`].
 //!
+//! # Comparing runs
+//!
+//! [`significance`] tells whether a difference between a baseline and a candidate
+//! (percentiles, means, per-repeat throughput) is real or within noise: confidence
+//! intervals of the difference, percentiles by an exact bootstrap from the histograms.
+//! [`gate`] parses `--fail-if` expressions (`p95(e2e) > +10%`, `throughput < -5%`,
+//! `errors > 1%`) that turn a comparison into a CI gate.
+//!
 //! Latency distributions hold completed (`Ok`) measured requests only; failures are
 //! counted by kind. Percentiles are nearest-rank over HDR histograms with 3 significant
 //! digits (relative error ≤ 0.1 %).
@@ -44,8 +52,10 @@
 
 pub mod confidence;
 mod dist;
+pub mod gate;
 mod lengths;
 mod prefix;
+pub mod significance;
 pub mod slo;
 mod summary;
 mod turns;

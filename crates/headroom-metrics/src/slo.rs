@@ -163,7 +163,7 @@ impl Slo {
 }
 
 /// The latency metrics an SLO can name, with their aliases (canonical name first).
-const LATENCY_NAMES: [(Metric, &[&str]); 8] = [
+pub(crate) const LATENCY_NAMES: [(Metric, &[&str]); 8] = [
     (Metric::Ttft, &["ttft"]),
     (Metric::Itl, &["itl"]),
     (Metric::ItlPerToken, &["itl_per_token"]),
@@ -180,7 +180,7 @@ const LATENCY_NAMES: [(Metric, &[&str]); 8] = [
     (Metric::SchedulingLag, &["scheduling_lag"]),
 ];
 
-fn latency_metric(name: &str) -> Option<Metric> {
+pub(crate) fn latency_metric(name: &str) -> Option<Metric> {
     let name = name.to_lowercase();
     LATENCY_NAMES
         .iter()
@@ -188,7 +188,7 @@ fn latency_metric(name: &str) -> Option<Metric> {
         .map(|(m, _)| *m)
 }
 
-fn metric_list() -> String {
+pub(crate) fn metric_list() -> String {
     LATENCY_NAMES
         .iter()
         .map(|(_, names)| names[0])
@@ -230,27 +230,36 @@ impl SloError {
 
 impl fmt::Display for SloError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Line breaks and tabs would move the caret: show them as spaces.
-        let echo: String = self
-            .expression
-            .chars()
-            .map(|c| if c.is_whitespace() { ' ' } else { c })
-            .collect();
-        write!(
-            f,
-            "invalid SLO '{}':\n  {echo}\n  {}^ {}",
-            self.expression,
-            " ".repeat(self.column),
-            self.reason
-        )
+        write_caret(f, "SLO", &self.expression, self.column, &self.reason)
     }
+}
+
+/// `invalid {what} '{expression}':`, the expression, and `reason` after a caret under
+/// `column` (in characters).
+pub(crate) fn write_caret(
+    f: &mut fmt::Formatter<'_>,
+    what: &str,
+    expression: &str,
+    column: usize,
+    reason: &str,
+) -> fmt::Result {
+    // Line breaks and tabs would move the caret: show them as spaces.
+    let echo: String = expression
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect();
+    write!(
+        f,
+        "invalid {what} '{expression}':\n  {echo}\n  {}^ {reason}",
+        " ".repeat(column)
+    )
 }
 
 impl std::error::Error for SloError {}
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Op {
+pub(crate) enum Op {
     Le,
     Lt,
     Ge,
@@ -258,30 +267,31 @@ enum Op {
     Eq,
 }
 
-/// A cursor over the expression; positions are byte offsets.
-struct Parser<'a> {
-    src: &'a str,
-    pos: usize,
+/// A cursor over the expression; positions are byte offsets. Shared with
+/// [`crate::gate`].
+pub(crate) struct Parser<'a> {
+    pub(crate) src: &'a str,
+    pub(crate) pos: usize,
 }
 
 impl<'a> Parser<'a> {
-    fn rest(&self) -> &'a str {
+    pub(crate) fn rest(&self) -> &'a str {
         &self.src[self.pos..]
     }
 
-    fn ws(&mut self) {
+    pub(crate) fn ws(&mut self) {
         let r = self.rest();
         self.pos += r.len() - r.trim_start().len();
     }
 
     /// The next character after white space.
-    fn peek(&mut self) -> Option<char> {
+    pub(crate) fn peek(&mut self) -> Option<char> {
         self.ws();
         self.rest().chars().next()
     }
 
     /// Consumes `c` if it comes next (after white space).
-    fn eat(&mut self, c: char) -> bool {
+    pub(crate) fn eat(&mut self, c: char) -> bool {
         if self.peek() == Some(c) {
             self.pos += c.len_utf8();
             true
@@ -292,7 +302,7 @@ impl<'a> Parser<'a> {
 
     /// A word of letters, digits and `_` (possibly empty) after white space, and where
     /// it starts.
-    fn word(&mut self) -> (usize, &'a str) {
+    pub(crate) fn word(&mut self) -> (usize, &'a str) {
         self.ws();
         let start = self.pos;
         let r = self.rest();
@@ -305,7 +315,7 @@ impl<'a> Parser<'a> {
 
     /// A non-negative decimal number (`3`, `3.81`, `.5`) after white space, and where it
     /// starts.
-    fn number(&mut self) -> Option<(usize, &'a str)> {
+    pub(crate) fn number(&mut self) -> Option<(usize, &'a str)> {
         self.ws();
         let start = self.pos;
         let r = self.rest();
@@ -326,7 +336,7 @@ impl<'a> Parser<'a> {
         Some((start, &self.src[start..self.pos]))
     }
 
-    fn op(&mut self) -> Option<Op> {
+    pub(crate) fn op(&mut self) -> Option<Op> {
         self.ws();
         let r = self.rest();
         for (text, op) in [
@@ -624,7 +634,7 @@ impl<'a> Parser<'a> {
 }
 
 /// The decimal `text` times 10^`exp`, rounded once (so `3.81` s is exactly 3,810,000 µs).
-fn scaled(text: &str, exp: i32) -> f64 {
+pub(crate) fn scaled(text: &str, exp: i32) -> f64 {
     let text = if text.starts_with('.') {
         format!("0{text}")
     } else {
@@ -645,7 +655,7 @@ fn suggest_units(text: &str) -> String {
 /// Moves the decimal point of a plain decimal (`12.5`, as Rust prints an `f64`) by `k`
 /// places, exactly: `shift_decimal("3810000", -6)` is `3.81`. Other text (`NaN`, `inf`)
 /// comes back unchanged.
-fn shift_decimal(s: &str, k: i32) -> String {
+pub(crate) fn shift_decimal(s: &str, k: i32) -> String {
     let (sign, body) = match s.strip_prefix('-') {
         Some(b) => ("-", b),
         None => ("", s),
