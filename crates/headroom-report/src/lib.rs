@@ -7,6 +7,7 @@
 //! - [`json`]: the summary as JSON (the shape of `summary.json`).
 //! - [`levels`]: sweeps (the scaling table, the knee) and capacity searches (the answer,
 //!   the levels with their intervals, the envelope).
+//! - [`chart`] and [`plot`]: charts as data, drawn as SVG or PNG.
 //! - [`genai_perf`]: genai-perf's console table, `profile_export_genai_perf.json` and
 //!   `.csv`, for `headroom profile`.
 //!
@@ -29,6 +30,7 @@ mod console;
 pub mod genai_perf;
 pub mod levels;
 mod num;
+pub mod plot;
 
 pub use console::{Header, csv, json, table};
 pub use num::{fmt_num, fmt_thousands};
