@@ -58,6 +58,19 @@ fn dashed(mut s: Series) -> Series {
     s
 }
 
+/// A number with as few decimals as it needs (3 significant digits below 100).
+fn round(v: f64) -> String {
+    if v == v.round() || v.abs() >= 100.0 {
+        crate::fmt_thousands(v, 0)
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
 /// The short name of a latency metric for titles.
 pub fn short(m: Metric) -> &'static str {
     match m {
@@ -179,10 +192,11 @@ pub fn histogram(id: &str, m: Metric, d: &Dist) -> Chart {
         .collect();
     let title = if beyond > 0 {
         format!(
-            "{} histogram ({} above {})",
+            "{} histogram ({} above {} {})",
             short(m),
-            beyond,
-            crate::fmt_num(hi)
+            crate::fmt_thousands(beyond as f64, 0),
+            round(hi),
+            unit.symbol()
         )
     } else {
         format!("{} histogram", short(m))
@@ -197,8 +211,10 @@ pub fn histogram(id: &str, m: Metric, d: &Dist) -> Chart {
         x: Axis::new(format!("{} ({})", short(m), unit.symbol())),
         y: Axis::new(noun),
         series: vec![series(
-            format!("{noun} per {} {}", crate::fmt_num(width), unit.symbol()),
-            Mark::Bars { width: width * 0.92 },
+            format!("{noun} per {} {}", round(width), unit.symbol()),
+            Mark::Bars {
+                width: width * 0.92,
+            },
             points,
             0,
         )],
@@ -250,7 +266,7 @@ pub fn over_time(t: &Timeline) -> Vec<Chart> {
         id: "latency-over-time".into(),
         title: format!(
             "Latency over time (requests ending in each {} s)",
-            crate::fmt_num(t.bin_s)
+            round(t.bin_s)
         ),
         x: x(),
         y: Axis::new(format!("Latency ({})", unit.symbol())),
@@ -352,12 +368,14 @@ fn tag(axis: LoadAxis, level: f64) -> String {
 }
 
 /// Latency percentiles and throughput versus load, and the latency-throughput curve, for
-/// rows of one result (`name` in legends; `color` its palette index).
+/// the rows of one sweep or search: the knee and an SLO limit (ms) as lines, goodput when
+/// SLOs were given.
 pub fn versus_load(
     axis: LoadAxis,
     rows: &[&Row],
     knee: Option<f64>,
     slo_line: Option<(f64, String)>,
+    goodput: bool,
 ) -> Vec<Chart> {
     let typical = rows.iter().map(|r| r.p50_e2e_ms).fold(0.0, f64::max);
     let unit = TimeUnit::for_ms(typical);
@@ -435,7 +453,7 @@ pub fn versus_load(
         pts(&|r| r.requests_per_s),
         0,
     )];
-    if rows.iter().any(|r| r.goodput_per_s.is_some()) {
+    if goodput && rows.iter().any(|r| r.goodput_per_s.is_some()) {
         req.push(dashed(series(
             "Goodput (req/s meeting every SLO)",
             Mark::LinePoints,
@@ -454,10 +472,7 @@ pub fn versus_load(
     let curve = Chart {
         id: "latency-throughput".into(),
         title: "Latency versus throughput (each point a level)".into(),
-        x: Axis {
-            min: Some(0.0),
-            ..Axis::new("Output tokens per second (tok/s)")
-        },
+        x: Axis::new("Output tokens per second (tok/s)"),
         y: Axis::new(format!("P95 request latency ({})", unit.symbol())),
         series: vec![series(
             "P95 request latency",

@@ -14,8 +14,8 @@
 //!   requests per dollar at the operating point's throughput, and, for capacity searches,
 //!   dollars per hour per concurrent user (or per req/s) at the SLO.
 
-use crate::charts::{self, TimeUnit};
 use crate::chart::{Axis, Chart, Mark, Orientation, Point, Rule, Series};
+use crate::charts::{self, TimeUnit};
 use crate::document::{Block, Card, Cell, Document, Section, Table, Tone};
 use crate::levels::ms;
 use crate::load::Results;
@@ -355,9 +355,7 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
     ));
 
     // What was compared.
-    let mut what = Table::new([
-        "Name", "Kind", "GPU", "Model", "Compared", "Directory",
-    ]);
+    let mut what = Table::new(["Name", "Kind", "GPU", "Model", "Compared", "Directory"]);
     what.left = vec![1, 2, 3, 4, 5];
     for (e, op) in entries.iter().zip(&ops) {
         let model = e
@@ -386,7 +384,13 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
     // Capacity: the direct performance ratio.
     let caps: Vec<Option<(f64, LoadAxis, bool)>> = ops.iter().map(|o| o.capacity).collect();
     if caps.iter().any(Option::is_some) {
-        let mut t = Table::new(["Name", "Capacity", "Ratio to first", "Req/s at capacity", "P95 latency at capacity"]);
+        let mut t = Table::new([
+            "Name",
+            "Capacity",
+            "Ratio to first",
+            "Req/s at capacity",
+            "P95 latency at capacity",
+        ]);
         let base = caps[0].map(|c| c.0);
         for ((e, op), cap) in entries.iter().zip(&ops).zip(&caps) {
             let (text, ratio) = match cap {
@@ -404,8 +408,11 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
                 text,
                 ratio,
                 op.requests_per_s().map_or_else(|| "—".into(), fmt_num),
-                op.value(&Quantity::Percentile { q: 0.95, metric: Metric::E2e })
-                    .map_or_else(|| "—".into(), ms),
+                op.value(&Quantity::Percentile {
+                    q: 0.95,
+                    metric: Metric::E2e,
+                })
+                .map_or_else(|| "—".into(), ms),
             ]);
         }
         for (e, cap) in entries.iter().zip(&caps).skip(1) {
@@ -446,7 +453,8 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
         }
         let mut row: Vec<Cell> = vec![
             line.label.into(),
-            base.map_or_else(|| "—".into(), |v| show(line.kind, v)).into(),
+            base.map_or_else(|| "—".into(), |v| show(line.kind, v))
+                .into(),
         ];
         for op in &ops[1..] {
             let v = op.value(&line.quantity);
@@ -481,7 +489,10 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
     sec.push(Block::Table(
         Some(format!(
             "At each result's operating point ({})",
-            ops.iter().map(|o| o.what.as_str()).collect::<Vec<_>>().join("; ")
+            ops.iter()
+                .map(|o| o.what.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
         )),
         t,
     ));
@@ -504,7 +515,14 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
         let mut cost_cards = Vec::new();
         for (e, op) in entries.iter().zip(&ops) {
             let Some((price, source)) = &e.price else {
-                t.row([e.name.clone(), "no price".into(), "—".into(), "—".into(), "—".into(), "—".into()]);
+                t.row([
+                    e.name.clone(),
+                    "no price".into(),
+                    "—".into(),
+                    "—".into(),
+                    "—".into(),
+                    "—".into(),
+                ]);
                 continue;
             };
             let src = match source {
@@ -514,22 +532,31 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
             let tok = op.tokens_per_s();
             let per_m = tok.filter(|t| *t > 0.0).map(|t| price / (t * 3600.0) * 1e6);
             let per_dollar = op.requests_per_s().map(|r| r * 3600.0 / price);
-            let per_user = op.capacity.filter(|(m, _, _)| *m > 0.0).map(|(m, axis, _)| {
-                (
-                    price / m,
-                    match axis {
-                        LoadAxis::Concurrency => "per concurrent user",
-                        LoadAxis::Rate => "per req/s",
-                    },
-                )
-            });
+            let per_user = op
+                .capacity
+                .filter(|(m, _, _)| *m > 0.0)
+                .map(|(m, axis, _)| {
+                    (
+                        price / m,
+                        match axis {
+                            LoadAxis::Concurrency => "per concurrent user",
+                            LoadAxis::Rate => "per req/s",
+                        },
+                    )
+                });
             if let Some(pm) = per_m {
                 cost_cards.push(
-                    Card::new(format!("{} cost", e.name), format!("${pm:.3} / M tok"))
-                        .detail(per_user.map_or_else(
-                            || format!("{} requests per $", per_dollar.map_or_else(|| "—".into(), |v| fmt_thousands(v, 0))),
+                    Card::new(format!("{} cost", e.name), format!("${pm:.3} / M tok")).detail(
+                        per_user.map_or_else(
+                            || {
+                                format!(
+                                    "{} requests per $",
+                                    per_dollar.map_or_else(|| "—".into(), |v| fmt_thousands(v, 0))
+                                )
+                            },
                             |(u, what)| format!("${u:.4}/h {what} at the SLO"),
-                        )),
+                        ),
+                    ),
                 );
             }
             t.row([
@@ -567,7 +594,10 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
             .collect();
         all.sort_by(f64::total_cmp);
         all.dedup();
-        let axis = ops.iter().find_map(|o| o.axis).unwrap_or(LoadAxis::Concurrency);
+        let axis = ops
+            .iter()
+            .find_map(|o| o.axis)
+            .unwrap_or(LoadAxis::Concurrency);
         let mut head = vec![axis.heading().to_string()];
         for n in &names {
             head.push(format!("{n} P95"));
@@ -577,15 +607,24 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
         for lv in all {
             let mut row: Vec<Cell> = vec![axis.cell(lv).into()];
             for rows in &level_rows {
-                let r = rows.as_ref().and_then(|rs| rs.iter().find(|r| r.level == lv));
+                let r = rows
+                    .as_ref()
+                    .and_then(|rs| rs.iter().find(|r| r.level == lv));
                 row.push(r.map_or_else(|| "—".into(), |r| ms(r.p95_e2e_ms)).into());
-                row.push(r.map_or_else(|| "—".into(), |r| fmt_num(r.output_tokens_per_s)).into());
+                row.push(
+                    r.map_or_else(|| "—".into(), |r| fmt_num(r.output_tokens_per_s))
+                        .into(),
+                );
             }
             t.rows.push(row);
         }
         let mut sec = Section::new("Level by level");
         sec.push(Block::Table(None, t));
-        sec.push(Block::Charts(versus_load_overlay(entries, &level_rows, axis)));
+        sec.push(Block::Charts(versus_load_overlay(
+            entries,
+            &level_rows,
+            axis,
+        )));
         doc.sections.push(sec);
     }
 
@@ -615,7 +654,14 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
     // Gates.
     let mut results = Vec::new();
     if !gates.is_empty() {
-        let mut t = Table::new(["Gate", "Candidate", "First", "Candidate value", "Change", "Result"]);
+        let mut t = Table::new([
+            "Gate",
+            "Candidate",
+            "First",
+            "Candidate value",
+            "Change",
+            "Result",
+        ]);
         t.left = vec![1, 5];
         for g in gates {
             for (e, op) in entries.iter().zip(&ops).skip(1) {
@@ -683,7 +729,13 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
     if ops.len() >= 2 && caps.iter().all(Option::is_none) {
         for (label, q) in [
             ("Throughput", Quantity::Throughput),
-            ("P95 request latency", Quantity::Percentile { q: 0.95, metric: Metric::E2e }),
+            (
+                "P95 request latency",
+                Quantity::Percentile {
+                    q: 0.95,
+                    metric: Metric::E2e,
+                },
+            ),
         ] {
             for (e, op) in entries.iter().zip(&ops).skip(1) {
                 if let (Some(a), Some(b)) = (ops[0].value(&q), op.value(&q)) {
@@ -691,7 +743,11 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
                     let sig = test(&q, &ops[0], op, confidence).is_none_or(|d| d.significant);
                     doc.cards.push(
                         Card::new(format!("{label}: {}", e.name), text)
-                            .detail(if sig { "vs the first" } else { "vs the first, within noise" })
+                            .detail(if sig {
+                                "vs the first"
+                            } else {
+                                "vs the first, within noise"
+                            })
                             .tone(tone(r, q.higher_is_worse(), sig)),
                     );
                 }
@@ -705,7 +761,11 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
 }
 
 /// P95 latency and throughput versus load, one colour per result.
-fn versus_load_overlay(entries: &[Entry], rows: &[Option<Vec<&Row>>], axis: LoadAxis) -> Vec<Chart> {
+fn versus_load_overlay(
+    entries: &[Entry],
+    rows: &[Option<Vec<&Row>>],
+    axis: LoadAxis,
+) -> Vec<Chart> {
     let typical = rows
         .iter()
         .flatten()
@@ -746,8 +806,12 @@ fn versus_load_overlay(entries: &[Entry], rows: &[Option<Vec<&Row>>], axis: Load
     for e in entries {
         if let Results::Capacity(c) = &e.results {
             for s in &c.doc.header.slos {
-                if let Ok(slo @ headroom_metrics::Slo::Latency { metric: Metric::E2e, .. }) =
-                    s.parse::<headroom_metrics::Slo>()
+                if let Ok(
+                    slo @ headroom_metrics::Slo::Latency {
+                        metric: Metric::E2e,
+                        ..
+                    },
+                ) = s.parse::<headroom_metrics::Slo>()
                 {
                     let label = format!("SLO {slo}");
                     if !rules.iter().any(|r: &Rule| r.label == label) {
@@ -791,8 +855,10 @@ pub fn gate_lines(c: &Comparison) -> String {
             if g.failed { "FAIL" } else { "pass" },
             g.gate,
             g.candidate,
-            g.baseline.map_or_else(|| "no data".into(), |v| format!("{v:.4}")),
-            g.value.map_or_else(|| "no data".into(), |v| format!("{v:.4}")),
+            g.baseline
+                .map_or_else(|| "no data".into(), |v| format!("{v:.4}")),
+            g.value
+                .map_or_else(|| "no data".into(), |v| format!("{v:.4}")),
         );
     }
     out

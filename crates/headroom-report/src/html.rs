@@ -50,6 +50,7 @@ caption { text-align:left; font-weight:600; padding:4px 0 6px; }
 th, td { padding:5px 10px; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; }
 th { background:var(--panel); font-weight:600; }
 th.l, td.l { text-align:left; }
+td.l { white-space:normal; max-width:760px; overflow-wrap:anywhere; }
 tbody tr:nth-child(even) { background:#fafbfc; }
 td.good { color:var(--good); font-weight:600; } td.bad { color:var(--bad); font-weight:600; }
 td.warn { color:var(--warn); font-weight:600; }
@@ -116,7 +117,7 @@ pub fn render(doc: &Document, svgs: &HashMap<String, String>) -> String {
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
     let _ = write!(out, "<title>{}</title>", escape(&doc.title));
-    let _ = write!(out, "<style>{STYLE}</style></head><body><main>\n");
+    let _ = writeln!(out, "<style>{STYLE}</style></head><body><main>");
     let _ = writeln!(out, "<h1>{}</h1>", escape(&doc.title));
     for m in &doc.meta {
         let _ = writeln!(out, "<p class=\"meta\">{}</p>", escape(m));
@@ -229,6 +230,6 @@ mod tests {
         let html = render(&doc, &HashMap::new());
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("alert('x')"));
-        assert_eq!(html.matches("&lt;script&gt;alert(&#39;x&#39;)").count(), 9);
+        assert_eq!(html.matches("&lt;script&gt;alert(&#39;x&#39;)").count(), 14);
     }
 }

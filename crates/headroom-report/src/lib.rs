@@ -16,21 +16,21 @@
 #![deny(missing_docs)]
 
 pub mod chart;
-pub mod compare;
 pub mod charts;
+pub mod compare;
+mod console;
 pub mod document;
+pub mod genai_perf;
 pub mod html;
+pub mod levels;
 pub mod load;
 pub mod markdown;
+mod num;
+pub mod plot;
 pub mod render;
 pub mod reports;
 pub mod text;
 pub mod timeline;
-mod console;
-pub mod genai_perf;
-pub mod levels;
-mod num;
-pub mod plot;
 
 pub use console::{Header, csv, json, table};
 pub use num::{fmt_num, fmt_thousands};

@@ -109,7 +109,8 @@ impl Run {
                     ),
                 ));
             }
-            let journal = read_journal(&journal_path).map_err(|e| err(&journal_path, e.to_string()))?;
+            let journal =
+                read_journal(&journal_path).map_err(|e| err(&journal_path, e.to_string()))?;
             run.damaged_lines = journal.damaged.len();
             if !has_summary {
                 let mut rec = Recorder::new();
@@ -138,7 +139,10 @@ fn dir_name(dir: &Path) -> String {
         .as_deref()
         .unwrap_or(dir)
         .file_name()
-        .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned())
+        .map_or_else(
+            || dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
 }
 
 /// A sweep or capacity search with the merged summary of each level's repeats.
@@ -170,10 +174,10 @@ impl<D> Levels<D> {
     }
 }
 
-fn load_levels(
-    dir: &Path,
-    levels: &[LevelResult],
-) -> Result<(Option<Manifest>, Vec<(f64, Summary)>), LoadError> {
+/// The first run's manifest and each level's merged summary.
+type LevelSummaries = (Option<Manifest>, Vec<(f64, Summary)>);
+
+fn load_levels(dir: &Path, levels: &[LevelResult]) -> Result<LevelSummaries, LoadError> {
     let mut manifest = None;
     let mut out = Vec::new();
     for l in levels {

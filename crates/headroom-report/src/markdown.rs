@@ -33,7 +33,11 @@ fn table(out: &mut String, t: &Table) {
     let _ = writeln!(
         out,
         "| {} |",
-        t.head.iter().map(|h| escape(h)).collect::<Vec<_>>().join(" | ")
+        t.head
+            .iter()
+            .map(|h| escape(h))
+            .collect::<Vec<_>>()
+            .join(" | ")
     );
     let align: Vec<&str> = (0..t.head.len())
         .map(|i| if t.is_left(i) { ":---" } else { "---:" })

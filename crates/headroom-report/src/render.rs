@@ -71,7 +71,11 @@ pub fn render(doc: &Document, opts: Options) -> Result<Rendered, PlotError> {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(PlotError::panicked())))
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(PlotError::Draw("a drawing thread panicked".into()))
+                    })
+                })
                 .collect()
         });
         for r in results {

@@ -55,8 +55,7 @@ fn duration(s: f64) -> String {
 /// Statistic table rows for the latency and length metrics that have data.
 fn stats_table(s: &Summary) -> Table {
     let mut t = Table::new([
-        "Metric", "Unit", "Mean", "Min", "P50", "P75", "P90", "P95", "P99", "P99.9", "Max",
-        "Count",
+        "Metric", "Unit", "Mean", "Min", "P50", "P75", "P90", "P95", "P99", "P99.9", "Max", "Count",
     ]);
     t.left = vec![1];
     for m in Metric::ALL {
@@ -87,20 +86,47 @@ fn stats_table(s: &Summary) -> Table {
 fn throughput_table(s: &Summary) -> Table {
     let t = s.throughput();
     let mut tab = Table::new(["Quantity", "Value"]);
-    tab.row(["Completed requests".to_string(), fmt_thousands(s.counts.ok as f64, 0)]);
-    tab.row(["Failed requests".to_string(), fmt_thousands(s.counts.failed() as f64, 0)]);
+    tab.row([
+        "Completed requests".to_string(),
+        fmt_thousands(s.counts.ok as f64, 0),
+    ]);
+    tab.row([
+        "Failed requests".to_string(),
+        fmt_thousands(s.counts.failed() as f64, 0),
+    ]);
     for (k, n) in &s.counts.errors {
         tab.row([format!("  {k}"), fmt_thousands(*n as f64, 0)]);
     }
-    tab.row(["Error rate".to_string(), format!("{:.2}%", s.counts.error_rate() * 100.0)]);
-    tab.row(["Request throughput (req/s)".to_string(), fmt_num(t.requests_per_s)]);
-    tab.row(["Output token throughput (tok/s)".to_string(), fmt_num(t.output_tokens_per_s)]);
-    tab.row(["Total token throughput (tok/s)".to_string(), fmt_num(t.total_tokens_per_s)]);
-    tab.row(["Input tokens".to_string(), fmt_thousands(s.tokens.input as f64, 0)]);
-    tab.row(["Output tokens".to_string(), fmt_thousands(s.tokens.output as f64, 0)]);
+    tab.row([
+        "Error rate".to_string(),
+        format!("{:.2}%", s.counts.error_rate() * 100.0),
+    ]);
+    tab.row([
+        "Request throughput (req/s)".to_string(),
+        fmt_num(t.requests_per_s),
+    ]);
+    tab.row([
+        "Output token throughput (tok/s)".to_string(),
+        fmt_num(t.output_tokens_per_s),
+    ]);
+    tab.row([
+        "Total token throughput (tok/s)".to_string(),
+        fmt_num(t.total_tokens_per_s),
+    ]);
+    tab.row([
+        "Input tokens".to_string(),
+        fmt_thousands(s.tokens.input as f64, 0),
+    ]);
+    tab.row([
+        "Output tokens".to_string(),
+        fmt_thousands(s.tokens.output as f64, 0),
+    ]);
     tab.row(["Measurement window (s)".to_string(), fmt_num(t.window_s)]);
     if s.counts.warmup > 0 {
-        tab.row(["Warmup requests (excluded)".to_string(), fmt_thousands(s.counts.warmup as f64, 0)]);
+        tab.row([
+            "Warmup requests (excluded)".to_string(),
+            fmt_thousands(s.counts.warmup as f64, 0),
+        ]);
     }
     tab
 }
@@ -111,11 +137,23 @@ fn setup_table(m: &Manifest, dir: &str) -> Table {
     let sc = &m.scenario;
     t.row(["Model".to_string(), sc.target.model.clone()]);
     t.row(["Target".to_string(), target_of(m)]);
-    t.row(["API".to_string(), format!("{} {}", sc.target.api, sc.target.endpoint)]);
-    t.row(["Streaming".to_string(), if sc.target.stream { "yes" } else { "no" }.to_string()]);
+    t.row([
+        "API".to_string(),
+        format!("{} {}", sc.target.api, sc.target.endpoint),
+    ]);
+    t.row([
+        "Streaming".to_string(),
+        if sc.target.stream { "yes" } else { "no" }.to_string(),
+    ]);
     t.row(["Load".to_string(), sc.plan.load.label()]);
-    t.row(["Input tokens".to_string(), sc.workload.input_tokens.to_string()]);
-    t.row(["Output tokens".to_string(), sc.workload.output_tokens.to_string()]);
+    t.row([
+        "Input tokens".to_string(),
+        sc.workload.input_tokens.to_string(),
+    ]);
+    t.row([
+        "Output tokens".to_string(),
+        sc.workload.output_tokens.to_string(),
+    ]);
     if let Some(src) = &sc.workload.source {
         t.row(["Prompts from".to_string(), src.clone()]);
     }
@@ -129,14 +167,20 @@ fn setup_table(m: &Manifest, dir: &str) -> Table {
     if let Some(e) = &m.ended_at {
         t.row(["Ended".to_string(), e.clone()]);
     }
-    t.row(["Status".to_string(), format!("{:?}", m.status).to_lowercase()]);
+    t.row([
+        "Status".to_string(),
+        format!("{:?}", m.status).to_lowercase(),
+    ]);
     t.row([
         "Tool".to_string(),
         format!("{} {} ({})", m.tool.name, m.tool.version, m.tool.git_sha),
     ]);
     t.row([
         "Load generator host".to_string(),
-        format!("{} ({} {}, {} CPUs)", m.host.hostname, m.host.os, m.host.arch, m.host.cpus),
+        format!(
+            "{} ({} {}, {} CPUs)",
+            m.host.hostname, m.host.os, m.host.arch, m.host.cpus
+        ),
     ]);
     t.row(["Command".to_string(), m.command.join(" ")]);
     t.row(["Results".to_string(), dir.to_string()]);
@@ -159,13 +203,24 @@ fn template(t: TemplateRun<'_>) -> Block {
     Block::Template(vec![
         (
             "GPU".into(),
-            t.gpu
-                .map_or_else(|| "not recorded (add --label gpu=NAME)".into(), str::to_string),
+            t.gpu.map_or_else(
+                || "not recorded (add --label gpu=NAME)".into(),
+                str::to_string,
+            ),
         ),
         ("Concurrent Requests".into(), t.level),
-        ("P95 Response Time".into(), format!("{:.2}s", t.p95_ms / 1e3)),
-        ("P99 Response Time".into(), format!("{:.2}s", t.p99_ms / 1e3)),
-        ("Throughput".into(), format!("{:.2} req/s", t.requests_per_s)),
+        (
+            "P95 Response Time".into(),
+            format!("{:.2}s", t.p95_ms / 1e3),
+        ),
+        (
+            "P99 Response Time".into(),
+            format!("{:.2}s", t.p99_ms / 1e3),
+        ),
+        (
+            "Throughput".into(),
+            format!("{:.2} req/s", t.requests_per_s),
+        ),
         ("VRAM Usage".into(), not_measured.clone()),
         ("GPU Utilization".into(), not_measured),
         ("Test Duration".into(), duration(t.duration_s)),
@@ -191,7 +246,10 @@ fn level_words(axis: LoadAxis, level: f64) -> String {
 pub fn run_document(run: &Run, gpu: Option<String>) -> Document {
     let s = &run.summary;
     let m = run.manifest.as_ref();
-    let model = m.map_or_else(|| "unknown model".into(), |m| m.scenario.target.model.clone());
+    let model = m.map_or_else(
+        || "unknown model".into(),
+        |m| m.scenario.target.model.clone(),
+    );
     let mut doc = Document {
         title: format!("headroom run: {model}"),
         ..Document::default()
@@ -240,40 +298,44 @@ pub fn run_document(run: &Run, gpu: Option<String>) -> Document {
             .detail(format!("{} output tok/s", fmt_num(t.output_tokens_per_s))),
     );
     doc.cards.push(
-        Card::new("P95 request latency", ms(e2e.p95))
-            .detail(format!("P50 {} · P99 {}", ms(e2e.p50), ms(e2e.p99))),
+        Card::new("P95 request latency", ms(e2e.p95)).detail(format!(
+            "P50 {} · P99 {}",
+            ms(e2e.p50),
+            ms(e2e.p99)
+        )),
     );
     if !ttft.is_empty() {
         let st = ttft.stats();
-        doc.cards.push(
-            Card::new("P95 TTFT", ms(st.p95)).detail(format!("P50 {}", ms(st.p50))),
-        );
+        doc.cards
+            .push(Card::new("P95 TTFT", ms(st.p95)).detail(format!("P50 {}", ms(st.p50))));
     }
     let itl = s.dist(Metric::Itl);
     if !itl.is_empty() {
         let st = itl.stats();
-        doc.cards.push(
-            Card::new("P95 ITL", ms(st.p95)).detail(format!("P50 {}", ms(st.p50))),
-        );
+        doc.cards
+            .push(Card::new("P95 ITL", ms(st.p95)).detail(format!("P50 {}", ms(st.p50))));
     }
     let failed = s.counts.failed();
     doc.cards.push(
-        Card::new(
-            "Errors",
-            format!("{:.2}%", s.counts.error_rate() * 100.0),
-        )
-        .detail(format!(
-            "{} failed of {}",
-            fmt_thousands(failed as f64, 0),
-            fmt_thousands(s.counts.measured() as f64, 0)
-        ))
-        .tone(if failed > 0 { Tone::Bad } else { Tone::Good }),
+        Card::new("Errors", format!("{:.2}%", s.counts.error_rate() * 100.0))
+            .detail(format!(
+                "{} failed of {}",
+                fmt_thousands(failed as f64, 0),
+                fmt_thousands(s.counts.measured() as f64, 0)
+            ))
+            .tone(if failed > 0 { Tone::Bad } else { Tone::Good }),
     );
 
     let mut summary = Section::new("Summary");
     summary
-        .push(Block::Table(Some("Latency and lengths".into()), stats_table(s)))
-        .push(Block::Table(Some("Throughput and errors".into()), throughput_table(s)));
+        .push(Block::Table(
+            Some("Latency and lengths".into()),
+            stats_table(s),
+        ))
+        .push(Block::Table(
+            Some("Throughput and errors".into()),
+            throughput_table(s),
+        ));
     doc.sections.push(summary);
 
     let mut tmpl = Section::new("Documentation template");
@@ -301,7 +363,10 @@ pub fn run_document(run: &Run, gpu: Option<String>) -> Document {
     }
     if let Some(m) = m {
         let mut sec = Section::new("Setup");
-        sec.push(Block::Table(None, setup_table(m, &run.dir.display().to_string())));
+        sec.push(Block::Table(
+            None,
+            setup_table(m, &run.dir.display().to_string()),
+        ));
         doc.sections.push(sec);
     }
     doc
@@ -309,7 +374,8 @@ pub fn run_document(run: &Run, gpu: Option<String>) -> Document {
 
 fn header_meta(doc: &mut Document, h: &Header, kind: &str) {
     doc.title = format!("headroom {kind}: {}", h.model);
-    doc.meta.push(format!("{} · started {}", h.target, h.started_at));
+    doc.meta
+        .push(format!("{} · started {}", h.target, h.started_at));
     doc.meta.push(h.command.join(" "));
     match h.status {
         Status::Complete => {}
@@ -350,7 +416,12 @@ fn templates(
                 None => "no SLO given".into(),
             };
             let level = if l.repeats.len() > 1 {
-                format!("{} (run {} of {})", level_words(axis, l.level), r.repeat, l.repeats.len())
+                format!(
+                    "{} (run {} of {})",
+                    level_words(axis, l.level),
+                    r.repeat,
+                    l.repeats.len()
+                )
             } else {
                 level_words(axis, l.level)
             };
@@ -387,7 +458,10 @@ fn cdfs_by_level<D>(l: &Levels<D>, axis: LoadAxis, only: Option<&[f64]>) -> Vec<
         chosen = (0..8).map(|i| chosen[i * (n - 1) / 7]).collect();
     }
     let mut out = Vec::new();
-    for (m, id) in [(Metric::E2e, "e2e-cdf-by-level"), (Metric::Ttft, "ttft-cdf-by-level")] {
+    for (m, id) in [
+        (Metric::E2e, "e2e-cdf-by-level"),
+        (Metric::Ttft, "ttft-cdf-by-level"),
+    ] {
         let dists: Vec<(String, &headroom_metrics::Dist)> = chosen
             .iter()
             .map(|(lv, s)| (axis.describe(*lv), s.dist(m)))
@@ -400,8 +474,14 @@ fn cdfs_by_level<D>(l: &Levels<D>, axis: LoadAxis, only: Option<&[f64]>) -> Vec<
     out
 }
 
-fn rows_table(levels: &[&LevelResult], axis: LoadAxis, marks: Option<&headroom_capacity::sweep::Marks>) -> Table {
-    let with_goodput = levels.iter().any(|l| l.merged.goodput_per_s.is_some());
+fn rows_table(
+    levels: &[&LevelResult],
+    axis: LoadAxis,
+    marks: Option<&headroom_capacity::sweep::Marks>,
+    with_slos: bool,
+) -> Table {
+    // Without SLOs every request "meets" them: goodput would only repeat req/s.
+    let with_goodput = with_slos && levels.iter().any(|l| l.merged.goodput_per_s.is_some());
     let mut head = vec![
         axis.heading().to_string(),
         "Req/s".into(),
@@ -434,7 +514,11 @@ fn rows_table(levels: &[&LevelResult], axis: LoadAxis, marks: Option<&headroom_c
             ms(r.p95_ttft_ms).into(),
             Cell::toned(
                 format!("{:.2}%", r.error_rate * 100.0),
-                if r.error_rate > 0.0 { Tone::Bad } else { Tone::Neutral },
+                if r.error_rate > 0.0 {
+                    Tone::Bad
+                } else {
+                    Tone::Neutral
+                },
             ),
         ];
         if with_goodput {
@@ -525,14 +609,23 @@ pub fn sweep_document(l: &Levels<SweepDoc>, gpu: Option<String>) -> Document {
         );
     }
     let mut sec = Section::new("Levels");
-    sec.push(Block::Table(None, rows_table(&levels, axis, Some(&d.marks))));
+    sec.push(Block::Table(
+        None,
+        rows_table(&levels, axis, Some(&d.marks), !h.slos.is_empty()),
+    ));
     sec.push(Block::Text(
         "Knee: the level with the highest throughput ÷ mean latency (the recommended operating point). Over-saturated: above the maximum-throughput level with less than 95 % of its throughput.".into(),
     ));
     doc.sections.push(sec);
     let rows: Vec<&headroom_capacity::sweep::Row> = levels.iter().map(|l| &l.merged).collect();
     let mut ch = Section::new("Versus load");
-    ch.push(Block::Charts(charts::versus_load(axis, &rows, d.marks.knee, None)));
+    ch.push(Block::Charts(charts::versus_load(
+        axis,
+        &rows,
+        d.marks.knee,
+        None,
+        !h.slos.is_empty(),
+    )));
     doc.sections.push(ch);
     let cdfs = cdfs_by_level(l, axis, None);
     if !cdfs.is_empty() {
@@ -570,7 +663,10 @@ pub fn capacity_document(l: &Levels<CapacityDoc>, gpu: Option<String>) -> Docume
             .detail(format!("at {}", h.slos.join(", ")))
             .tone(answer_tone),
     );
-    for (which, lv) in [("Passing level", found.max_pass), ("First failing level", found.first_fail)] {
+    for (which, lv) in [
+        ("Passing level", found.max_pass),
+        ("First failing level", found.first_fail),
+    ] {
         let Some(lr) = lv.and_then(|v| d.level(v)) else {
             continue;
         };
@@ -580,26 +676,42 @@ pub fn capacity_document(l: &Levels<CapacityDoc>, gpu: Option<String>) -> Docume
             .map(|s| format!("{} = {}", s.slo, estimate(&s.assessment)))
             .collect();
         doc.cards.push(
-            Card::new(which, format!("{} ({})", axis.describe(lr.level), lr.verdict))
-                .detail(parts.join("; "))
-                .tone(verdict_tone(lr.verdict)),
+            Card::new(
+                which,
+                format!("{} ({})", axis.describe(lr.level), lr.verdict),
+            )
+            .detail(parts.join("; "))
+            .tone(verdict_tone(lr.verdict)),
         );
     }
     if let Some(lr) = found.max_pass.and_then(|v| d.level(v)) {
         doc.cards.push(
-            Card::new("Throughput at capacity", format!("{} req/s", fmt_num(lr.merged.requests_per_s)))
-                .detail(format!("{} output tok/s", fmt_thousands(lr.merged.output_tokens_per_s, 0))),
+            Card::new(
+                "Throughput at capacity",
+                format!("{} req/s", fmt_num(lr.merged.requests_per_s)),
+            )
+            .detail(format!(
+                "{} output tok/s",
+                fmt_thousands(lr.merged.output_tokens_per_s, 0)
+            )),
         );
     }
-    doc.cards.push(Card::new(
-        "Runs",
-        levels.iter().map(|l| l.repeats.len()).sum::<usize>().to_string(),
-    ).detail(format!(
-        "{} levels × up to {} repeats; {:.0}% intervals",
-        levels.len(),
-        h.repeats,
-        d.confidence * 100.0
-    )));
+    doc.cards.push(
+        Card::new(
+            "Runs",
+            levels
+                .iter()
+                .map(|l| l.repeats.len())
+                .sum::<usize>()
+                .to_string(),
+        )
+        .detail(format!(
+            "{} levels × up to {} repeats; {:.0}% intervals",
+            levels.len(),
+            h.repeats,
+            d.confidence * 100.0
+        )),
+    );
 
     // Levels with each SLO's estimate and interval.
     let mut head = vec![axis.heading().to_string()];
@@ -610,9 +722,17 @@ pub fn capacity_document(l: &Levels<CapacityDoc>, gpu: Option<String>) -> Docume
     for lr in &levels {
         let mut row: Vec<Cell> = vec![axis.cell(lr.level).into()];
         for s in &lr.slos {
-            row.push(Cell::toned(estimate(&s.assessment), verdict_tone(s.assessment.verdict)));
+            row.push(Cell::toned(
+                estimate(&s.assessment),
+                verdict_tone(s.assessment.verdict),
+            ));
         }
-        row.push(lr.merged.goodput_per_s.map_or_else(|| "N/A".into(), fmt_num).into());
+        row.push(
+            lr.merged
+                .goodput_per_s
+                .map_or_else(|| "N/A".into(), fmt_num)
+                .into(),
+        );
         let stopped = lr.repeats.iter().any(|r| r.early_stop.is_some());
         row.push(Cell::toned(
             if stopped {
@@ -626,7 +746,10 @@ pub fn capacity_document(l: &Levels<CapacityDoc>, gpu: Option<String>) -> Docume
     }
     let mut sec = Section::new("Levels");
     sec.push(Block::Table(
-        Some(format!("Estimate [{:.0}% interval] per SLO", d.confidence * 100.0)),
+        Some(format!(
+            "Estimate [{:.0}% interval] per SLO",
+            d.confidence * 100.0
+        )),
         t,
     ));
     sec.push(Block::Text(format!(
@@ -674,7 +797,10 @@ pub fn capacity_document(l: &Levels<CapacityDoc>, gpu: Option<String>) -> Docume
                 fmt_num(r.row.requests_per_s).into(),
                 fmt_num(r.row.output_tokens_per_s).into(),
                 format!("{:.2}%", r.row.error_rate * 100.0).into(),
-                r.row.goodput_per_s.map_or_else(|| "N/A".into(), fmt_num).into(),
+                r.row
+                    .goodput_per_s
+                    .map_or_else(|| "N/A".into(), fmt_num)
+                    .into(),
                 duration(r.duration_s).into(),
                 Cell::toned(
                     match &r.early_stop {
@@ -691,13 +817,21 @@ pub fn capacity_document(l: &Levels<CapacityDoc>, gpu: Option<String>) -> Docume
 
     let rows: Vec<&headroom_capacity::sweep::Row> = levels.iter().map(|l| &l.merged).collect();
     let slo_line = slos.iter().flatten().find_map(|s| match s {
-        Slo::Latency { metric: Metric::E2e, .. } => Some((s.threshold(), format!("SLO {s}"))),
+        Slo::Latency {
+            metric: Metric::E2e,
+            ..
+        } => Some((s.threshold(), format!("SLO {s}"))),
         _ => None,
     });
     let mut ch = Section::new("Versus load");
-    ch.push(Block::Charts(charts::versus_load(axis, &rows, None, slo_line)));
+    ch.push(Block::Charts(charts::versus_load(
+        axis, &rows, None, slo_line, true,
+    )));
     doc.sections.push(ch);
-    let around: Vec<f64> = [found.max_pass, found.first_fail].into_iter().flatten().collect();
+    let around: Vec<f64> = [found.max_pass, found.first_fail]
+        .into_iter()
+        .flatten()
+        .collect();
     let cdfs = cdfs_by_level(l, axis, (!around.is_empty()).then_some(around.as_slice()));
     if !cdfs.is_empty() {
         let mut sec = Section::new("Distributions at the capacity and the first failing level");

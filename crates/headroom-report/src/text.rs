@@ -46,7 +46,7 @@ pub fn render(doc: &Document) -> String {
                         let _ = writeln!(body, "{c}");
                     }
                     let mut ct = Table::new();
-                    ct.load_preset(UTF8_FULL_CONDENSED)
+                    ct.load_style(UTF8_FULL_CONDENSED)
                         .set_content_arrangement(ContentArrangement::Disabled)
                         .set_header(t.head.clone());
                     for row in &t.rows {

@@ -181,18 +181,18 @@ mod tests {
 
     #[test]
     fn a_steady_closed_loop_has_flat_rates_and_known_concurrency() {
-        // Two users back to back, each request 1 s long with 10 tokens, for 60 s.
+        // Two users back to back, each request 1 s long with 10 tokens, for 100 s.
         let mut records = Vec::new();
         for _user in 0..2 {
-            for k in 0..60 {
+            for k in 0..100 {
                 records.push(rec(k as f64, 1.0, 10));
             }
         }
         let t = Timeline::new(&records);
         assert_eq!(t.bin_s, 1.0);
-        assert_eq!(t.bins.len(), 61);
+        assert_eq!(t.bins.len(), 101);
         // Every whole second has 2 requests in flight and 20 tokens arriving.
-        for b in &t.bins[1..59] {
+        for b in &t.bins[1..99] {
             assert!((b.in_flight - 2.0).abs() < 1e-9, "{b:?}");
             assert_eq!(b.output_tokens, 20, "{b:?}");
             assert_eq!(b.completed, 2);
@@ -200,7 +200,7 @@ mod tests {
             assert_eq!(b.ttft_p50_ms, Some(100.0));
         }
         let tokens: u64 = t.bins.iter().map(|b| b.output_tokens).sum();
-        assert_eq!(tokens, 1200);
+        assert_eq!(tokens, 2000);
         assert_eq!(t.measure_start_s, None);
     }
 

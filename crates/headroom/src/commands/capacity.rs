@@ -207,7 +207,9 @@ pub fn execute(
             Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
             Format::Csv => headroom_report::levels::envelope_csv(&doc.levels, axis),
         };
-        if let Some(code) = levels::conclude("capacity", &root, &text, interrupted, lv.common.report)? {
+        if let Some(code) =
+            levels::conclude("capacity", &root, &text, interrupted, lv.common.report)?
+        {
             return Ok(code);
         }
         if doc.found.max_pass.is_none() {

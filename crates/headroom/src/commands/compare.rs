@@ -31,7 +31,11 @@ pub fn execute(a: CompareArgs) -> anyhow::Result<ExitCode> {
             .parse()
             .ok()
             .filter(|v: &f64| v.is_finite() && *v > 0.0)
-            .with_context(|| format!("invalid --price {p:?}: the price must be a positive number of dollars per hour"))?;
+            .with_context(|| {
+                format!(
+                    "invalid --price {p:?}: the price must be a positive number of dollars per hour"
+                )
+            })?;
         prices.push((k.to_lowercase(), usd, p.clone()));
     }
     let mut entries = Vec::new();
@@ -71,10 +75,11 @@ pub fn execute(a: CompareArgs) -> anyhow::Result<ExitCode> {
         }
     }
     for e in entries.iter_mut() {
-        if e.price.is_none() && !prices.is_empty() {
-            if let Some(p) = e.results.catalog_price() {
-                e.price = Some((p, PriceSource::Catalog));
-            }
+        if e.price.is_none()
+            && !prices.is_empty()
+            && let Some(p) = e.results.catalog_price()
+        {
+            e.price = Some((p, PriceSource::Catalog));
         }
     }
     let c = compare(&entries, &gates, a.confidence);
@@ -85,8 +90,7 @@ pub fn execute(a: CompareArgs) -> anyhow::Result<ExitCode> {
     };
     super::pipeline::print_report(&text)?;
     if let Some(out) = &a.out {
-        std::fs::create_dir_all(out)
-            .with_context(|| format!("cannot create {}", out.display()))?;
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         let w = super::report::write_document(out, &c.document)?;
         tracing::info!("report: {}", w.html.display());
     }

@@ -25,9 +25,8 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     ));
     std::fs::write(&tmp, bytes)
         .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
+        .inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
-            e
         })
         .with_context(|| format!("cannot write {}", path.display()))
 }
@@ -95,7 +94,10 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
             let m = run.manifest.as_ref();
             let header = headroom_report::Header {
                 load: m.map_or_else(String::new, |m| m.scenario.plan.load.label()),
-                model: m.map_or_else(|| "unknown model".into(), |m| m.scenario.target.model.clone()),
+                model: m.map_or_else(
+                    || "unknown model".into(),
+                    |m| m.scenario.target.model.clone(),
+                ),
                 target: m.map_or_else(String::new, |m| m.scenario.target.url.clone()),
                 partial: run
                     .rebuilt
@@ -104,9 +106,7 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
             headroom_report::table(&run.summary, &header)
         }
         headroom_report::load::Results::Sweep(s) => headroom_report::levels::sweep(&s.doc),
-        headroom_report::load::Results::Capacity(c) => {
-            headroom_report::levels::capacity(&c.doc)
-        }
+        headroom_report::load::Results::Capacity(c) => headroom_report::levels::capacity(&c.doc),
     };
     super::pipeline::print_report(&text)?;
     tracing::info!(

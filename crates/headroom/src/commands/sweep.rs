@@ -183,7 +183,8 @@ pub fn execute(
             Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
             Format::Csv => headroom_report::levels::envelope_csv(&doc.levels, ax),
         };
-        if let Some(code) = levels::conclude("sweep", &root, &text, interrupted, lv.common.report)? {
+        if let Some(code) = levels::conclude("sweep", &root, &text, interrupted, lv.common.report)?
+        {
             return Ok(code);
         }
         Ok(ExitCode::SUCCESS)

@@ -43,6 +43,7 @@ fn chromium() -> Option<PathBuf> {
         })
 }
 
+#[allow(clippy::print_stderr)] // The one way a test can say it skipped.
 fn skip(what: &str) {
     eprintln!(
         "SKIPPED {what}: Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it where it can)"
@@ -87,7 +88,11 @@ fn render(chrome: &Path, page: &Path, name: &str) -> Rendered {
     let screenshot = shots.join(format!("{name}.png"));
     let _ = std::fs::remove_file(&screenshot);
     let dom = headless(chrome, &["--dump-dom"], page);
-    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
     let shot = headless(
         chrome,
         &[
@@ -96,7 +101,11 @@ fn render(chrome: &Path, page: &Path, name: &str) -> Rendered {
         ],
         page,
     );
-    assert!(shot.status.success(), "{}", String::from_utf8_lossy(&shot.stderr));
+    assert!(
+        shot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
     let console = [&dom.stderr, &shot.stderr]
         .iter()
         .flat_map(|e| {
@@ -119,8 +128,16 @@ fn render(chrome: &Path, page: &Path, name: &str) -> Rendered {
 fn check(r: &Rendered, charts: &[&str]) {
     assert!(r.console.is_empty(), "console messages: {:#?}", r.console);
     let png = std::fs::read(&r.screenshot).unwrap();
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{}", r.screenshot.display());
-    assert!(png.len() > 50_000, "a blank screenshot? {} bytes", png.len());
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{}",
+        r.screenshot.display()
+    );
+    assert!(
+        png.len() > 50_000,
+        "a blank screenshot? {} bytes",
+        png.len()
+    );
     for id in charts {
         let start = r
             .dom
@@ -129,7 +146,10 @@ fn check(r: &Rendered, charts: &[&str]) {
         let figure = &r.dom[start..];
         let figure = &figure[..figure.find("</figure>").unwrap()];
         assert!(figure.contains("<svg"), "chart {id} has no SVG");
-        assert!(figure.matches("<text").count() >= 6, "chart {id} has no axis text");
+        assert!(
+            figure.matches("<text").count() >= 6,
+            "chart {id} has no axis text"
+        );
     }
     let all: Vec<&str> = r
         .dom
@@ -192,7 +212,14 @@ async fn the_console_check_catches_a_page_that_logs_errors() {
     let r = tokio::task::spawn_blocking(move || render(&chrome, &page, "negative-control"))
         .await
         .unwrap();
-    assert_eq!(r.console.len(), 2, "{:#?}", r.console);
+    // Both the DOM dump and the screenshot load the page: each logs both messages.
+    assert_eq!(r.console.len(), 4, "{:#?}", r.console);
+    assert!(r.console[0].contains("boom"), "{:#?}", r.console);
+    assert!(
+        r.console[1].contains("Uncaught ReferenceError"),
+        "{:#?}",
+        r.console
+    );
 }
 
 #[tokio::test]
@@ -204,14 +231,34 @@ async fn every_report_kind_renders_in_chromium_with_all_its_charts() {
         d,
         &with_engine(
             "l20",
-            &["--concurrency", "20", "--duration", "2m", "--label", "gpu=L20", "--out", "run"],
+            &[
+                "--concurrency",
+                "20",
+                "--duration",
+                "2m",
+                "--label",
+                "gpu=L20",
+                "--out",
+                "run",
+            ],
         ),
     )
     .await;
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run_in(
         d,
-        &with_engine("l20", &["sweep", "--concurrency", "5,10,20,40", "-n", "5x", "--out", "sweep"]),
+        &with_engine(
+            "l20",
+            &[
+                "sweep",
+                "--concurrency",
+                "5,10,20,40",
+                "-n",
+                "5x",
+                "--out",
+                "sweep",
+            ],
+        ),
     )
     .await;
     assert!(o.status.success(), "{}", stderr(&o));
@@ -222,8 +269,19 @@ async fn every_report_kind_renders_in_chromium_with_all_its_charts() {
             &with_engine(
                 gpu,
                 &[
-                    "capacity", "--slo", "p95(e2e)<=3.81s", "-n", "10x", "--start", "5",
-                    "--step", "5", "--label", &label, "--out", out,
+                    "capacity",
+                    "--slo",
+                    "p95(e2e)<=3.81s",
+                    "--duration",
+                    "3m",
+                    "--start",
+                    "5",
+                    "--step",
+                    "5",
+                    "--label",
+                    &label,
+                    "--out",
+                    out,
                 ],
             ),
         )
@@ -258,7 +316,10 @@ async fn every_report_kind_renders_in_chromium_with_all_its_charts() {
         plots_present(&d.join(name), charts);
         let md = std::fs::read_to_string(d.join(name).join("report.md")).unwrap();
         for id in charts {
-            assert!(md.contains(&format!("(plots/{id}.png)")), "{name}: {id} not in report.md");
+            assert!(
+                md.contains(&format!("(plots/{id}.png)")),
+                "{name}: {id} not in report.md"
+            );
         }
     }
     let Some(chrome) = chromium() else {
@@ -281,12 +342,26 @@ async fn report_rebuilds_a_killed_runs_report_from_its_journal() {
     let d = dir.path();
     let o = run_in(
         d,
-        &with_engine("l20", &["--concurrency", "8", "-n", "400", "--no-report", "--out", "run"]),
+        &with_engine(
+            "l20",
+            &[
+                "--concurrency",
+                "8",
+                "-n",
+                "400",
+                "--no-report",
+                "--out",
+                "run",
+            ],
+        ),
     )
     .await;
     assert!(o.status.success(), "{}", stderr(&o));
     let run = d.join("run");
-    assert!(!run.join("report.html").exists(), "--no-report wrote a report");
+    assert!(
+        !run.join("report.html").exists(),
+        "--no-report wrote a report"
+    );
     // A killed run: no summary, the manifest still says running, a torn last line.
     std::fs::remove_file(run.join("summary.json")).unwrap();
     let manifest = std::fs::read_to_string(run.join("manifest.json"))
@@ -302,9 +377,16 @@ async fn report_rebuilds_a_killed_runs_report_from_its_journal() {
     .unwrap();
     let o = run_in(d, &["report", "run"]).await;
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("rebuilt from the journal"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("rebuilt from the journal"),
+        "{}",
+        stdout(&o)
+    );
     let html = std::fs::read_to_string(run.join("report.html")).unwrap();
-    assert!(html.contains("rebuilt from the 300 requests in its journal"), "{html}");
+    assert!(
+        html.contains("rebuilt from the 300 requests in its journal"),
+        "{html}"
+    );
     assert!(html.contains("1 line(s) of requests.jsonl could not be read"));
     plots_present(&run, &RUN_CHARTS);
     let md = std::fs::read_to_string(run.join("report.md")).unwrap();
@@ -324,26 +406,65 @@ async fn compare_is_a_ci_gate() {
     for (gpu, out) in [("l20", "before"), ("a10", "after")] {
         let o = run_in(
             d,
-            &with_engine(gpu, &["--concurrency", "16", "-n", "800", "--no-report", "--out", out]),
+            &with_engine(
+                gpu,
+                &[
+                    "--concurrency",
+                    "16",
+                    "-n",
+                    "800",
+                    "--no-report",
+                    "--out",
+                    out,
+                ],
+            ),
         )
         .await;
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    let o = run_in(d, &["compare", "before", "after", "--fail-if", "p95(e2e) > +10%"]).await;
+    let o = run_in(
+        d,
+        &["compare", "before", "after", "--fail-if", "p95(e2e) > +10%"],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
-    assert!(stderr(&o).contains("FAIL p95(e2e) > +10%"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("FAIL p95(e2e) > +10%"),
+        "{}",
+        stderr(&o)
+    );
     // Backwards, the candidate is faster: the gate passes.
-    let o = run_in(d, &["compare", "after", "before", "--fail-if", "p95(e2e) > +10%"]).await;
+    let o = run_in(
+        d,
+        &["compare", "after", "before", "--fail-if", "p95(e2e) > +10%"],
+    )
+    .await;
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     // A result against itself: no difference, nothing significant.
-    let o = run_in(d, &["compare", "before", "before", "--fail-if", "p95(e2e) > +1%"]).await;
+    let o = run_in(
+        d,
+        &["compare", "before", "before", "--fail-if", "p95(e2e) > +1%"],
+    )
+    .await;
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("within noise"), "{}", stdout(&o));
     // A bad gate is a usage error that points at the mistake.
-    let o = run_in(d, &["compare", "before", "after", "--fail-if", "p95(e2e) > +10"]).await;
+    let o = run_in(
+        d,
+        &["compare", "before", "after", "--fail-if", "p95(e2e) > +10"],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("^"), "{}", stderr(&o));
     let mut c = headroom();
-    let o = c.current_dir(d).args(["compare", "before"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(2), "one directory is not a comparison");
+    let o = c
+        .current_dir(d)
+        .args(["compare", "before"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "one directory is not a comparison"
+    );
 }
