@@ -718,7 +718,11 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
                     format!("{failed} failed")
                 },
             )
-            .detail(format!("{} checks", results.len()))
+            .detail(if results.len() == 1 {
+                "1 check".to_string()
+            } else {
+                format!("{} checks", results.len())
+            })
             .tone(if failed == 0 { Tone::Good } else { Tone::Bad }),
         );
         let mut sec = Section::new("Gates (--fail-if)");

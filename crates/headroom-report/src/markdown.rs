@@ -9,7 +9,17 @@ use std::fmt::Write as _;
 /// and `|` and line breaks, which would break a table row.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        // An underscore inside a word (max_num_seqs) is no emphasis in GitHub's Markdown.
+        let inside = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
+        if c == '_' && inside(i.checked_sub(1)) && inside(Some(i + 1)) {
+            out.push(c);
+            continue;
+        }
         match c {
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' => {
                 out.push('\\');
@@ -130,5 +140,6 @@ mod tests {
             ..Document::default()
         });
         assert!(md.contains("| a\\|b c \\<x\\> | 1 |"), "{md}");
+        assert_eq!(escape("max_num_seqs _x_"), "max_num_seqs \\_x\\_");
     }
 }

@@ -24,6 +24,16 @@ fn profile_help() {
 }
 
 #[test]
+fn compare_help() {
+    insta::assert_snapshot!(help(&["compare", "--help"]));
+}
+
+#[test]
+fn report_help() {
+    insta::assert_snapshot!(help(&["report", "--help"]));
+}
+
+#[test]
 fn sim_help() {
     insta::assert_snapshot!(help(&["sim", "--help"]));
 }

@@ -185,7 +185,6 @@ async fn seed_004_genai_perf_command_runs_unchanged() {
     assert!(out.contains("Requests: 100 ok, 0 failed"), "{out}");
     let err = stderr(&o);
     assert!(err.contains("not streaming"), "{err}");
-    assert!(err.contains("--generate-plots"), "{err}");
 
     // 100 requests (--num-prompts), to /v1/completions, not streamed.
     assert_eq!(
@@ -197,6 +196,10 @@ async fn seed_004_genai_perf_command_runs_unchanged() {
     );
     let runs = results_dirs(&artifacts);
     assert_eq!(runs.len(), 1, "{runs:?}");
+    // --generate-plots: the report and its plots (not streamed: latency, no TTFT).
+    assert!(runs[0].join("report.html").is_file());
+    assert!(runs[0].join("plots/e2e-histogram.png").is_file());
+    assert!(!runs[0].join("plots/ttft-cdf.svg").exists());
     let m: Manifest = read_json(&runs[0].join("manifest.json")).unwrap();
     assert_eq!(m.scenario.target.api, ApiFlavor::Completions);
     assert_eq!(
