@@ -1,15 +1,22 @@
-//! Reports for headroom. Only reads: it formats a [`Summary`] and never measures or
-//! writes files itself.
+//! Reports for headroom. Only reads: it turns results into text, tables, charts, HTML and
+//! Markdown, and never measures or writes files itself (the binary writes what it returns).
 //!
-//! - [`table`]: the console table, one row per statistic like genai-perf's, with columns
-//!   avg, min, max, p99, p95, p90, p75, p50, followed by throughput and error lines.
-//! - [`csv`]: the same numbers as CSV.
-//! - [`json`]: the summary as JSON (the shape of `summary.json`).
+//! Console and data formats:
+//! - [`table`], [`csv`], [`json`]: a run's summary (genai-perf-like table, CSV, JSON).
 //! - [`levels`]: sweeps (the scaling table, the knee) and capacity searches (the answer,
-//!   the levels with their intervals, the envelope).
-//! - [`chart`] and [`plot`]: charts as data, drawn as SVG or PNG.
-//! - [`genai_perf`]: genai-perf's console table, `profile_export_genai_perf.json` and
-//!   `.csv`, for `headroom profile`.
+//!   the levels with their intervals, the envelope) on the console.
+//! - [`genai_perf`]: genai-perf's console table and export files, for `headroom profile`.
+//!
+//! Reports (`report.html`, `report.md`, `plots/`):
+//! - [`load`]: reads a results directory back (a run, a sweep, a capacity search); a run
+//!   killed before its summary is rebuilt from its journal. [`timeline`]: a run in time bins.
+//! - [`reports`]: the [`document::Document`] of each kind (cards, tables, charts, seed
+//!   000's documentation template), built from [`charts`] (what to draw, as
+//!   [`chart::Chart`] data).
+//! - [`plot`]: draws a chart as SVG and PNG (plotters, with a bundled DejaVu Sans).
+//! - [`html`], [`markdown`], [`text`]: render a document; [`render`] does all of it, charts
+//!   in parallel.
+//! - [`compare`]: several results side by side: ratios, significance, cost, gates.
 //!
 //! [`Summary`]: headroom_metrics::Summary
 #![forbid(unsafe_code)]

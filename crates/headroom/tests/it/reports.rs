@@ -160,6 +160,9 @@ fn check(r: &Rendered, charts: &[&str]) {
         })
         .collect();
     assert_eq!(all.len(), charts.len(), "charts on the page: {all:?}");
+    // Labels, model names and dataset text are escaped: no markup of theirs survives.
+    assert!(!r.dom.contains("<script"), "a <script> element in the page");
+    assert!(!r.dom.contains("<img"), "an <img> element in the page");
     for bad in ["src=\"http", "href=\"http", "url(http", "@import"] {
         assert!(!r.dom.contains(bad), "the report fetches something: {bad}");
     }
@@ -174,6 +177,9 @@ fn plots_present(dir: &Path, charts: &[&str]) {
         }
     }
 }
+
+/// A label a hostile server or careless user could supply.
+const EVIL: &str = "note=<script>alert(1)</script><img src=x onerror=alert(2)>";
 
 const RUN_CHARTS: [&str; 10] = [
     "ttft-histogram",
@@ -238,6 +244,8 @@ async fn every_report_kind_renders_in_chromium_with_all_its_charts() {
                 "2m",
                 "--label",
                 "gpu=L20",
+                "--label",
+                EVIL,
                 "--out",
                 "run",
             ],
