@@ -1412,7 +1412,7 @@ fn render<DB: DrawingBackend>(cv: &Canvas<'_, DB>, c: &Chart) -> Result<(), Plot
                 x1: r.x1 + 3.0,
                 y1: r.y1 + 1.0,
             },
-            WHITE.mix(0.8).filled(),
+            WHITE.mix(0.92).filled(),
         )?;
         let x = if matches!(anchor, HPos::Right) {
             r.x1
