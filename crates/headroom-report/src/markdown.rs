@@ -10,22 +10,29 @@ use std::fmt::Write as _;
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let chars: Vec<char> = s.chars().collect();
+    let at = |j: Option<usize>| j.and_then(|j| chars.get(j)).copied();
     for (i, &c) in chars.iter().enumerate() {
-        // An underscore inside a word (max_num_seqs) is no emphasis in GitHub's Markdown.
-        let inside = |j: Option<usize>| {
-            j.and_then(|j| chars.get(j))
-                .is_some_and(|c| c.is_alphanumeric())
+        let (prev, next) = (at(i.checked_sub(1)), at(Some(i + 1)));
+        let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+        let special = match c {
+            '\\' | '`' | '*' | '|' => true,
+            // An underscore inside a word (max_num_seqs) is no emphasis in GitHub's Markdown.
+            '_' => !(word(prev) && word(next)),
+            // `<` opens HTML only before a letter, `/`, `!` or `?`: `p95<=3s` stays as is.
+            '<' => next.is_some_and(|n| n.is_alphabetic() || matches!(n, '/' | '!' | '?')),
+            // Brackets make links only as `[text](…)` or `[text][…]`.
+            ']' => matches!(next, Some('(' | '[')),
+            '[' => chars[i..].iter().collect::<String>().contains("]("),
+            // Block markup only at the start.
+            '>' | '#' => i == 0,
+            _ => false,
         };
-        if c == '_' && inside(i.checked_sub(1)) && inside(Some(i + 1)) {
-            out.push(c);
-            continue;
-        }
         match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' => {
+            '\n' | '\r' => out.push(' '),
+            _ if special => {
                 out.push('\\');
                 out.push(c);
             }
-            '\n' | '\r' => out.push(' '),
             _ => out.push(c),
         }
     }
@@ -139,7 +146,16 @@ mod tests {
             sections: vec![s],
             ..Document::default()
         });
-        assert!(md.contains("| a\\|b c \\<x\\> | 1 |"), "{md}");
+        assert!(md.contains("| a\\|b c \\<x> | 1 |"), "{md}");
         assert_eq!(escape("max_num_seqs _x_"), "max_num_seqs \\_x\\_");
+        assert_eq!(
+            escape("p95(e2e)<=3.81s [3.5–3.9]"),
+            "p95(e2e)<=3.81s [3.5–3.9]"
+        );
+        assert_eq!(
+            escape("[a](javascript:x) <img> # x"),
+            "\\[a\\](javascript:x) \\<img> # x"
+        );
+        assert_eq!(escape("# h"), "\\# h");
     }
 }

@@ -706,9 +706,13 @@ pub fn capacity_document(l: &Levels<CapacityDoc>, gpu: Option<String>) -> Docume
                 .to_string(),
         )
         .detail(format!(
-            "{} levels × up to {} repeats; {:.0}% intervals",
+            "{} levels, {}; {:.0}% intervals",
             levels.len(),
-            h.repeats,
+            if h.repeats == 1 {
+                "1 run each".to_string()
+            } else {
+                format!("up to {} repeats each", h.repeats)
+            },
             d.confidence * 100.0
         )),
     );
@@ -753,13 +757,16 @@ pub fn capacity_document(l: &Levels<CapacityDoc>, gpu: Option<String>) -> Docume
         t,
     ));
     sec.push(Block::Text(format!(
-        "A level passes when the whole interval is within every SLO ({:?} rule: MARGINAL counts as {}). Intervals combine the sampling interval within runs and the spread across repeats.",
-        d.pass_rule,
+        "A level passes when the whole interval is within every SLO; the {} rule counts MARGINAL (the interval straddles the limit) as {}. Intervals combine the sampling interval within runs and the spread across repeats.",
+        match d.pass_rule {
+            headroom_capacity::PassRule::Confident => "confident",
+            headroom_capacity::PassRule::Estimate => "estimate",
+        },
         match d.pass_rule {
             headroom_capacity::PassRule::Confident => "not passing",
             headroom_capacity::PassRule::Estimate => "the estimate decides",
         }
-    ).to_lowercase().replacen("a level", "A level", 1)));
+    )));
     doc.sections.push(sec);
 
     let mut env = Section::new("Envelope");

@@ -330,6 +330,9 @@ async fn every_report_kind_renders_in_chromium_with_all_its_charts() {
             );
         }
     }
+    // Seed 000's documentation template, one block per level and run, and the tables.
+    let capacity_md = std::fs::read_to_string(d.join("l20/report.md")).unwrap();
+    settings().bind(|| insta::assert_snapshot!("capacity_report_md", capacity_md));
     let Some(chrome) = chromium() else {
         return skip("rendering the reports");
     };
