@@ -352,7 +352,8 @@ pub fn over_time(t: &Timeline) -> Vec<Chart> {
     vec![latency, throughput, requests, concurrency]
 }
 
-fn level_axis(axis: LoadAxis) -> Axis {
+/// The x axis of load levels: concurrent users or request rate, from 0.
+pub fn level_axis(axis: LoadAxis) -> Axis {
     Axis {
         min: Some(0.0),
         ..Axis::new(match axis {

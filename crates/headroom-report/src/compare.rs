@@ -776,13 +776,7 @@ fn versus_load_overlay(
         .flat_map(|r| r.iter().map(|r| r.p50_e2e_ms))
         .fold(0.0, f64::max);
     let unit = TimeUnit::for_ms(typical);
-    let x = || Axis {
-        min: Some(0.0),
-        ..Axis::new(match axis {
-            LoadAxis::Concurrency => "Concurrent users",
-            LoadAxis::Rate => "Request rate (req/s)",
-        })
-    };
+    let x = || charts::level_axis(axis);
     let mk = |f: &dyn Fn(&Row) -> f64| -> Vec<Series> {
         entries
             .iter()
