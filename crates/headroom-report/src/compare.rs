@@ -318,8 +318,10 @@ pub struct GateResult {
     pub baseline: Option<f64>,
     /// Candidate value.
     pub value: Option<f64>,
-    /// Failed (a regression beyond the threshold).
+    /// Failed: a regression beyond the threshold, or no data to judge.
     pub failed: bool,
+    /// A side lacks the quantity (not streamed, no SLO, not a capacity search).
+    pub no_data: bool,
     /// Whether the difference is beyond noise (when tested).
     pub significant: Option<bool>,
 }
@@ -668,9 +670,11 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
                 let q = g.quantity();
                 let (a, b) = (ops[0].value(q), op.value(q));
                 let diff = test(q, &ops[0], op, confidence);
+                // A gate that cannot be judged fails: a CI gate must not pass by checking
+                // nothing (TTFT of an unstreamed run, capacity of a plain run).
                 let failed = match (a, b) {
                     (Some(a), Some(b)) => g.fails(a, b),
-                    _ => false,
+                    _ => true,
                 };
                 let kind = match q {
                     Quantity::Percentile { .. } | Quantity::Mean(_) => Kind::Ms,
@@ -682,7 +686,7 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
                     _ => "no data".into(),
                 };
                 let verdict = match (failed, a.zip(b), diff) {
-                    (_, None, _) => Cell::toned("no data: not judged", Tone::Warn),
+                    (_, None, _) => Cell::toned("FAIL (no data to judge)", Tone::Bad),
                     (true, _, Some(d)) if !d.significant => {
                         Cell::toned("FAIL (the difference is within noise)", Tone::Bad)
                     }
@@ -703,6 +707,7 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
                     baseline: a,
                     value: b,
                     failed,
+                    no_data: a.is_none() || b.is_none(),
                     significant: diff.map(|d| d.significant),
                 });
             }
@@ -847,6 +852,14 @@ fn versus_load_overlay(
 pub fn gate_lines(c: &Comparison) -> String {
     let mut out = String::new();
     for g in &c.gates {
+        if g.no_data {
+            let _ = writeln!(
+                out,
+                "FAIL {}: {}: no data to judge (is it in both results? TTFT and ITL need streaming, goodput SLOs, capacity a capacity search)",
+                g.gate, g.candidate
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "{} {}: {} ({} → {})",

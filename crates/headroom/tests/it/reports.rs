@@ -459,6 +459,14 @@ async fn compare_is_a_ci_gate() {
     .await;
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("within noise"), "{}", stdout(&o));
+    // A gate with nothing to judge fails rather than passing silently.
+    let o = run_in(
+        d,
+        &["compare", "after", "before", "--fail-if", "capacity < -10%"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stderr(&o).contains("no data to judge"), "{}", stderr(&o));
     // A bad gate is a usage error that points at the mistake.
     let o = run_in(
         d,
