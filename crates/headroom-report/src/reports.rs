@@ -264,12 +264,22 @@ pub fn run_document(run: &Run, gpu: Option<String>) -> Document {
         doc.meta.push(m.command.join(" "));
         match m.status {
             RunStatus::Complete => {}
-            RunStatus::Interrupted => doc.warnings.push(format!(
-                "Partial results: {}.",
-                m.status_message
+            RunStatus::Interrupted => {
+                let msg = m
+                    .status_message
                     .as_deref()
-                    .unwrap_or("the run was interrupted")
-            )),
+                    .unwrap_or("the run was interrupted");
+                let mut w: String = msg
+                    .chars()
+                    .take(1)
+                    .flat_map(char::to_uppercase)
+                    .chain(msg.chars().skip(1))
+                    .collect();
+                if !msg.contains("partial") {
+                    w.push_str("; results are partial");
+                }
+                doc.warnings.push(w + ".");
+            }
             RunStatus::Running if run.rebuilt => doc.warnings.push(format!(
                 "This run did not finish (killed?): the report is rebuilt from the {} requests in its journal.",
                 fmt_thousands((s.counts.measured() + s.counts.warmup) as f64, 0)

@@ -8,20 +8,8 @@ use headroom_testkit::spawn_sim;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const ENGINE: [&str; 9] = [
-    "predict",
-    "--gpu",
-    "l20",
-    "--model",
-    "qwen3-8b-awq",
-    "--max-model-len",
-    "8192",
-    "--max-num-seqs",
-    "50",
-];
-
 fn capacity_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v: Vec<&str> = ENGINE.to_vec();
+    let mut v: Vec<&str> = crate::ENGINE.to_vec();
     v.extend(["capacity", "--slo", "p95(e2e)<=3.81s", "-n", "10x"]);
     v.extend(extra);
     v
@@ -143,7 +131,7 @@ async fn bad_slos_are_usage_errors_that_point_at_the_mistake() {
 #[tokio::test]
 async fn when_no_level_passes_the_exit_is_1_and_says_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    let mut args: Vec<&str> = ENGINE.to_vec();
+    let mut args: Vec<&str> = crate::ENGINE.to_vec();
     args.extend([
         "capacity",
         "--slo",
@@ -202,7 +190,7 @@ async fn a_sweep_against_a_server_marks_the_knee_and_keeps_every_level() {
 #[tokio::test]
 async fn an_auto_sweep_in_virtual_time_finds_the_peak_then_fills_around_it() {
     let dir = tempfile::tempdir().unwrap();
-    let mut args: Vec<&str> = ENGINE.to_vec();
+    let mut args: Vec<&str> = crate::ENGINE.to_vec();
     args.extend(["sweep", "--auto", "-n", "5x", "--out", "auto"]);
     let o = run_in(dir.path(), &args).await;
     assert!(o.status.success(), "{}", stderr(&o));

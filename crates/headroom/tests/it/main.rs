@@ -15,6 +15,20 @@ mod workload;
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// `headroom predict` on seed 000's L20 (vLLM `--max-model-len 8192 --max-num-seqs 50`):
+/// the GPU is argument 2.
+pub const ENGINE: [&str; 9] = [
+    "predict",
+    "--gpu",
+    "l20",
+    "--model",
+    "qwen3-8b-awq",
+    "--max-model-len",
+    "8192",
+    "--max-num-seqs",
+    "50",
+];
+
 /// The `headroom` binary under test.
 pub fn headroom() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin!("headroom"));

@@ -11,20 +11,8 @@ use crate::{headroom, run_in, stderr, stdout};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const ENGINE: [&str; 9] = [
-    "predict",
-    "--gpu",
-    "l20",
-    "--model",
-    "qwen3-8b-awq",
-    "--max-model-len",
-    "8192",
-    "--max-num-seqs",
-    "50",
-];
-
 fn with_engine<'a>(gpu: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
-    let mut v: Vec<&str> = ENGINE.to_vec();
+    let mut v: Vec<&str> = crate::ENGINE.to_vec();
     v[2] = gpu;
     v.extend(rest);
     v
