@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use headroom_capacity::{Axis, Capacity, Method, PassRule, Search, measure};
+use headroom_capacity::{Capacity, LoadAxis, Method, PassRule, Search, measure};
 use headroom_core::seed::mix;
 use headroom_core::{LengthSpec, LoadPolicy, RequestRecord, RunPlan, StopRule, Warmup};
 use headroom_metrics::slo::{Slo, SloSet};
@@ -30,7 +30,7 @@ fn search() -> Capacity {
         max: 1024.0,
     };
     let mut cap = Capacity::new(
-        Search::new(method, Axis::Concurrency),
+        Search::new(method, LoadAxis::Concurrency),
         3,
         slos.clone(),
         0.95,

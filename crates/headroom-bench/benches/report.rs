@@ -5,11 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use headroom_core::results::{JOURNAL, JournalWriter, SUMMARY, write_json_atomic};
 use headroom_core::{Outcome, Phase, RequestRecord, TokenSource};
 use headroom_metrics::Recorder;
 use headroom_report::load::{Depth, Results};
 use headroom_report::render::{Options, render};
+use headroom_results::files::{JOURNAL, SUMMARY};
+use headroom_results::{JournalWriter, write_json as write_json_atomic};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -5,44 +5,45 @@ use serde::{Deserialize, Serialize};
 
 /// What a level sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum Axis {
+pub enum LoadAxis {
     /// Closed loop: requests kept in flight (concurrent users).
     Concurrency,
     /// Open loop: requests per second.
     Rate,
 }
 
-impl Axis {
+impl LoadAxis {
     /// A level as it names a results subdirectory: `c15`, `r2.5`.
     pub fn label(self, v: f64) -> String {
         match self {
-            Axis::Concurrency => format!("c{}", v.round() as u64),
-            Axis::Rate => format!("r{}", trim(v)),
+            LoadAxis::Concurrency => format!("c{}", v.round() as u64),
+            LoadAxis::Rate => format!("r{}", trim(v)),
         }
     }
 
     /// A level for people: `15 concurrent`, `2.5 req/s`.
     pub fn describe(self, v: f64) -> String {
         match self {
-            Axis::Concurrency => format!("{} concurrent", v.round() as u64),
-            Axis::Rate => format!("{} req/s", trim(v)),
+            LoadAxis::Concurrency => format!("{} concurrent", v.round() as u64),
+            LoadAxis::Rate => format!("{} req/s", trim(v)),
         }
     }
 
     /// The column heading of levels in tables.
     pub fn heading(self) -> &'static str {
         match self {
-            Axis::Concurrency => "Concurrency",
-            Axis::Rate => "Rate (req/s)",
+            LoadAxis::Concurrency => "Concurrency",
+            LoadAxis::Rate => "Rate (req/s)",
         }
     }
 
     /// The value as shown in a table cell.
     pub fn cell(self, v: f64) -> String {
         match self {
-            Axis::Concurrency => format!("{}", v.round() as u64),
-            Axis::Rate => trim(v),
+            LoadAxis::Concurrency => format!("{}", v.round() as u64),
+            LoadAxis::Rate => trim(v),
         }
     }
 
@@ -50,10 +51,10 @@ impl Axis {
     /// `template` when it is open loop.
     pub fn load(self, v: f64, template: &LoadPolicy) -> LoadPolicy {
         match self {
-            Axis::Concurrency => LoadPolicy::Closed {
+            LoadAxis::Concurrency => LoadPolicy::Closed {
                 concurrency: (v.round() as u32).max(1),
             },
-            Axis::Rate => match *template {
+            LoadAxis::Rate => match *template {
                 LoadPolicy::Open {
                     arrival,
                     burstiness,
@@ -79,8 +80,8 @@ impl Axis {
     /// rate with three significant digits.
     pub fn snap(self, v: f64) -> f64 {
         match self {
-            Axis::Concurrency => v.round().max(1.0),
-            Axis::Rate => {
+            LoadAxis::Concurrency => v.round().max(1.0),
+            LoadAxis::Rate => {
                 if !(v.is_finite() && v > 0.0) {
                     return v;
                 }
@@ -103,14 +104,14 @@ mod tests {
 
     #[test]
     fn labels_and_snapping() {
-        assert_eq!(Axis::Concurrency.label(15.0), "c15");
-        assert_eq!(Axis::Rate.label(2.5), "r2.5");
-        assert_eq!(Axis::Rate.label(10.0), "r10");
-        assert_eq!(Axis::Rate.describe(0.125), "0.125 req/s");
-        assert_eq!(Axis::Concurrency.snap(0.2), 1.0);
-        assert_eq!(Axis::Concurrency.snap(17.5), 18.0);
-        assert!((Axis::Rate.snap(4.56789) - 4.57).abs() < 1e-12);
-        assert!((Axis::Rate.snap(1234.5) - 1230.0).abs() < 1e-9);
+        assert_eq!(LoadAxis::Concurrency.label(15.0), "c15");
+        assert_eq!(LoadAxis::Rate.label(2.5), "r2.5");
+        assert_eq!(LoadAxis::Rate.label(10.0), "r10");
+        assert_eq!(LoadAxis::Rate.describe(0.125), "0.125 req/s");
+        assert_eq!(LoadAxis::Concurrency.snap(0.2), 1.0);
+        assert_eq!(LoadAxis::Concurrency.snap(17.5), 18.0);
+        assert!((LoadAxis::Rate.snap(4.56789) - 4.57).abs() < 1e-12);
+        assert!((LoadAxis::Rate.snap(1234.5) - 1230.0).abs() < 1e-9);
     }
 
     #[test]
@@ -121,7 +122,7 @@ mod tests {
             burstiness: 1.0,
             max_concurrency: Some(64),
         };
-        match Axis::Rate.load(4.0, &t) {
+        match LoadAxis::Rate.load(4.0, &t) {
             LoadPolicy::Open {
                 rate,
                 arrival,
@@ -135,7 +136,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            Axis::Concurrency.load(7.0, &t),
+            LoadAxis::Concurrency.load(7.0, &t),
             LoadPolicy::Closed { concurrency: 7 }
         );
     }

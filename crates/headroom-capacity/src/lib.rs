@@ -11,21 +11,19 @@
 //! - [`search`]: linear (seed 000) and adaptive (bracket by doubling, then bisect).
 //! - [`verdict`]: the pass rule over repeats with confidence intervals.
 //! - [`watch`]: goodput and the early stop of a clearly failing level.
-//! - [`doc`]: `capacity.json` and `sweep.json`.
 //! - [`sweep`]: rows, the maximum-throughput and best-latency levels, the knee, `--auto`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod doc;
 mod level;
 pub mod search;
 pub mod sweep;
 pub mod verdict;
 pub mod watch;
 
-pub use level::Axis;
+pub use level::LoadAxis;
 pub use search::{Found, Method, Search};
-pub use verdict::{Capacity, LevelResult, Measurement, PassRule, Point, RepeatRow, judge};
+pub use verdict::{Capacity, LevelResult, LevelRun, Measurement, PassRule, RepeatRow, judge};
 pub use watch::{EarlyStop, StopSignal, Watch};
 
 use headroom_core::{RecordSink, RunError, RunInfo, RunPlan, Runner};

@@ -10,11 +10,12 @@
 //! Both only ever see pass or not pass per level; how a level is judged (repeats,
 //! confidence) is [`crate::verdict`]'s business.
 
-use crate::Axis;
+use crate::LoadAxis;
 use serde::{Deserialize, Serialize};
 
 /// How the search moves.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum Method {
     /// `start`, `start + step`, … up to `max`, stopping at the first level that fails.
@@ -44,6 +45,7 @@ pub enum Method {
 
 /// What a search established.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Found {
     /// The highest level that passed below the lowest level that did not (the capacity).
     pub max_pass: Option<f64>,
@@ -60,14 +62,14 @@ pub struct Search {
     /// The strategy.
     pub method: Method,
     /// Concurrency or rate.
-    pub axis: Axis,
+    pub axis: LoadAxis,
     /// Levels in the order tried, and whether each passed.
     pub tried: Vec<(f64, bool)>,
 }
 
 impl Search {
     /// A search that has tried nothing yet.
-    pub fn new(method: Method, axis: Axis) -> Self {
+    pub fn new(method: Method, axis: LoadAxis) -> Self {
         Search {
             method,
             axis,
@@ -168,7 +170,7 @@ mod tests {
     use super::*;
 
     /// Runs a search against a true capacity: levels ≤ `cap` pass.
-    fn drive(method: Method, axis: Axis, cap: f64) -> Search {
+    fn drive(method: Method, axis: LoadAxis, cap: f64) -> Search {
         let mut s = Search::new(method, axis);
         let mut guard = 0;
         while let Some(v) = s.next() {
@@ -196,7 +198,7 @@ mod tests {
             step: 5.0,
             max: 100.0,
         };
-        let s = drive(m, Axis::Concurrency, 37.0);
+        let s = drive(m, LoadAxis::Concurrency, 37.0);
         let levels: Vec<f64> = s.tried.iter().map(|t| t.0).collect();
         assert_eq!(levels, [15.0, 20.0, 25.0, 30.0, 35.0, 40.0]);
         let f = s.found();
@@ -208,7 +210,7 @@ mod tests {
     #[test]
     fn adaptive_finds_every_integer_capacity_exactly() {
         for cap in 1..=300 {
-            let s = drive(adaptive(8.0, 1024.0), Axis::Concurrency, cap as f64);
+            let s = drive(adaptive(8.0, 1024.0), LoadAxis::Concurrency, cap as f64);
             let f = s.found();
             assert_eq!(f.max_pass, Some(cap as f64), "{:?}", s.tried);
             assert_eq!(f.first_fail, Some(cap as f64 + 1.0), "{:?}", s.tried);
@@ -224,10 +226,10 @@ mod tests {
 
     #[test]
     fn adaptive_when_nothing_passes_or_everything_does() {
-        let s = drive(adaptive(8.0, 64.0), Axis::Concurrency, 0.0);
+        let s = drive(adaptive(8.0, 64.0), LoadAxis::Concurrency, 0.0);
         assert_eq!(s.found().max_pass, None);
         assert_eq!(s.found().first_fail, Some(1.0));
-        let s = drive(adaptive(8.0, 64.0), Axis::Concurrency, 1e9);
+        let s = drive(adaptive(8.0, 64.0), LoadAxis::Concurrency, 1e9);
         let f = s.found();
         assert_eq!(f.max_pass, Some(64.0));
         assert!(f.limit_reached);
@@ -242,7 +244,7 @@ mod tests {
             min: 5.0,
             max: 500.0,
         };
-        let s = drive(m, Axis::Concurrency, 37.0);
+        let s = drive(m, LoadAxis::Concurrency, 37.0);
         let f = s.found();
         assert_eq!(f.max_pass, Some(35.0));
         assert_eq!(f.first_fail, Some(40.0));
@@ -255,7 +257,7 @@ mod tests {
             min: 0.01,
             max: 1e4,
         };
-        let s = drive(m, Axis::Rate, 7.3);
+        let s = drive(m, LoadAxis::Rate, 7.3);
         let f = s.found();
         let (lo, hi) = (f.max_pass.unwrap(), f.first_fail.unwrap());
         assert!(

@@ -7,12 +7,13 @@
 //! latency than it brings. **Over-saturated**: a level above the maximum-throughput level
 //! that delivers less than 95 % of that throughput (more load, less work done).
 
-use crate::Axis;
+use crate::LoadAxis;
 use headroom_metrics::{Metric, Summary};
 use serde::{Deserialize, Serialize};
 
 /// One level of a sweep, from its (merged) summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Row {
     /// The level (users or req/s).
     pub level: f64,
@@ -84,6 +85,7 @@ impl Row {
 
 /// The marked levels of a sweep.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Marks {
     /// Highest output-token throughput.
     pub max_throughput: Option<f64>,
@@ -148,7 +150,7 @@ pub enum Step {
 /// 0.25, 0.5, 0.75, 0.9, 1.0 and 1.1 × R.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Auto {
-    axis: Axis,
+    axis: LoadAxis,
     max: f64,
     /// Probe concurrency → (requests/s, output tokens/s).
     probes: Vec<(f64, f64, f64)>,
@@ -161,7 +163,7 @@ pub const RATE_FRACTIONS: [f64; 6] = [0.25, 0.5, 0.75, 0.9, 1.0, 1.1];
 
 impl Auto {
     /// An automatic sweep over `axis`, probing up to concurrency `max`.
-    pub fn new(axis: Axis, max: u32) -> Self {
+    pub fn new(axis: LoadAxis, max: u32) -> Self {
         Auto {
             axis,
             max: max.max(1) as f64,
@@ -199,7 +201,7 @@ impl Auto {
             return Vec::new();
         };
         match self.axis {
-            Axis::Concurrency => {
+            LoadAxis::Concurrency => {
                 let mut v: Vec<f64> = self
                     .probes
                     .iter()
@@ -212,7 +214,7 @@ impl Auto {
                 v.dedup();
                 v
             }
-            Axis::Rate => RATE_FRACTIONS
+            LoadAxis::Rate => RATE_FRACTIONS
                 .iter()
                 .map(|f| self.axis.snap(f * peak.1))
                 .filter(|r| *r > 0.0)
@@ -228,8 +230,8 @@ impl Auto {
                 .last()
                 .map_or(1.0, |p| (p.0 * 2.0).min(self.max));
             return Some(match self.axis {
-                Axis::Concurrency => Step::Level(c),
-                Axis::Rate => Step::Probe(c as u32),
+                LoadAxis::Concurrency => Step::Level(c),
+                LoadAxis::Rate => Step::Probe(c as u32),
             });
         }
         self.fill.first().map(|v| Step::Level(*v))
@@ -285,7 +287,7 @@ mod tests {
     fn auto_concurrency_doubles_to_the_plateau_then_fills_around_the_peak() {
         // Throughput saturates at 32 users.
         let tput = |c: f64| 100.0 * c.min(32.0);
-        let mut a = Auto::new(Axis::Concurrency, 1024);
+        let mut a = Auto::new(LoadAxis::Concurrency, 1024);
         let mut levels = Vec::new();
         while let Some(Step::Level(c)) = a.next() {
             levels.push(c);
@@ -300,7 +302,7 @@ mod tests {
 
     #[test]
     fn auto_rate_probes_in_closed_loop_then_spreads_rates() {
-        let mut a = Auto::new(Axis::Rate, 256);
+        let mut a = Auto::new(LoadAxis::Rate, 256);
         let mut probes = Vec::new();
         while let Some(Step::Probe(c)) = a.next() {
             probes.push(c);

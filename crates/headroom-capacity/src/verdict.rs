@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a MARGINAL level counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PassRule {
     /// Only a level whose every SLO interval is within its limit passes.
@@ -53,7 +54,7 @@ pub struct Measurement {
 
 /// A level and a repeat (1-based).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Point {
+pub struct LevelRun {
     /// The level.
     pub level: f64,
     /// The repeat, from 1.
@@ -62,6 +63,7 @@ pub struct Point {
 
 /// One repeat of a level, as seed 000's documentation template lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RepeatRow {
     /// The repeat, from 1.
     pub repeat: u32,
@@ -84,6 +86,7 @@ pub struct RepeatRow {
 
 /// One SLO's assessment at a level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SloResult {
     /// The SLO, as written canonically.
     pub slo: String,
@@ -93,6 +96,7 @@ pub struct SloResult {
 
 /// A level, judged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LevelResult {
     /// The level.
     pub level: f64,
@@ -249,19 +253,22 @@ impl Capacity {
     }
 
     /// The next run, or `None` when the search is over.
-    pub fn next(&self) -> Option<Point> {
+    pub fn next(&self) -> Option<LevelRun> {
         match &self.current {
-            Some((level, runs)) => Some(Point {
+            Some((level, runs)) => Some(LevelRun {
                 level: *level,
                 repeat: runs.len() as u32 + 1,
             }),
-            None => self.search.next().map(|level| Point { level, repeat: 1 }),
+            None => self
+                .search
+                .next()
+                .map(|level| LevelRun { level, repeat: 1 }),
         }
     }
 
     /// Takes the measurement of `point`; returns the level's result when this completes
     /// it (all repeats run, or one stopped early: the rest are skipped).
-    pub fn record(&mut self, point: Point, m: Measurement) -> Option<&LevelResult> {
+    pub fn record(&mut self, point: LevelRun, m: Measurement) -> Option<&LevelResult> {
         let (level, mut runs) = match self.current.take() {
             Some((l, runs)) if l == point.level => (l, runs),
             _ => (point.level, Vec::new()),

@@ -29,6 +29,7 @@ use std::task::{Context, Poll, Waker};
 
 /// Why a level was stopped early.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EarlyStop {
     /// `certain`, `clear` or `over_saturated`.
     pub rule: String,

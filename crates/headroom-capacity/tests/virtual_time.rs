@@ -3,7 +3,9 @@
 //! overloaded level early, and resumes without measuring anything twice.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use headroom_capacity::{Axis, Capacity, Measurement, Method, PassRule, Point, Search, measure};
+use headroom_capacity::{
+    Capacity, LevelRun, LoadAxis, Measurement, Method, PassRule, Search, measure,
+};
 use headroom_core::seed::mix;
 use headroom_core::{
     LoadPolicy, Prompt, RequestRecord, RequestSource, RequestSpec, RunPlan, StopRule, Warmup,
@@ -74,7 +76,7 @@ fn run(load: LoadPolicy, stop: StopRule, repeat: u32, slos: &SloSet, early: bool
     w.measurement(&records, String::new())
 }
 
-fn closed(p: Point, slos: &SloSet) -> Measurement {
+fn closed(p: LevelRun, slos: &SloSet) -> Measurement {
     let c = p.level as u32;
     let stop = StopRule {
         requests: Some((10 * c as u64).max(100)),
@@ -120,7 +122,7 @@ fn the_search_finds_the_capacity_a_brute_force_sweep_finds() {
         let runs: Vec<Measurement> = (1..=repeats)
             .map(|r| {
                 closed(
-                    Point {
+                    LevelRun {
                         level: c as f64,
                         repeat: r,
                     },
@@ -164,7 +166,7 @@ fn the_search_finds_the_capacity_a_brute_force_sweep_finds() {
         },
     ] {
         let mut cap = Capacity::new(
-            Search::new(method, Axis::Concurrency),
+            Search::new(method, LoadAxis::Concurrency),
             repeats,
             s.clone(),
             0.95,
@@ -216,7 +218,7 @@ fn an_interrupted_search_resumes_without_measuring_a_level_twice() {
     };
     let new = || {
         Capacity::new(
-            Search::new(method, Axis::Concurrency),
+            Search::new(method, LoadAxis::Concurrency),
             2,
             s.clone(),
             0.95,

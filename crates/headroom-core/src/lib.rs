@@ -11,7 +11,6 @@
 //! - [`load`]: when to send ([`LoadPolicy`], [`ArrivalKind`], [`StopRule`], [`Warmup`], [`RunPlan`]).
 //! - [`length`]: token-length distributions ([`LengthSpec`]).
 //! - [`scenario`]: the fully resolved description of a run, serialized into every result.
-//! - [`results`]: the results-directory contract (manifest, crash-safe request journal).
 //! - [`seed`]: deriving independent, platform-stable seeds (`seed::mix`).
 //! - [`traits`]: the seams between crates: [`Backend`] (sends one request), [`RequestSource`]
 //!   (makes request `i`), [`Runner`] (runs a plan and feeds records to a [`RecordSink`]),
@@ -28,7 +27,6 @@ pub mod length;
 pub mod load;
 pub mod record;
 pub mod request;
-pub mod results;
 pub mod scenario;
 pub mod seed;
 pub mod traits;

@@ -3,7 +3,7 @@
 use crate::chart::{Axis, Chart, Mark, Orientation, Point, Rule, Series, Status};
 use crate::timeline::Timeline;
 use headroom_capacity::sweep::Row;
-use headroom_capacity::{Axis as LoadAxis, LevelResult};
+use headroom_capacity::{LevelResult, LoadAxis};
 use headroom_metrics::slo::GoodputTarget;
 use headroom_metrics::{Dist, Metric, Slo, Summary, Verdict};
 

@@ -21,7 +21,7 @@ use crate::levels::ms;
 use crate::load::Results;
 use crate::{fmt_num, fmt_thousands};
 use headroom_capacity::sweep::Row;
-use headroom_capacity::{Axis as LoadAxis, LevelResult};
+use headroom_capacity::{LevelResult, LoadAxis};
 use headroom_metrics::gate::{Gate, Quantity};
 use headroom_metrics::significance::{
     Difference, mean_difference, quantile_difference, repeat_difference,

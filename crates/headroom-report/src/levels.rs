@@ -4,9 +4,9 @@
 use crate::num::{fmt_num, fmt_thousands};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
-use headroom_capacity::doc::{CapacityDoc, Status, SweepDoc};
-use headroom_capacity::{Axis, LevelResult};
+use headroom_capacity::{LevelResult, LoadAxis};
 use headroom_metrics::slo::{Assessment, GoodputTarget, Slo};
+use headroom_results::{CapacityDoc, PlanStatus, SweepDoc};
 use std::fmt::Write as _;
 
 fn table(head: Vec<String>) -> Table {
@@ -74,11 +74,11 @@ fn estimate_in(a: &Assessment, slo: Option<&Slo>) -> String {
     }
 }
 
-fn title(kind: &str, model: &str, target: &str, status: Status) -> String {
+fn title(kind: &str, model: &str, target: &str, status: PlanStatus) -> String {
     let partial = match status {
-        Status::Complete => "",
-        Status::Running => " (incomplete)",
-        Status::Interrupted => " (interrupted: partial)",
+        PlanStatus::Complete => "",
+        PlanStatus::Running => " (incomplete)",
+        PlanStatus::Interrupted => " (interrupted: partial)",
     };
     format!("headroom {kind} | {model} | {target}{partial}\n")
 }
@@ -167,7 +167,7 @@ pub fn capacity(doc: &CapacityDoc) -> String {
 }
 
 /// Seed 000's documentation template as a table: one row per level and run.
-fn envelope(levels: &[&LevelResult], axis: Axis) -> Table {
+fn envelope(levels: &[&LevelResult], axis: LoadAxis) -> Table {
     let mut t = table(
         [
             axis.heading(),
@@ -213,7 +213,7 @@ fn duration(s: f64) -> String {
 }
 
 /// One CSV row per level and run (the envelope).
-pub fn envelope_csv(levels: &[LevelResult], axis: Axis) -> String {
+pub fn envelope_csv(levels: &[LevelResult], axis: LoadAxis) -> String {
     let mut out = String::from(
         "level_axis,level,run,p50_latency_ms,p95_latency_ms,p99_latency_ms,mean_latency_ms,mean_ttft_ms,requests_per_s,output_tokens_per_s,error_rate,goodput_per_s,duration_s,status,dir\n",
     );
@@ -223,8 +223,8 @@ pub fn envelope_csv(levels: &[LevelResult], axis: Axis) -> String {
                 out,
                 "{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.4},{:.3},{:.5},{},{:.3},{},{}",
                 match axis {
-                    Axis::Concurrency => "concurrency",
-                    Axis::Rate => "rate",
+                    LoadAxis::Concurrency => "concurrency",
+                    LoadAxis::Rate => "rate",
                 },
                 l.level,
                 r.repeat,

@@ -7,9 +7,11 @@
 
 use crate::timeline::Timeline;
 use headroom_capacity::LevelResult;
-use headroom_capacity::doc::{CAPACITY_FILE, CapacityDoc, SWEEP_FILE, SweepDoc};
-use headroom_core::results::{JOURNAL, MANIFEST, Manifest, SUMMARY, read_journal, read_json};
 use headroom_metrics::{Recorder, Summary};
+use headroom_results::files::{
+    CAPACITY as CAPACITY_FILE, JOURNAL, MANIFEST, SUMMARY, SWEEP as SWEEP_FILE,
+};
+use headroom_results::{CapacityDoc, Manifest, SweepDoc, read_journal, read_json};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;

@@ -7,11 +7,10 @@ use crate::document::{Block, Card, Cell, Document, Section, Table, Tone};
 use crate::levels::{estimate, ms};
 use crate::load::{Levels, Results, Run};
 use crate::{fmt_num, fmt_thousands};
-use headroom_capacity::doc::{CapacityDoc, Header, Status, SweepDoc};
-use headroom_capacity::{Axis as LoadAxis, LevelResult};
+use headroom_capacity::{LevelResult, LoadAxis};
 use headroom_core::LoadPolicy;
-use headroom_core::results::{Manifest, RunStatus};
 use headroom_metrics::{Metric, Slo, Summary, Verdict};
+use headroom_results::{CapacityDoc, Manifest, PlanHeader, PlanStatus, RunStatus, SweepDoc};
 
 /// The report of whatever `r` holds.
 pub fn document(r: &Results) -> Document {
@@ -382,17 +381,17 @@ pub fn run_document(run: &Run, gpu: Option<String>) -> Document {
     doc
 }
 
-fn header_meta(doc: &mut Document, h: &Header, kind: &str) {
+fn header_meta(doc: &mut Document, h: &PlanHeader, kind: &str) {
     doc.title = format!("headroom {kind}: {}", h.model);
     doc.meta
         .push(format!("{} · started {}", h.target, h.started_at));
     doc.meta.push(h.command.join(" "));
     match h.status {
-        Status::Complete => {}
-        Status::Running => doc.warnings.push(format!(
+        PlanStatus::Complete => {}
+        PlanStatus::Running => doc.warnings.push(format!(
             "This {kind} did not finish (killed?): the report shows the levels measured so far; continue it with `headroom {kind} --resume DIR`."
         )),
-        Status::Interrupted => doc.warnings.push(format!(
+        PlanStatus::Interrupted => doc.warnings.push(format!(
             "This {kind} was interrupted: the report shows the levels measured so far; continue it with `headroom {kind} --resume DIR`."
         )),
     }

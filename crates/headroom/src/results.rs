@@ -1,55 +1,13 @@
-//! The results directory of a run: creation, the sink that journals every record as it
-//! ends, and the progress display.
+//! The sink that journals every record of a run as it ends, and the progress display.
 
 use anyhow::Context as _;
-use headroom_core::results::{
-    JOURNAL, JournalWriter, MANIFEST, Manifest, rfc3339, write_json_atomic,
-};
 use headroom_core::{RecordSink, RequestRecord, SinkError};
 use headroom_metrics::{Recorder, Summary};
+use headroom_results::files::{JOURNAL, MANIFEST};
+use headroom_results::{JournalWriter, Manifest, rfc3339, write_json as write_json_atomic};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// `YYYYMMDD-HHMMSS` in UTC.
-pub fn run_id(t: SystemTime) -> String {
-    let s = rfc3339(t); // 2026-11-22T10:15:00.123456Z
-    let digits: String = s.chars().filter(char::is_ascii_digit).take(14).collect();
-    format!(
-        "{}-{}",
-        &digits[..8.min(digits.len())],
-        &digits[8.min(digits.len())..]
-    )
-}
-
-/// Creates the results directory: `out` if given (it must not already hold a run), else
-/// `results/<run-id>` (with a suffix if that exists).
-pub fn create_dir(out: Option<&Path>, id: &str) -> anyhow::Result<PathBuf> {
-    let dir = match out {
-        Some(d) => {
-            if d.join(MANIFEST).exists() {
-                anyhow::bail!(
-                    "{} already holds a run; choose another --out or remove it (headroom never overwrites results)",
-                    d.display()
-                );
-            }
-            d.to_path_buf()
-        }
-        None => {
-            let base = Path::new("results");
-            let mut d = base.join(id);
-            let mut n = 1;
-            while d.exists() {
-                n += 1;
-                d = base.join(format!("{id}-{n}"));
-            }
-            d
-        }
-    };
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the results directory {}", dir.display()))?;
-    Ok(dir)
-}
 
 /// Journals each record, folds it into the summary and moves the progress display.
 pub struct ResultsSink {
@@ -187,82 +145,4 @@ pub fn unix_us_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64)
-}
-
-/// The command line with secrets hidden: API keys and header values.
-pub fn redacted_argv() -> Vec<String> {
-    redact(std::env::args())
-}
-
-fn redact(args: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut hide_next: Option<&str> = None;
-    for a in args {
-        if let Some(kind) = hide_next.take() {
-            out.push(if kind == "header" {
-                format!("{}:***", a.split(':').next().unwrap_or(""))
-            } else {
-                "***".into()
-            });
-            continue;
-        }
-        match a.as_str() {
-            "--api-key" => hide_next = Some("key"),
-            "-H" | "--header" => hide_next = Some("header"),
-            _ => {}
-        }
-        if let Some(v) = a.strip_prefix("--api-key=") {
-            let _ = v;
-            out.push("--api-key=***".into());
-        } else if let Some(v) = a.strip_prefix("--header=") {
-            out.push(format!(
-                "--header={}:***",
-                v.split(':').next().unwrap_or("")
-            ));
-        } else {
-            out.push(a);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_are_redacted() {
-        let v = redact(
-            [
-                "headroom",
-                "run",
-                "--api-key",
-                "sk-1",
-                "-H",
-                "Authorization: Bearer x",
-                "--api-key=sk-2",
-                "--header=X-K:v",
-            ]
-            .map(String::from),
-        );
-        assert_eq!(
-            v,
-            [
-                "headroom",
-                "run",
-                "--api-key",
-                "***",
-                "-H",
-                "Authorization:***",
-                "--api-key=***",
-                "--header=X-K:***"
-            ]
-        );
-    }
-
-    #[test]
-    fn run_ids_are_timestamps() {
-        let t = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
-        assert_eq!(run_id(t), "20261118-110640");
-    }
 }

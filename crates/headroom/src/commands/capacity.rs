@@ -3,10 +3,12 @@
 use super::levels::{self, Levels, Where, interrupt_on_ctrl_c, point_name, point_seed};
 use crate::cli::{CapacityArgs, EngineArgs, Format, Over, PassRuleArg, SearchKind, TargetArgs};
 use anyhow::{Context as _, bail};
-use headroom_capacity::doc::{CAPACITY_FILE, CapacityDoc, Status};
-use headroom_capacity::{Axis, Capacity, Method, PassRule, Search};
-use headroom_core::results::write_json_atomic;
+use headroom_capacity::{Capacity, LoadAxis as Axis, Method, PassRule, Search};
 use headroom_metrics::slo::SloSet;
+use headroom_results::files::CAPACITY as CAPACITY_FILE;
+use headroom_results::{
+    CapacityDoc, PlanKind, PlanStatus as Status, write_json as write_json_atomic,
+};
 use std::process::ExitCode;
 
 /// The axis of `--over`.
@@ -116,7 +118,7 @@ pub fn execute(
             PassRuleArg::Estimate => PassRule::Estimate,
         };
         let mut doc = CapacityDoc {
-            kind: "capacity".into(),
+            kind: PlanKind::Capacity,
             header: levels::header(&state, resume, &place, &common, axis, &slos, a.repeats)?,
             method,
             confidence: a.confidence,

@@ -7,9 +7,7 @@ use super::run::{Connected, RunSettings};
 use crate::cli::OutputArgs;
 use crate::cli::{EngineArgs, LevelArgs, LoadArgs, PacingArgs, PerLevel, TargetArgs, WorkloadArgs};
 use anyhow::Context as _;
-use headroom_capacity::doc::{Header, Status};
-use headroom_capacity::{Axis, EarlyStop, Measurement, StopSignal};
-use headroom_core::results::{MANIFEST, SUMMARY, TargetInfo, rfc3339, write_json_atomic};
+use headroom_capacity::{EarlyStop, LoadAxis as Axis, Measurement, StopSignal};
 use headroom_core::seed::mix;
 use headroom_core::{
     ApiFlavor, LoadPolicy, RequestSource, RequestSpec, RunPlan, Scenario, StopRule, Target,
@@ -17,6 +15,11 @@ use headroom_core::{
 use headroom_load::Driver;
 use headroom_metrics::Summary;
 use headroom_metrics::slo::SloSet;
+use headroom_results::files::{MANIFEST, SUMMARY};
+use headroom_results::{
+    PlanHeader as Header, PlanStatus as Status, TargetInfo, rfc3339,
+    write_json as write_json_atomic,
+};
 use headroom_sim::perf::SimSpec;
 use headroom_sim::runner::VirtualRunner;
 use headroom_workload::AnySource;
@@ -174,8 +177,10 @@ pub fn root(out: Option<&Path>, resume: bool, state_file: &str) -> anyhow::Resul
             d.display()
         );
     }
-    let id = crate::results::run_id(std::time::SystemTime::now());
-    crate::results::create_dir(out, &id)
+    Ok(headroom_results::dir::create_run_dir(
+        out,
+        std::time::SystemTime::now(),
+    )?)
 }
 
 /// The header of a sweep's or search's file: new, or (resuming) with the command line and
@@ -202,7 +207,9 @@ pub fn header(
     Ok(Header {
         command: earlier
             .as_ref()
-            .map_or_else(crate::results::redacted_argv, |h| h.command.clone()),
+            .map_or_else(headroom_results::command::redacted_argv, |h| {
+                h.command.clone()
+            }),
         started_at: earlier.as_ref().map_or_else(
             || rfc3339(std::time::SystemTime::now()),
             |h| h.started_at.clone(),

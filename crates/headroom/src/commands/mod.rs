@@ -17,7 +17,7 @@ pub mod workload;
 use crate::cli::{Cli, Command, PredictThen};
 use anyhow::{Context as _, bail};
 use clap::Parser as _;
-use headroom_capacity::doc::{CAPACITY_FILE, SWEEP_FILE};
+use headroom_results::files::{CAPACITY as CAPACITY_FILE, SWEEP as SWEEP_FILE};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

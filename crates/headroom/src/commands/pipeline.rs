@@ -2,17 +2,20 @@
 //! pipeline that runs a plan with any [`Runner`] into a results directory and a report.
 
 use crate::cli::{Format, LoadArgs, OutputArgs, WorkloadArgs};
-use crate::results::{Progress, ResultsSink, create_dir, redacted_argv, run_id, unix_us_now};
+use crate::results::{Progress, ResultsSink, unix_us_now};
 use anyhow::{Context as _, bail};
 use headroom_capacity::Watched;
 use headroom_core::RequestSource;
-use headroom_core::results::{
-    FORMAT_VERSION, HostInfo, JOURNAL, MANIFEST, Manifest, ProcessStats, RunStatus, SUMMARY,
-    TargetInfo, ToolInfo, rfc3339, write_json_atomic,
-};
 use headroom_core::{LoadPolicy, RunError, RunPlan, Runner, Scenario, StopRule, Warmup};
 use headroom_metrics::slo::SloSet;
 use headroom_report::Header;
+use headroom_results::command::redacted_argv;
+use headroom_results::dir::{create_run_dir, run_id};
+use headroom_results::files::{JOURNAL, MANIFEST, SUMMARY};
+use headroom_results::{
+    FORMAT_VERSION, HostInfo, Manifest, ProcessStats, RunStatus, TargetInfo, ToolInfo, rfc3339,
+    write_json as write_json_atomic,
+};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -222,7 +225,7 @@ pub async fn record<R: Runner>(
     let common = job.common;
     let now = SystemTime::now();
     let id = run_id(now);
-    let dir = create_dir(common.out.as_deref(), &id)?;
+    let dir = create_run_dir(common.out.as_deref(), now)?;
     let model = job.scenario.target.model.clone();
     let manifest = Manifest {
         format_version: FORMAT_VERSION,

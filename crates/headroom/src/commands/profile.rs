@@ -365,14 +365,8 @@ fn artifact_dir(
 
 /// `base/<UTC timestamp>`, with a suffix when that exists already.
 fn fresh_dir(base: &Path) -> PathBuf {
-    let id = crate::results::run_id(std::time::SystemTime::now());
-    let mut d = base.join(&id);
-    let mut n = 1;
-    while d.exists() {
-        n += 1;
-        d = base.join(format!("{id}-{n}"));
-    }
-    d
+    let id = headroom_results::dir::run_id(std::time::SystemTime::now());
+    headroom_results::dir::fresh_dir(base, &id)
 }
 
 async fn profile(p: ProfileSettings) -> anyhow::Result<ExitCode> {

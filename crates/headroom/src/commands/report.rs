@@ -6,28 +6,13 @@ use anyhow::Context as _;
 use headroom_report::document::Document;
 use headroom_report::load::{Depth, Results};
 use headroom_report::render::{Options, Rendered, render};
+use headroom_results::files::{PLOTS, REPORT_HTML as HTML, REPORT_MD as MARKDOWN};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// `report.html`
-pub const HTML: &str = "report.html";
-/// `report.md`
-pub const MARKDOWN: &str = "report.md";
-/// `plots/`
-pub const PLOTS: &str = "plots";
-
-/// Writes `bytes` to `path` through a temporary file and a rename, so a reader never sees
-/// half a report and a full disk leaves the previous one.
+/// Writes `bytes` to `path` atomically, naming the file on failure.
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
+    headroom_results::write_atomic(path, bytes)
         .with_context(|| format!("cannot write {}", path.display()))
 }
 

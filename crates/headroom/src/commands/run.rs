@@ -4,9 +4,9 @@ use super::pipeline::{Common, Job, pair};
 use crate::cli::{RunArgs, TargetArgs};
 use anyhow::bail;
 use headroom_client::{ClientConfig, OpenAiBackend, ServerInfo, preflight};
-use headroom_core::results::TargetInfo;
 use headroom_core::{Scenario, Target, TokenCounter};
 use headroom_load::Driver;
+use headroom_results::TargetInfo;
 use std::process::ExitCode;
 use std::sync::Arc;
 

@@ -4,12 +4,12 @@ use super::capacity::axis;
 use super::levels::{self, Levels, Where, interrupt_on_ctrl_c, point_name, point_seed};
 use crate::cli::{EngineArgs, Format, SweepArgs, TargetArgs};
 use anyhow::{Context as _, bail};
-use headroom_capacity::doc::{SWEEP_FILE, Status, SweepDoc};
 use headroom_capacity::sweep::{Auto, Row, Step, mark};
-use headroom_capacity::{Axis, Measurement, PassRule, judge};
+use headroom_capacity::{LoadAxis as Axis, Measurement, PassRule, judge};
 use headroom_core::LoadPolicy;
-use headroom_core::results::write_json_atomic;
 use headroom_metrics::slo::SloSet;
+use headroom_results::files::SWEEP as SWEEP_FILE;
+use headroom_results::{PlanKind, PlanStatus as Status, SweepDoc, write_json as write_json_atomic};
 use std::process::ExitCode;
 
 /// The levels to run: a list, or chosen as the sweep goes (`--auto`).
@@ -84,7 +84,7 @@ pub fn execute(
         let root = levels::root(common.out.as_deref(), resume, SWEEP_FILE)?;
         let state = root.join(SWEEP_FILE);
         let mut doc = SweepDoc {
-            kind: "sweep".into(),
+            kind: PlanKind::Sweep,
             header: levels::header(&state, resume, &place, &common, ax, &slos, a.repeats)?,
             levels: Vec::new(),
             probes: Vec::new(),

@@ -2,8 +2,8 @@
 //! real HTTP server, interrupted and resumed.
 
 use crate::{fast_sim, headroom, run_in, stderr, stdout};
-use headroom_capacity::doc::{CapacityDoc, Status, SweepDoc};
-use headroom_core::results::read_json;
+use headroom_results::read_json;
+use headroom_results::{CapacityDoc, PlanStatus as Status, SweepDoc};
 use headroom_testkit::spawn_sim;
 use std::path::Path;
 use std::time::{Duration, Instant};

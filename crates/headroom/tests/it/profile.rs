@@ -2,8 +2,8 @@
 //! against the simulator, and the genai-perf files they leave.
 
 use crate::{headroom, stderr, stdout};
-use headroom_core::results::{Manifest, read_journal, read_json};
 use headroom_core::{ApiFlavor, Outcome};
+use headroom_results::{Manifest, read_journal, read_json};
 use headroom_testkit::{SimHandle, spawn_sim};
 use std::path::{Path, PathBuf};
 use std::process::Output;

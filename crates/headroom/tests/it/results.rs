@@ -1,9 +1,9 @@
 //! Runs against the simulator and what they leave on disk.
 
 use crate::{fast_sim, run_in, stderr, stdout};
-use headroom_core::results::{Manifest, RunStatus, read_journal, read_json};
 use headroom_core::{ErrorKind, Phase};
 use headroom_metrics::Summary;
+use headroom_results::{Manifest, RunStatus, read_journal, read_json};
 use headroom_testkit::spawn_sim;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

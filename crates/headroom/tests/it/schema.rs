@@ -6,8 +6,8 @@
 
 use crate::{fast_sim, run_in, stderr};
 use headroom_core::RequestRecord;
-use headroom_core::results::Manifest;
 use headroom_metrics::Summary;
+use headroom_results::{CapacityDoc, Manifest, SweepDoc, WatchRecord};
 use headroom_testkit::spawn_sim;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +28,18 @@ fn generated() -> Vec<(&'static str, serde_json::Value)> {
         (
             "summary.schema.json",
             serde_json::to_value(schemars::schema_for!(Summary)).unwrap(),
+        ),
+        (
+            "capacity.schema.json",
+            serde_json::to_value(schemars::schema_for!(CapacityDoc)).unwrap(),
+        ),
+        (
+            "sweep.schema.json",
+            serde_json::to_value(schemars::schema_for!(SweepDoc)).unwrap(),
+        ),
+        (
+            "watch.schema.json",
+            serde_json::to_value(schemars::schema_for!(WatchRecord)).unwrap(),
         ),
     ]
 }
@@ -101,6 +113,56 @@ async fn real_output_validates_against_the_schemas() {
         validate("request-record.schema.json", &v);
     }
     assert_eq!(kinds.len(), 2, "both ok and error records were validated");
+}
+
+#[tokio::test]
+async fn real_sweep_and_capacity_files_validate_against_the_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut capacity: Vec<&str> = crate::ENGINE.to_vec();
+    capacity.extend([
+        "capacity",
+        "--slo",
+        "p95(e2e)<=3.81s",
+        "--start",
+        "20",
+        "--step",
+        "20",
+        "--repeats",
+        "2",
+        "-n",
+        "5x",
+        "--out",
+        "cap",
+    ]);
+    let mut sweep: Vec<&str> = crate::ENGINE.to_vec();
+    sweep.extend([
+        "sweep",
+        "--concurrency",
+        "10,40",
+        "--slo",
+        "p95(e2e)<=3.81s",
+        "-n",
+        "5x",
+        "--out",
+        "sw",
+    ]);
+    for (args, file, schema) in [
+        (capacity, "cap/capacity.json", "capacity.schema.json"),
+        (sweep, "sw/sweep.json", "sweep.schema.json"),
+    ] {
+        // Whether a level passes does not matter here (exit 0 or 1): the files do.
+        let o = run_in(dir.path(), &args).await;
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap();
+        validate(schema, &doc);
+        let run = doc["levels"][0]["repeats"][0]["dir"].as_str().unwrap();
+        let root = dir.path().join(file).parent().unwrap().join(run);
+        let watch: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join("watch.json")).unwrap())
+                .unwrap();
+        validate("watch.schema.json", &watch);
+    }
 }
 
 #[test]

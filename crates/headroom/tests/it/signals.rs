@@ -2,7 +2,7 @@
 
 use crate::{fast_sim, headroom};
 use headroom_core::ErrorKind;
-use headroom_core::results::{Manifest, RunStatus, read_journal, read_json};
+use headroom_results::{Manifest, RunStatus, read_journal, read_json};
 use headroom_testkit::spawn_sim;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,8 +1,8 @@
 //! The simulator as users run it: `headroom sim`, `headroom predict`, `headroom catalog`.
 
 use crate::{headroom, run_in, stderr, stdout};
-use headroom_core::results::{Manifest, read_json};
 use headroom_metrics::{Metric, Summary};
+use headroom_results::{Manifest, read_json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -167,7 +167,7 @@ async fn predict_writes_the_results_directory_of_a_run() {
     assert_eq!(spec["model"]["hf_id"], "Qwen/Qwen3-8B-AWQ");
     assert_eq!(spec["settings"]["max_num_seqs"], 256);
     assert_eq!(spec["constants"]["network_rtt_us"], 300.0);
-    let j = headroom_core::results::read_journal(&dir.path().join("p/requests.jsonl")).unwrap();
+    let j = headroom_results::read_journal(&dir.path().join("p/requests.jsonl")).unwrap();
     assert_eq!(j.records.len(), 200);
 }
 

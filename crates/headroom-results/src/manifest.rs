@@ -1,30 +1,9 @@
-//! The results-directory contract.
-//!
-//! ```text
-//! results/<run-id>/
-//!   manifest.json    tool version + git sha, resolved scenario, seed, labels, target, host,
-//!                    start/end, status
-//!   requests.jsonl   one RequestRecord per line, appended and flushed as each request ends
-//!   summary.json     per-metric distributions and the serialized HDR histograms
-//! ```
-//!
-//! The journal is written line by line with one `write` per record, so a run that is
-//! killed leaves every finished request on disk; [`read_journal`] tolerates a torn last
-//! line and reports any damaged line by number.
+//! `manifest.json`: what was run, against what, by which tool, and how it ended. Written
+//! when a run starts (status `running`), again when its clock starts, and at its end.
 
-use crate::{RequestRecord, Scenario};
+use headroom_core::Scenario;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-
-/// `manifest.json`
-pub const MANIFEST: &str = "manifest.json";
-/// `requests.jsonl`
-pub const JOURNAL: &str = "requests.jsonl";
-/// `summary.json`
-pub const SUMMARY: &str = "summary.json";
 
 /// Version of the results-directory format; bumped on incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
@@ -204,155 +183,9 @@ pub fn rfc3339(t: std::time::SystemTime) -> String {
     humantime::format_rfc3339_micros(t).to_string()
 }
 
-/// Writes `value` as pretty JSON to `path` atomically (temp file + rename), so a reader
-/// never sees half a file.
-pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    {
-        let mut f = File::create(&tmp)?;
-        serde_json::to_writer_pretty(&mut f, value)?;
-        f.write_all(b"\n")?;
-        f.sync_data()?;
-    }
-    std::fs::rename(&tmp, path)
-}
-
-/// Reads a JSON file with a message naming the file on failure.
-pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
-    let f = File::open(path)?;
-    serde_json::from_reader(BufReader::new(f)).map_err(|e| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{} is not valid: {e}", path.display()),
-        )
-    })
-}
-
-/// Appends records to `requests.jsonl`, one line per record, each handed to the OS before
-/// `append` returns.
-#[derive(Debug)]
-pub struct JournalWriter {
-    file: File,
-    path: PathBuf,
-    line: Vec<u8>,
-    count: u64,
-}
-
-impl JournalWriter {
-    /// Creates (or truncates) the journal at `path`.
-    pub fn create(path: &Path) -> io::Result<Self> {
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .open(path)?;
-        Ok(JournalWriter {
-            file,
-            path: path.to_path_buf(),
-            line: Vec::with_capacity(4096),
-            count: 0,
-        })
-    }
-
-    /// Appends one record as a single write.
-    pub fn append(&mut self, record: &RequestRecord) -> io::Result<()> {
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, record)?;
-        self.line.push(b'\n');
-        self.file.write_all(&self.line)?;
-        self.count += 1;
-        Ok(())
-    }
-
-    /// Records written so far.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// The journal's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Flushes file data to stable storage.
-    pub fn sync(&mut self) -> io::Result<()> {
-        self.file.sync_data()
-    }
-}
-
-/// What [`read_journal`] found.
-#[derive(Debug, Default)]
-pub struct Journal {
-    /// Every readable record, in file order.
-    pub records: Vec<RequestRecord>,
-    /// Lines that could not be read: (1-based line number, reason). A torn final line
-    /// from a killed run shows up here.
-    pub damaged: Vec<(usize, String)>,
-}
-
-/// Reads `requests.jsonl`, keeping every readable line.
-pub fn read_journal(path: &Path) -> io::Result<Journal> {
-    let reader = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let mut journal = Journal::default();
-    for (i, line) in reader.split(b'\n').enumerate() {
-        let line = line?;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match serde_json::from_slice::<RequestRecord>(&line) {
-            Ok(r) => journal.records.push(r),
-            Err(e) => journal.damaged.push((i + 1, e.to_string())),
-        }
-    }
-    Ok(journal)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Outcome, Phase, TokenSource};
-
-    fn rec(i: u64) -> RequestRecord {
-        RequestRecord {
-            index: i,
-            phase: Phase::Measure,
-            intended_us: None,
-            send_us: Some(i * 10),
-            end_us: Some(i * 10 + 5),
-            content_us: vec![1, 2, 3],
-            content_tokens: vec![],
-            input_tokens: 4,
-            input_tokens_source: TokenSource::Workload,
-            output_tokens: 3,
-            output_tokens_source: TokenSource::Usage,
-            output_tokens_counted: None,
-            max_tokens: 3,
-            requested_input_tokens: None,
-            tags: Default::default(),
-            http_status: Some(200),
-            finish_reason: None,
-            outcome: Outcome::Ok,
-        }
-    }
-
-    #[test]
-    fn journal_round_trips_and_survives_a_torn_last_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(JOURNAL);
-        let mut w = JournalWriter::create(&path).unwrap();
-        for i in 0..3 {
-            w.append(&rec(i)).unwrap();
-        }
-        assert_eq!(w.count(), 3);
-        drop(w);
-        // A kill in the middle of a write leaves half a line.
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(br#"{"index":3,"phase":"meas"#).unwrap();
-        let j = read_journal(&path).unwrap();
-        assert_eq!(j.records, vec![rec(0), rec(1), rec(2)]);
-        assert_eq!(j.damaged.len(), 1);
-        assert_eq!(j.damaged[0].0, 4);
-    }
 
     #[cfg(target_os = "linux")]
     #[test]
@@ -360,15 +193,5 @@ mod tests {
         let s = ProcessStats::current().unwrap();
         assert!(s.peak_rss_bytes > 100_000);
         assert!(s.cpu_s() >= 0.0);
-    }
-
-    #[test]
-    fn atomic_json_write() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("x.json");
-        write_json_atomic(&p, &serde_json::json!({"a": 1})).unwrap();
-        let v: serde_json::Value = read_json(&p).unwrap();
-        assert_eq!(v["a"], 1);
-        assert!(!dir.path().join("x.json.tmp").exists());
     }
 }

@@ -2,20 +2,45 @@
 //! (`capacity.json`, `sweep.json`): settings, one entry per level, the conclusion. They are
 //! rewritten after every level, so an interrupted search is readable and resumable.
 
-use crate::sweep::{Marks, Row};
-use crate::{Axis, Found, LevelResult, Method, PassRule};
+use headroom_capacity::sweep::{Marks, Row};
+use headroom_capacity::{Found, LevelResult, LoadAxis, Method, PassRule};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The capacity search file.
-pub const CAPACITY_FILE: &str = "capacity.json";
-/// The sweep file.
-pub const SWEEP_FILE: &str = "sweep.json";
+/// Which plan a file holds: the `kind` field of `capacity.json` and `sweep.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PlanKind {
+    /// A capacity search (`capacity.json`).
+    Capacity,
+    /// A sweep (`sweep.json`).
+    Sweep,
+}
+
+impl PlanKind {
+    /// The command that runs (and `--resume`s) this kind of plan.
+    pub fn command(self) -> &'static str {
+        match self {
+            PlanKind::Capacity => "capacity",
+            PlanKind::Sweep => "sweep",
+        }
+    }
+
+    /// The plan file at the top of its results directory.
+    pub fn file(self) -> &'static str {
+        match self {
+            PlanKind::Capacity => crate::files::CAPACITY,
+            PlanKind::Sweep => crate::files::SWEEP,
+        }
+    }
+}
 
 /// Where a sweep or search stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum PlanStatus {
     /// Still running (or killed: resume it).
     Running,
     /// Every level it needed was measured.
@@ -26,7 +51,8 @@ pub enum Status {
 
 /// What both files record about the search as a whole.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Header {
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PlanHeader {
     /// The command line (secrets redacted), used by `--resume`.
     pub command: Vec<String>,
     /// When it started (RFC 3339).
@@ -38,23 +64,24 @@ pub struct Header {
     /// `--label`s, e.g. gpu=L20.
     pub labels: BTreeMap<String, String>,
     /// Concurrency or rate.
-    pub axis: Axis,
+    pub axis: LoadAxis,
     /// The SLOs levels are judged by.
     pub slos: Vec<String>,
     /// Runs per level.
     pub repeats: u32,
     /// Where it stands.
-    pub status: Status,
+    pub status: PlanStatus,
 }
 
 /// `capacity.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CapacityDoc {
-    /// Always `capacity`.
-    pub kind: String,
+    /// Always [`PlanKind::Capacity`].
+    pub kind: PlanKind,
     /// The search as a whole.
     #[serde(flatten)]
-    pub header: Header,
+    pub header: PlanHeader,
     /// How it searched.
     pub method: Method,
     /// Confidence of the intervals.
@@ -93,12 +120,13 @@ impl CapacityDoc {
 
 /// `sweep.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SweepDoc {
-    /// Always `sweep`.
-    pub kind: String,
+    /// Always [`PlanKind::Sweep`].
+    pub kind: PlanKind,
     /// The sweep as a whole.
     #[serde(flatten)]
-    pub header: Header,
+    pub header: PlanHeader,
     /// Levels in the order measured (judged by the SLOs when there are any).
     pub levels: Vec<LevelResult>,
     /// `--auto` with rates: the closed-loop probes of maximum throughput.
