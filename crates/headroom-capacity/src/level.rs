@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// What a level sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum LoadAxis {
     /// Closed loop: requests kept in flight (concurrent users).

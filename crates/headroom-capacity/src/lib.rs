@@ -8,6 +8,8 @@
 //! takes the result. So a search resumed from a results directory makes the same
 //! decisions by feeding back the measurements already on disk.
 //!
+//! - [`plan`]: the one shape of sweeps and searches ([`Plan`]: `next`, `record`), and the
+//!   sweep's ([`SweepPlan`]); a capacity search is a [`Capacity`].
 //! - [`search`]: linear (seed 000) and adaptive (bracket by doubling, then bisect).
 //! - [`verdict`]: the pass rule over repeats with confidence intervals.
 //! - [`watch`]: goodput and the early stop of a clearly failing level.
@@ -16,17 +18,20 @@
 #![deny(missing_docs)]
 
 mod level;
+pub mod plan;
 pub mod search;
 pub mod sweep;
 pub mod verdict;
 pub mod watch;
 
 pub use level::LoadAxis;
-pub use search::{Found, Method, Search};
+pub use plan::{Plan, Step, SweepLevels, SweepPlan};
+pub use search::{Found, Method, Search, SearchKind};
 pub use verdict::{Capacity, LevelResult, LevelRun, Measurement, PassRule, RepeatRow, judge};
 pub use watch::{EarlyStop, StopSignal, Watch};
 
-use headroom_core::{RecordSink, RunError, RunInfo, RunPlan, Runner};
+use headroom_core::{RecordSink, RequestRecord, RunError, RunInfo, RunPlan, Runner, SinkError};
+use headroom_metrics::Recorder;
 use headroom_metrics::slo::SloSet;
 use std::future::Future;
 use std::pin::Pin;
@@ -46,12 +51,8 @@ pub struct Watched {
 impl Watched {
     /// The measurement of a run whose records are `records` (for callers that keep the
     /// records in memory rather than in a results directory).
-    pub fn measurement(
-        &self,
-        records: &[headroom_core::RequestRecord],
-        dir: String,
-    ) -> Measurement {
-        let mut rec = headroom_metrics::Recorder::new();
+    pub fn measurement(&self, records: &[RequestRecord], dir: String) -> Measurement {
+        let mut rec = Recorder::new();
         for r in records {
             rec.add(r);
         }
@@ -70,7 +71,7 @@ impl Watched {
     }
 }
 
-/// Runs `plan` with `runner`, every record going to `sink` through a [`Watch`] judged by
+/// Runs `plan` with `runner`, every record going to `sink` and to a [`Watch`] judged by
 /// `slos`. The run ends at its stop rule, at `shutdown`, or early when the watch sees the
 /// level clearly failing (with `early_stop`).
 pub async fn measure<R, S>(
@@ -85,16 +86,49 @@ where
     R: Runner,
     S: Future<Output = ()> + Send,
 {
-    let mut watch = Watch::new(sink, slos, plan, early_stop);
-    let stop = watch.signal().stopped();
+    let mut watched = WatchedSink {
+        inner: sink,
+        recorder: Recorder::new(),
+        watch: Watch::new(slos, plan, early_stop),
+    };
+    let stop = watched.watch.signal().stopped();
     let info = runner
-        .run(plan, &mut watch, Either(Box::pin(shutdown), Box::pin(stop)))
+        .run(plan, &mut watched, either(shutdown, stop))
         .await?;
     Ok(Watched {
         info,
-        goodput_met: watch.goodput_met(),
-        early_stop: watch.early_stop().cloned(),
+        goodput_met: watched.watch.goodput_met(),
+        early_stop: watched.watch.early_stop().cloned(),
     })
+}
+
+/// A sink in front of another that keeps the summary a [`Watch`] needs.
+struct WatchedSink<'a> {
+    inner: &'a mut (dyn RecordSink + 'a),
+    recorder: Recorder,
+    watch: Watch,
+}
+
+impl RecordSink for WatchedSink<'_> {
+    fn started(&mut self, epoch_unix_us: u64) -> Result<(), SinkError> {
+        self.inner.started(epoch_unix_us)
+    }
+
+    fn record(&mut self, r: RequestRecord) -> Result<(), SinkError> {
+        self.recorder.add(&r);
+        self.watch.observe(&r, self.recorder.current());
+        self.inner.record(r)
+    }
+}
+
+/// A future that completes when `a` or `b` does: a run's shutdown is Ctrl-C or an early
+/// stop, whichever comes first.
+pub fn either<A, B>(a: A, b: B) -> impl Future<Output = ()> + Send
+where
+    A: Future<Output = ()> + Send,
+    B: Future<Output = ()> + Send,
+{
+    Either(Box::pin(a), Box::pin(b))
 }
 
 /// Completes when either future completes.

@@ -13,6 +13,16 @@
 use crate::LoadAxis;
 use serde::{Deserialize, Serialize};
 
+/// Which search to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum SearchKind {
+    /// start, start+step, … until a level fails.
+    Linear,
+    /// Doubling, then bisection.
+    Adaptive,
+}
+
 /// How the search moves.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -41,6 +51,15 @@ pub enum Method {
         /// Highest level tried.
         max: f64,
     },
+}
+
+impl Method {
+    /// The first level tried.
+    pub fn start(&self) -> f64 {
+        match *self {
+            Method::Linear { start, .. } | Method::Adaptive { start, .. } => start,
+        }
+    }
 }
 
 /// What a search established.

@@ -133,7 +133,7 @@ pub fn mark(rows: &[Row]) -> Marks {
 
 /// What `--auto` runs next.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Step {
+pub enum AutoStep {
     /// A level of the sweep.
     Level(f64),
     /// A closed-loop probe of maximum throughput at this concurrency (rate sweeps only;
@@ -223,18 +223,18 @@ impl Auto {
     }
 
     /// The next step, or `None` when the sweep is complete.
-    pub fn next(&self) -> Option<Step> {
+    pub fn next(&self) -> Option<AutoStep> {
         if self.probing {
             let c = self
                 .probes
                 .last()
                 .map_or(1.0, |p| (p.0 * 2.0).min(self.max));
             return Some(match self.axis {
-                LoadAxis::Concurrency => Step::Level(c),
-                LoadAxis::Rate => Step::Probe(c as u32),
+                LoadAxis::Concurrency => AutoStep::Level(c),
+                LoadAxis::Rate => AutoStep::Probe(c as u32),
             });
         }
-        self.fill.first().map(|v| Step::Level(*v))
+        self.fill.first().map(|v| AutoStep::Level(*v))
     }
 
     /// The maximum throughput found: (concurrency, requests/s, output tokens/s).
@@ -289,7 +289,7 @@ mod tests {
         let tput = |c: f64| 100.0 * c.min(32.0);
         let mut a = Auto::new(LoadAxis::Concurrency, 1024);
         let mut levels = Vec::new();
-        while let Some(Step::Level(c)) = a.next() {
+        while let Some(AutoStep::Level(c)) = a.next() {
             levels.push(c);
             a.record(c, tput(c) / 100.0, tput(c));
             assert!(levels.len() < 30);
@@ -304,14 +304,14 @@ mod tests {
     fn auto_rate_probes_in_closed_loop_then_spreads_rates() {
         let mut a = Auto::new(LoadAxis::Rate, 256);
         let mut probes = Vec::new();
-        while let Some(Step::Probe(c)) = a.next() {
+        while let Some(AutoStep::Probe(c)) = a.next() {
             probes.push(c);
             let rps = 2.0 * (c as f64).min(8.0);
             a.record(c as f64, rps, rps * 100.0);
         }
         assert_eq!(probes, [1, 2, 4, 8, 16]);
         let mut rates = Vec::new();
-        while let Some(Step::Level(r)) = a.next() {
+        while let Some(AutoStep::Level(r)) = a.next() {
             rates.push(r);
             a.record(r, 0.0, 0.0);
         }

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 /// How a MARGINAL level counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum PassRule {
     /// Only a level whose every SLO interval is within its limit passes.

@@ -16,8 +16,8 @@
 //!
 //! The rules only look at latency SLOs; `--no-early-stop` turns them off.
 
-use headroom_core::{LoadPolicy, Phase, RecordSink, RequestRecord, RunPlan, SinkError};
-use headroom_metrics::Recorder;
+use headroom_core::{LoadPolicy, Phase, RequestRecord, RunPlan};
+use headroom_metrics::Summary;
 use headroom_metrics::confidence::{mean_interval, quantile_interval};
 use headroom_metrics::slo::{GoodputCounter, Slo, SloSet, Stat, request_value};
 use serde::{Deserialize, Serialize};
@@ -95,13 +95,12 @@ impl Future for Stopped {
 /// How often (in measured completions) the statistical rules are evaluated.
 const CHECK_EVERY: u64 = 20;
 
-/// A [`RecordSink`] in front of another: counts goodput and raises a [`StopSignal`] when
-/// the level is clearly failing.
-pub struct Watch<'a> {
-    inner: &'a mut (dyn RecordSink + 'a),
-    slos: &'a SloSet,
+/// Watches the records of a level as they arrive: counts goodput and raises a
+/// [`StopSignal`] when the level is clearly failing. It keeps no summary of its own: the
+/// caller's recorder hands it the summary so far, so each record is aggregated once.
+pub struct Watch {
+    slos: SloSet,
     goodput: GoodputCounter,
-    recorder: Recorder,
     /// Per SLO: measured completions over its limit.
     over: Vec<u64>,
     planned_requests: Option<u64>,
@@ -116,7 +115,7 @@ pub struct Watch<'a> {
     fired: Option<EarlyStop>,
 }
 
-impl std::fmt::Debug for Watch<'_> {
+impl std::fmt::Debug for Watch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Watch")
             .field("measured", &self.measured)
@@ -125,20 +124,13 @@ impl std::fmt::Debug for Watch<'_> {
     }
 }
 
-impl<'a> Watch<'a> {
-    /// Watches a run of `plan` judged by `slos`, passing every record on to `inner`.
-    /// With `early_stop` false only goodput is counted.
-    pub fn new(
-        inner: &'a mut (dyn RecordSink + 'a),
-        slos: &'a SloSet,
-        plan: &RunPlan,
-        early_stop: bool,
-    ) -> Self {
+impl Watch {
+    /// Watches a run of `plan` judged by `slos`. With `early_stop` false only goodput is
+    /// counted.
+    pub fn new(slos: &SloSet, plan: &RunPlan, early_stop: bool) -> Self {
         Watch {
-            inner,
-            slos,
+            slos: slos.clone(),
             goodput: GoodputCounter::new(slos.clone()),
-            recorder: Recorder::new(),
             over: vec![0; slos.0.len()],
             planned_requests: plan.stop.requests,
             planned_us: plan.stop.duration.map(|d| d.as_micros() as u64),
@@ -168,6 +160,15 @@ impl<'a> Watch<'a> {
         self.fired.as_ref()
     }
 
+    /// Takes record `r`, after the caller's recorder has: `summary` is the run's summary
+    /// so far, `r` included.
+    pub fn observe(&mut self, r: &RequestRecord, summary: &Summary) {
+        self.goodput.add(r);
+        if r.phase == Phase::Measure {
+            self.measure(r, summary);
+        }
+    }
+
     /// Share of the level done: by requests or by time, whichever is further.
     fn progress(&self) -> f64 {
         let by_n = self
@@ -190,13 +191,12 @@ impl<'a> Watch<'a> {
         }
     }
 
-    fn observe(&mut self, r: &RequestRecord) {
+    fn measure(&mut self, r: &RequestRecord, summary: &Summary) {
         self.measured += 1;
         if let Some(s) = r.send_us {
             self.first_send = Some(self.first_send.map_or(s, |f| f.min(s)));
         }
         self.last_end = self.last_end.max(r.end_us.unwrap_or(0));
-        self.recorder.add(r);
         if !r.is_ok() {
             return;
         }
@@ -222,7 +222,7 @@ impl<'a> Watch<'a> {
         if self.measured.is_multiple_of(CHECK_EVERY) {
             self.saturation();
             if self.fired.is_none() {
-                self.clear();
+                self.clear(summary);
             }
         }
     }
@@ -250,8 +250,8 @@ impl<'a> Watch<'a> {
         }
     }
 
-    fn clear(&mut self) {
-        let ok = self.recorder.current().counts.ok;
+    fn clear(&mut self, summary: &Summary) {
+        let ok = summary.counts.ok;
         if ok < 100 || self.progress() < 0.25 {
             return;
         }
@@ -265,7 +265,7 @@ impl<'a> Watch<'a> {
             else {
                 continue;
             };
-            let dist = self.recorder.current().dist(*metric);
+            let dist = summary.dist(*metric);
             let iv = match stat {
                 Stat::Percentile(p) => quantile_interval(dist, p / 100.0, 0.99),
                 Stat::Mean => mean_interval(dist, 0.99),
@@ -308,20 +308,6 @@ impl<'a> Watch<'a> {
             );
             self.fire("over_saturated", detail);
         }
-    }
-}
-
-impl RecordSink for Watch<'_> {
-    fn started(&mut self, epoch_unix_us: u64) -> Result<(), SinkError> {
-        self.inner.started(epoch_unix_us)
-    }
-
-    fn record(&mut self, r: RequestRecord) -> Result<(), SinkError> {
-        self.goodput.add(&r);
-        if r.phase == Phase::Measure {
-            self.observe(&r);
-        }
-        self.inner.record(r)
     }
 }
 

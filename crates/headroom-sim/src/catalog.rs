@@ -8,7 +8,9 @@
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-const BUILTIN: &str = include_str!("../data/catalog.toml");
+/// The built-in catalog file (`headroom catalog --toml` prints it, a template for
+/// `--catalog`).
+pub const BUILTIN: &str = include_str!("../data/catalog.toml");
 
 /// Efficiency defaults of a GPU architecture.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

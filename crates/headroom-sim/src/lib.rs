@@ -22,6 +22,8 @@ pub mod catalog;
 mod driver;
 pub mod engine;
 mod faults;
+mod local;
+pub mod options;
 pub mod perf;
 mod prom;
 pub mod runner;
@@ -30,5 +32,7 @@ mod text;
 mod wire;
 
 pub use faults::{FaultKind, FaultSpec, Faults};
+pub use local::LocalSim;
+pub use options::{EngineError, EngineOptions};
 pub use prom::ServerMetrics;
 pub use server::{FixedTiming, Sim, SimConfig, SimStats, serve_router};

@@ -6,27 +6,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use headroom_sim::{Sim, SimConfig};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use headroom_sim::{LocalSim, Sim, SimConfig};
 
-/// A running simulator.
-#[derive(Debug)]
-pub struct SimHandle {
-    /// `http://127.0.0.1:PORT`.
-    pub url: String,
-    /// The simulator, for its counters.
-    pub sim: Sim,
-    stop: Option<oneshot::Sender<()>>,
-}
-
-impl Drop for SimHandle {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
-}
+/// A running simulator (its `url` and `sim`), stopped when dropped.
+pub type SimHandle = LocalSim;
 
 /// Starts a simulator on a free loopback port in the current runtime.
 pub async fn spawn_sim(config: SimConfig) -> SimHandle {
@@ -37,29 +20,9 @@ pub async fn spawn_sim(config: SimConfig) -> SimHandle {
 /// behind a path-routing proxy. The handle's `url` includes the prefix.
 pub async fn spawn_sim_at(config: SimConfig, prefix: &str) -> SimHandle {
     let sim = Sim::new(config).unwrap_or_else(|e| panic!("invalid simulator config: {e}"));
-    let router = if prefix.is_empty() {
-        sim.router()
-    } else {
-        axum::Router::new().nest(prefix, sim.router())
-    };
-    let listener = TcpListener::bind("127.0.0.1:0")
+    sim.spawn_local(prefix)
         .await
-        .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:0: {e}"));
-    let addr = listener
-        .local_addr()
-        .unwrap_or_else(|e| panic!("no local address: {e}"));
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = headroom_sim::serve_router(listener, router, async move {
-            let _ = rx.await;
-        })
-        .await;
-    });
-    SimHandle {
-        url: format!("http://{addr}{prefix}"),
-        sim,
-        stop: Some(tx),
-    }
+        .unwrap_or_else(|e| panic!("cannot serve on 127.0.0.1: {e}"))
 }
 
 /// A loopback URL whose port was just free: connecting to it is refused.

@@ -3,6 +3,7 @@
 use crate::cli::CatalogArgs;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
+use headroom_jobs::SettingsError;
 use headroom_sim::perf::{CostModel, SimSpec};
 use std::io::Write;
 use std::process::ExitCode;
@@ -27,7 +28,7 @@ fn opt(v: Option<f64>) -> String {
 
 pub fn execute(a: CatalogArgs) -> anyhow::Result<ExitCode> {
     let out = if a.toml {
-        include_str!("../../../headroom-sim/data/catalog.toml").to_string()
+        headroom_sim::catalog::BUILTIN.to_string()
     } else if a.engine.gpu.is_some() || a.engine.model.is_some() {
         pairing(&a)?
     } else {
@@ -41,7 +42,9 @@ pub fn execute(a: CatalogArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn lists(a: &CatalogArgs) -> anyhow::Result<String> {
-    let c = super::engine::catalog(&a.engine)?;
+    let c = crate::settings::engine(&a.engine)
+        .catalog()
+        .map_err(SettingsError::from)?;
     let mut g = table(&[
         "GPU",
         "arch",
@@ -97,7 +100,9 @@ fn lists(a: &CatalogArgs) -> anyhow::Result<String> {
 }
 
 fn pairing(a: &CatalogArgs) -> anyhow::Result<String> {
-    let s: SimSpec = super::engine::spec(&a.engine, 0)?;
+    let s: SimSpec = crate::settings::engine(&a.engine)
+        .spec(0)
+        .map_err(SettingsError::from)?;
     let m = CostModel::new(&s).map_err(|e| anyhow::anyhow!("{e}"))?;
     let st = &s.settings;
     let tokens = m.total_blocks as u64 * st.block_size as u64;

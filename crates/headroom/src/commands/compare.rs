@@ -2,42 +2,19 @@
 
 use crate::cli::{CompareArgs, CompareFormat};
 use anyhow::{Context as _, bail};
-use headroom_metrics::gate::Gate;
+use headroom_jobs::SettingsError;
 use headroom_report::compare::{Entry, PriceSource, compare, gate_lines};
 use headroom_report::load::{Depth, Results};
 use std::process::ExitCode;
 
 /// `headroom compare`.
 pub fn execute(a: CompareArgs) -> anyhow::Result<ExitCode> {
-    if !(a.confidence > 0.5 && a.confidence < 1.0) {
-        bail!(
-            "--confidence must be between 0.5 and 1 (e.g. 0.95), got {}",
-            a.confidence
-        );
-    }
-    let gates = a
-        .fail_if
+    let gates = &a.fail_if;
+    let prices: Vec<(String, f64, String)> = a
+        .prices
         .iter()
-        .map(|g| {
-            g.parse::<Gate>()
-                .map_err(|e| anyhow::anyhow!("invalid --fail-if:\n{e}"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut prices = Vec::new();
-    for p in &a.prices {
-        let (k, v) = super::pipeline::pair(p, '=', "--price", "NAME=USD_PER_HOUR, e.g. l20=1.10")?;
-        let usd: f64 = v
-            .trim_start_matches('$')
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite() && *v > 0.0)
-            .with_context(|| {
-                format!(
-                    "invalid --price {p:?}: the price must be a positive number of dollars per hour"
-                )
-            })?;
-        prices.push((k.to_lowercase(), usd, p.clone()));
-    }
+        .map(|(k, usd)| (k.clone(), *usd, format!("{k}={usd}")))
+        .collect();
     let mut entries = Vec::new();
     for d in &a.dirs {
         let r = Results::load(d, Depth::Summary)
@@ -68,10 +45,11 @@ pub fn execute(a: CompareArgs) -> anyhow::Result<ExitCode> {
         }
         if !matched {
             let known: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
-            bail!(
+            return Err(SettingsError::new(format!(
                 "--price {flag} matches none of the results; use a label value, a GPU or a directory name ({})",
                 known.join(", ")
-            );
+            ))
+            .into());
         }
     }
     for e in entries.iter_mut() {
@@ -82,16 +60,16 @@ pub fn execute(a: CompareArgs) -> anyhow::Result<ExitCode> {
             e.price = Some((p, PriceSource::Catalog));
         }
     }
-    let c = compare(&entries, &gates, a.confidence);
+    let c = compare(&entries, gates, a.confidence);
     let text = match a.format {
         CompareFormat::Table => headroom_report::text::render(&c.document),
         CompareFormat::Markdown => headroom_report::markdown::render(&c.document),
         CompareFormat::Json => serde_json::to_string_pretty(&c.gates)? + "\n",
     };
-    super::pipeline::print_report(&text)?;
+    super::print(&text)?;
     if let Some(out) = &a.out {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-        let w = super::report::write_document(out, &c.document)?;
+        let w = headroom_jobs::reports::write_document(out, &c.document)?;
         tracing::info!("report: {}", w.html.display());
     }
     if c.failed() {

@@ -1,15 +1,18 @@
 //! `headroom profile`: genai-perf's `profile` command line, measured by headroom's
-//! pipeline. The flags resolve into the same [`RunSettings`] as `headroom run`, the run
-//! writes the same results directory, and genai-perf's console table and statistics files
+//! pipeline. The flags resolve into the same settings as `headroom run`'s, the run writes
+//! the same results directory, and genai-perf's console table and statistics files
 //! (`profile_export_genai_perf.json` and `.csv`) are written from headroom's summary.
 
-use super::pipeline::Common;
-use super::run::RunSettings;
-use crate::cli::{Format, LoadArgs, OutputArgs, ProfileArgs, WorkloadArgs};
+use super::{interrupt_on_ctrl_c, print, progress_wanted, tool};
+use crate::cli::ProfileArgs;
+use crate::progress::Bar;
 use anyhow::Context as _;
-use headroom_client::ClientConfig;
-use headroom_core::{ApiFlavor, ArrivalKind, Warmup};
+use headroom_core::{ApiFlavor, ArrivalKind, RunPlan, Warmup};
+use headroom_jobs::job::{RunJob, record};
+use headroom_jobs::settings::parse_header;
+use headroom_jobs::{LoadOptions, Place, SettingsError, TargetOptions, Workload, WorkloadOptions};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -21,25 +24,18 @@ const GENAI_PERF_TOKENIZER: &str = "hf-internal-testing/llama-tokenizer";
 const TITLE: &str = "headroom profile | LLM Metrics";
 
 /// A mistake in the command line found after clap parsed it: exit status 2, like clap's.
-#[derive(Debug)]
-struct Usage(String);
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Usage {}
-
 fn usage(msg: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(Usage(msg.into()))
+    SettingsError::new(msg).into()
 }
 
 /// Validated settings of one profile.
 #[derive(Debug)]
-pub struct ProfileSettings {
-    run: RunSettings,
+struct ProfileSettings {
+    target: TargetOptions,
+    workload: Workload,
+    plan: RunPlan,
+    /// headroom's results directory.
+    out: PathBuf,
     /// Where genai-perf's files go.
     artifact_dir: PathBuf,
     /// `profile_export` of `profile_export.json`.
@@ -50,21 +46,119 @@ pub struct ProfileSettings {
 }
 
 pub fn execute(a: ProfileArgs, quiet: bool, verbose: bool) -> anyhow::Result<ExitCode> {
-    let settings = match ProfileSettings::resolve(a, quiet, verbose) {
-        Ok(s) => s,
-        Err(e) if e.is::<Usage>() => {
-            tracing::error!("{e:#}");
-            return Ok(ExitCode::from(2));
-        }
-        Err(e) => return Err(e),
+    let settings = ProfileSettings::resolve(a, verbose)?;
+    let bar = Bar::new(progress_wanted(false, quiet));
+    super::runtime(None)?.block_on(profile(settings, bar))
+}
+
+/// The flags genai-perf's client sends as it sends them: the endpoint, headers (also
+/// after `--`), `--extra-inputs` and streaming.
+fn target(a: &ProfileArgs, model: &str) -> anyhow::Result<TargetOptions> {
+    let api = a.endpoint_type;
+    let url = match &a.endpoint {
+        None => a.url.clone(),
+        Some(ep) => endpoint_url(&a.url, ep, api)?,
     };
-    let rt = super::runtime(settings.run.common.threads)?;
-    rt.block_on(profile(settings))
+    let headers = a
+        .headers
+        .iter()
+        .chain(passthrough_headers(&a.passthrough)?.iter())
+        .map(|h| parse_header(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut extra = extra_inputs(&a.extra_inputs)?;
+    let mut stream = a.streaming;
+    // genai-perf documents `--extra-inputs stream:true`; the client must know it too.
+    if let Some(v) = extra.remove("stream") {
+        stream = v
+            .as_bool()
+            .ok_or_else(|| usage(format!("--extra-inputs stream:{v}: expected true or false")))?;
+    }
+    if !stream {
+        tracing::info!(
+            "not streaming (as genai-perf without --streaming): no time to first token or inter-token latency; add --streaming for them"
+        );
+    }
+    let t = TargetOptions {
+        url: Some(url),
+        api,
+        model: Some(model.to_string()),
+        headers,
+        extra_body: (!extra.is_empty()).then_some(extra),
+        stream,
+        ignore_eos: a.output_tokens_mean_deterministic,
+        ..TargetOptions::default()
+    };
+    t.client()?;
+    Ok(t)
+}
+
+/// genai-perf's tokenizer: the one given, else genai-perf's default when it is cached,
+/// else headroom's built-in default.
+fn tokenizer(a: &ProfileArgs) -> Option<String> {
+    match &a.tokenizer {
+        Some(t) => Some(t.clone()),
+        None if headroom_workload::Tokenizer::resolve(GENAI_PERF_TOKENIZER).is_ok() => {
+            Some(GENAI_PERF_TOKENIZER.to_string())
+        }
+        None => {
+            tracing::info!(
+                "genai-perf's default tokenizer {GENAI_PERF_TOKENIZER} is not in the local Hugging Face cache; counting with cl100k_base (give --tokenizer to choose)"
+            );
+            None
+        }
+    }
+}
+
+/// genai-perf's synthetic prompts: `--num-prompts` of them, lengths from the mean and
+/// standard deviation flags.
+fn workload(a: &ProfileArgs, tokenizer: Option<String>) -> WorkloadOptions {
+    if a.output_tokens_mean.is_none() {
+        tracing::info!(
+            "no --output-tokens-mean: genai-perf would leave max_tokens unset; headroom asks for 100 ± 10 tokens"
+        );
+    }
+    WorkloadOptions {
+        tokenizer,
+        num_prompts: Some(a.num_prompts),
+        synthetic_input_tokens: Some((
+            a.synthetic_input_tokens_mean,
+            a.synthetic_input_tokens_stddev,
+        )),
+        output_tokens_mean: a.output_tokens_mean.map(|m| (m, a.output_tokens_stddev)),
+        ignore_eos: a.output_tokens_mean_deterministic,
+        ..WorkloadOptions::default()
+    }
+}
+
+/// genai-perf's load: closed loop at `--concurrency` (1 by default) or constant arrivals
+/// at `--request-rate`; `--request-count` requests, else `--measurement-interval`, else
+/// each prompt once.
+fn load(a: &ProfileArgs, concurrency: Option<u32>) -> anyhow::Result<LoadOptions> {
+    let (requests, duration) = match (a.request_count, a.measurement_interval) {
+        (n, _) if n > 0 => (Some(n), None),
+        (_, Some(0)) => return Err(usage("--measurement-interval must be at least 1 ms")),
+        (_, Some(ms)) => (None, Some(Duration::from_millis(ms))),
+        // Each prompt of the pool once (the pool's size is the default stop rule).
+        _ => (None, None),
+    };
+    Ok(LoadOptions {
+        concurrency,
+        rate: a.request_rate,
+        arrival: ArrivalKind::Constant,
+        requests,
+        duration,
+        warmup: match a.warmup_request_count {
+            0 => Warmup::None,
+            n => Warmup::Requests(n),
+        },
+        seed: a.random_seed,
+        ..LoadOptions::default()
+    })
 }
 
 impl ProfileSettings {
     /// Checks the genai-perf flags and resolves them into headroom's settings.
-    pub fn resolve(a: ProfileArgs, quiet: bool, verbose: bool) -> anyhow::Result<Self> {
+    fn resolve(a: ProfileArgs, verbose: bool) -> anyhow::Result<Self> {
         let [model] = <[String; 1]>::try_from(a.model.clone()).map_err(|m| {
             usage(format!(
                 "-m/--model: headroom measures one model per run, got {} ({}); run once per model",
@@ -72,191 +166,124 @@ impl ProfileSettings {
                 m.join(", ")
             ))
         })?;
-        let api = a.endpoint_type;
-        let url = match &a.endpoint {
-            None => a.url.clone(),
-            Some(ep) => endpoint_url(&a.url, ep, api)?,
-        };
-        headroom_client::Endpoints::resolve(&url, api).map_err(|e| usage(e.to_string()))?;
-
-        let mut raw_headers = a.headers.clone();
-        raw_headers.extend(passthrough_headers(&a.passthrough)?);
-        let headers = super::run::headers(&raw_headers).map_err(|e| usage(format!("{e:#}")))?;
-        let mut extra = extra_inputs(&a.extra_inputs)?;
-        let mut streaming = a.streaming;
-        // genai-perf documents `--extra-inputs stream:true`; the client must know it too.
-        if let Some(v) = extra.remove("stream") {
-            streaming = v.as_bool().ok_or_else(|| {
-                usage(format!("--extra-inputs stream:{v}: expected true or false"))
-            })?;
-        }
-        if !streaming {
-            tracing::info!(
-                "not streaming (as genai-perf without --streaming): no time to first token or inter-token latency; add --streaming for them"
-            );
-        }
-        if a.output_tokens_mean.is_none() {
-            tracing::info!(
-                "no --output-tokens-mean: genai-perf would leave max_tokens unset; headroom asks for 100 ± 10 tokens"
-            );
-        }
-
-        let tokenizer = match &a.tokenizer {
-            Some(t) => Some(t.clone()),
-            None if headroom_workload::Tokenizer::resolve(GENAI_PERF_TOKENIZER).is_ok() => {
-                Some(GENAI_PERF_TOKENIZER.to_string())
-            }
-            None => {
-                tracing::info!(
-                    "genai-perf's default tokenizer {GENAI_PERF_TOKENIZER} is not in the local Hugging Face cache; counting with cl100k_base (give --tokenizer to choose)"
-                );
-                None
-            }
-        };
-        let tokenizer_given = tokenizer.clone().unwrap_or_else(|| "cl100k_base".into());
+        let target = target(&a, &model)?;
+        let tokenizer = tokenizer(&a);
+        let workload = Workload::build(&workload(&a, tokenizer.clone()), a.random_seed)?;
         let concurrency = match (a.concurrency, a.request_rate) {
             (None, None) => Some(1),
             (c, _) => c,
         };
-        let artifact_dir = artifact_dir(&a.artifact_dir, &model, api, concurrency, a.request_rate);
+        let plan = load(&a, concurrency)?.plan(&workload)?;
+        let artifact_dir = artifact_dir(
+            &a.artifact_dir,
+            &model,
+            a.endpoint_type,
+            concurrency,
+            a.request_rate,
+        );
         let out = match &a.out {
             Some(o) => o.clone(),
-            None => fresh_dir(&artifact_dir.join("headroom")),
+            None => headroom_results::dir::fresh_dir(
+                &artifact_dir.join("headroom"),
+                &headroom_results::dir::run_id(std::time::SystemTime::now()),
+            ),
         };
-        let (requests, duration) = match (a.request_count, a.measurement_interval) {
-            (n, _) if n > 0 => (Some(n), None),
-            (_, Some(ms)) => {
-                if ms == 0 {
-                    return Err(usage("--measurement-interval must be at least 1 ms"));
-                }
-                (None, Some(Duration::from_millis(ms)))
-            }
-            // Each prompt of the pool once (the pool's size is the default stop rule).
-            _ => (None, None),
-        };
-        let workload = WorkloadArgs {
-            input_tokens: None,
-            output_tokens: None,
-            long_context: None,
-            tokenizer,
-            dataset: None,
-            dataset_sampling: "shuffle".into(),
-            filter_input_tokens: None,
-            filter_output_tokens: None,
-            num_prompts: Some(a.num_prompts),
-            prefix_tokens: None,
-            prefix_groups: None,
-            conversation_turns: None,
-            think_time: None,
-            trace: None,
-            trace_speedup: 1.0,
-            synthetic_input_tokens_mean: Some(a.synthetic_input_tokens_mean),
-            synthetic_input_tokens_stddev: a.synthetic_input_tokens_stddev,
-            output_tokens_mean: a.output_tokens_mean,
-            output_tokens_stddev: a.output_tokens_stddev,
-        };
-        let load = LoadArgs {
-            concurrency,
-            rate: a.request_rate,
-            arrival: ArrivalKind::Constant,
-            burstiness: 1.0,
-            max_concurrency: None,
-            requests,
-            duration,
-            warmup: match a.warmup_request_count {
-                0 => Warmup::None,
-                n => Warmup::Requests(n),
-            },
-            seed: a.random_seed,
-            grace: Duration::from_secs(5),
-            threads: None,
-        };
-        let output = OutputArgs {
-            out: Some(out.clone()),
-            labels: Vec::new(),
-            format: Format::Table,
-            no_progress: false,
-            no_report: true,
-        };
-        let ignore_eos = a.output_tokens_mean_deterministic;
-        let common = Common::resolve(workload, load, output, quiet, ignore_eos)?;
-
-        let mut client = ClientConfig::new(url.clone());
-        client.api = api;
-        client.stream = streaming;
-        client.headers = headers;
-        client.extra_body = (!extra.is_empty()).then(|| extra.clone());
-        client.ignore_eos = ignore_eos;
-        // A whole response arrives at once: silence until then is no stall.
-        if !streaming {
-            client.stall_timeout = client.timeout;
-        }
-
         let export_stem = a.profile_export_file.file_stem().map_or_else(
             || "profile_export".into(),
             |s| s.to_string_lossy().into_owned(),
         );
-        let input_config = vec![
-            ("subcommand", "profile".into()),
-            ("model", Value::from(vec![model.clone()])),
-            ("endpoint", a.endpoint.clone().into()),
-            ("endpoint_type", api.to_string().into()),
-            ("service_kind", "openai".into()),
-            ("streaming", streaming.into()),
-            ("u", a.url.clone().into()),
-            ("num_dataset_entries", a.num_prompts.into()),
-            (
-                "output_tokens_mean",
-                a.output_tokens_mean.map_or(Value::from(-1), Value::from),
-            ),
-            (
-                "output_tokens_mean_deterministic",
-                a.output_tokens_mean_deterministic.into(),
-            ),
-            ("output_tokens_stddev", a.output_tokens_stddev.into()),
-            ("random_seed", a.random_seed.into()),
-            ("request_count", a.request_count.into()),
-            (
-                "synthetic_input_tokens_mean",
-                a.synthetic_input_tokens_mean.into(),
-            ),
-            (
-                "synthetic_input_tokens_stddev",
-                a.synthetic_input_tokens_stddev.into(),
-            ),
-            ("warmup_request_count", a.warmup_request_count.into()),
-            ("concurrency", concurrency.into()),
-            ("measurement_interval", a.measurement_interval.into()),
-            ("request_rate", a.request_rate.into()),
-            ("artifact_dir", artifact_dir.display().to_string().into()),
-            ("generate_plots", a.generate_plots.into()),
-            (
-                "profile_export_file",
-                artifact_dir
-                    .join(&a.profile_export_file)
-                    .display()
-                    .to_string()
-                    .into(),
-            ),
-            ("tokenizer", tokenizer_given.into()),
-            ("verbose", verbose.into()),
-            ("formatted_model_name", model.clone().into()),
-            ("extra_inputs", Value::Object(extra)),
-            ("headroom_results_dir", out.display().to_string().into()),
-        ];
-        Ok(ProfileSettings {
-            run: RunSettings {
-                url: Some(url),
-                client,
-                model: Some(model),
-                common,
+        let input_config = input_config(
+            &a,
+            &model,
+            &target,
+            &InputPaths {
+                artifact_dir: &artifact_dir,
+                out: &out,
+                tokenizer: tokenizer.unwrap_or_else(|| "cl100k_base".into()),
+                concurrency,
+                verbose,
             },
+        );
+        Ok(ProfileSettings {
+            target,
+            workload,
+            plan,
+            out,
             artifact_dir,
             export_stem,
             generate_plots: a.generate_plots,
             input_config,
         })
     }
+}
+
+/// What `input_config` records besides the flags.
+struct InputPaths<'a> {
+    artifact_dir: &'a Path,
+    out: &'a Path,
+    tokenizer: String,
+    concurrency: Option<u32>,
+    verbose: bool,
+}
+
+/// The flags as genai-perf records them in its JSON's `input_config`.
+fn input_config(
+    a: &ProfileArgs,
+    model: &str,
+    target: &TargetOptions,
+    p: &InputPaths<'_>,
+) -> Vec<(&'static str, Value)> {
+    vec![
+        ("subcommand", "profile".into()),
+        ("model", Value::from(vec![model.to_string()])),
+        ("endpoint", a.endpoint.clone().into()),
+        ("endpoint_type", a.endpoint_type.to_string().into()),
+        ("service_kind", "openai".into()),
+        ("streaming", target.stream.into()),
+        ("u", a.url.clone().into()),
+        ("num_dataset_entries", a.num_prompts.into()),
+        (
+            "output_tokens_mean",
+            a.output_tokens_mean.map_or(Value::from(-1), Value::from),
+        ),
+        (
+            "output_tokens_mean_deterministic",
+            a.output_tokens_mean_deterministic.into(),
+        ),
+        ("output_tokens_stddev", a.output_tokens_stddev.into()),
+        ("random_seed", a.random_seed.into()),
+        ("request_count", a.request_count.into()),
+        (
+            "synthetic_input_tokens_mean",
+            a.synthetic_input_tokens_mean.into(),
+        ),
+        (
+            "synthetic_input_tokens_stddev",
+            a.synthetic_input_tokens_stddev.into(),
+        ),
+        ("warmup_request_count", a.warmup_request_count.into()),
+        ("concurrency", p.concurrency.into()),
+        ("measurement_interval", a.measurement_interval.into()),
+        ("request_rate", a.request_rate.into()),
+        ("artifact_dir", p.artifact_dir.display().to_string().into()),
+        ("generate_plots", a.generate_plots.into()),
+        (
+            "profile_export_file",
+            p.artifact_dir
+                .join(&a.profile_export_file)
+                .display()
+                .to_string()
+                .into(),
+        ),
+        ("tokenizer", p.tokenizer.clone().into()),
+        ("verbose", p.verbose.into()),
+        ("formatted_model_name", model.to_string().into()),
+        (
+            "extra_inputs",
+            Value::Object(target.extra_body.clone().unwrap_or_default()),
+        ),
+        ("headroom_results_dir", p.out.display().to_string().into()),
+    ]
 }
 
 /// The URL for a custom `--endpoint`: genai-perf appends it to `--url`. headroom derives
@@ -363,23 +390,23 @@ fn artifact_dir(
     dir.join(name)
 }
 
-/// `base/<UTC timestamp>`, with a suffix when that exists already.
-fn fresh_dir(base: &Path) -> PathBuf {
-    let id = headroom_results::dir::run_id(std::time::SystemTime::now());
-    headroom_results::dir::fresh_dir(base, &id)
-}
-
-async fn profile(p: ProfileSettings) -> anyhow::Result<ExitCode> {
-    let c = super::run::connect(&p.run).await?;
-    let m = super::pipeline::record(
-        &c.driver(&p.run.common),
-        c.job(&p.run.common),
-        &headroom_metrics::slo::SloSet::default(),
-        false,
-        super::pipeline::ctrl_c(p.run.common.plan.grace),
-    )
-    .await?;
-    drop(c);
+/// Measures the server as `headroom run` does, then writes genai-perf's files and table.
+async fn profile(p: ProfileSettings, mut bar: Bar) -> anyhow::Result<ExitCode> {
+    let place = Place::connect(&p.target, &p.workload, p.plan.seed).await?;
+    let interrupt = interrupt_on_ctrl_c(p.plan.grace);
+    let labels = BTreeMap::new();
+    let job = RunJob {
+        plan: p.plan.clone(),
+        source: p.workload.source.clone(),
+        workload: &p.workload.spec,
+        out: Some(p.out.clone()),
+        labels: &labels,
+        watch: None,
+        announce: true,
+        tool: &tool(),
+    };
+    let m = record(&place, job, &mut bar, &interrupt).await?;
+    drop(place);
     std::fs::create_dir_all(&p.artifact_dir)
         .with_context(|| format!("cannot create {}", p.artifact_dir.display()))?;
     let json_path = p
@@ -398,7 +425,7 @@ async fn profile(p: ProfileSettings) -> anyhow::Result<ExitCode> {
         report.push_str("PARTIAL RESULTS: interrupted by Ctrl-C\n");
     }
     report.push_str(&headroom_report::genai_perf::table(&m.summary, TITLE));
-    super::pipeline::print_report(&report)?;
+    print(&report)?;
     tracing::info!(
         "genai-perf's files: {} and {}",
         json_path.display(),
@@ -406,9 +433,9 @@ async fn profile(p: ProfileSettings) -> anyhow::Result<ExitCode> {
     );
     if p.generate_plots {
         // genai-perf's plots, as headroom draws them: plots/*.svg|png beside report.html.
-        super::report::after(&m.dir);
+        headroom_jobs::reports::write_reports_after(&m.dir);
     }
-    m.conclude()
+    super::run::conclude(&m)
 }
 
 #[cfg(test)]

@@ -2,12 +2,13 @@
 
 use crate::cli::SimArgs;
 use anyhow::Context as _;
+use headroom_jobs::SettingsError;
 use headroom_sim::{Faults, FixedTiming, Sim, SimConfig};
 use std::process::ExitCode;
 
 /// The simulator configuration the flags describe: the engine model, or fixed timing when
 /// `--ttft`, `--itl` or `--tokens-per-chunk` is given.
-pub fn config(a: &SimArgs) -> anyhow::Result<SimConfig> {
+fn config(a: &SimArgs) -> anyhow::Result<SimConfig> {
     let fixed = a.ttft.is_some() || a.itl.is_some() || a.tokens_per_chunk.is_some();
     let mut c = if fixed {
         let d = FixedTiming::default();
@@ -20,7 +21,11 @@ pub fn config(a: &SimArgs) -> anyhow::Result<SimConfig> {
             ..SimConfig::default()
         }
     } else {
-        SimConfig::engine(super::engine::spec(&a.engine, a.seed)?)
+        SimConfig::engine(
+            crate::settings::engine(&a.engine)
+                .spec(a.seed)
+                .map_err(SettingsError::from)?,
+        )
     };
     if let Some(name) = &a.served_model_name {
         c.model = name.clone();
@@ -36,14 +41,15 @@ pub fn config(a: &SimArgs) -> anyhow::Result<SimConfig> {
     c.fault_delay = a.fault_delay;
     c.startup_delay = a.startup_delay;
     if let Some(t) = &a.tokenizer {
-        c.tokenizer = std::sync::Arc::new(headroom_workload::Tokenizer::resolve(t)?);
+        let t = headroom_workload::Tokenizer::resolve(t).map_err(SettingsError::from)?;
+        c.tokenizer = std::sync::Arc::new(t);
     }
     Ok(c)
 }
 
 pub fn execute(a: SimArgs) -> anyhow::Result<ExitCode> {
-    let sim =
-        Sim::new(config(&a)?).map_err(|e| anyhow::anyhow!("invalid simulator settings: {e}"))?;
+    let sim = Sim::new(config(&a)?)
+        .map_err(|e| SettingsError::new(format!("invalid simulator settings: {e}")))?;
     let rt = super::runtime(a.threads)?;
     rt.block_on(async move {
         let addr = format!("{}:{}", a.host, a.port);

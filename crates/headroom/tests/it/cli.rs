@@ -114,7 +114,7 @@ fn bad_values_say_what_is_expected() {
         ),
     ] {
         let o = headroom().args(&args).output().unwrap();
-        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
         let e = stderr(&o);
         assert!(e.contains(want), "{args:?}: {e}");
     }

@@ -110,7 +110,7 @@ async fn an_interrupted_search_resumes_from_its_directory() {
     assert_eq!(resumed.header.command, full.header.command);
     // Other flags with --resume are refused: the settings are the saved ones.
     let o = run_in(dir.path(), &["capacity", "--resume", "s", "--repeats", "5"]).await;
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("give it alone"), "{}", stderr(&o));
 }
 

@@ -461,7 +461,7 @@ async fn compare_is_a_ci_gate() {
         &["compare", "before", "after", "--fail-if", "p95(e2e) > +10"],
     )
     .await;
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("^"), "{}", stderr(&o));
     let mut c = headroom();
     let o = c

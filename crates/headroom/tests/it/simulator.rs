@@ -216,8 +216,9 @@ fn vllm_flags_reach_the_engine_and_impossible_settings_are_refused() {
             "gpu_memory_utilization must be in (0, 1]",
         ),
     ] {
+        // Settings that cannot work are usage errors.
         let o = headroom().args(&args).output().unwrap();
-        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
     }
 }

@@ -110,14 +110,14 @@ fn datasets_traces_prefixes_and_conversations_in_predictions() {
     assert_eq!((recs[0].max_tokens, recs[2].max_tokens), (5, 7));
     assert!((70..=130).contains(&recs[1].max_tokens));
 
-    // A malformed dataset line is an error naming it.
+    // A malformed dataset line is a usage error naming it.
     std::fs::write(&ds, "{\"prompt\": \"ok\"}\n{\"prompt\": 5}\n").unwrap();
     let o = headroom()
         .args(["predict", "--dataset"])
         .arg(format!("jsonl:{}", ds.display()))
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
 
     // A trace: requests at the trace's times, with the trace's lengths.

@@ -1,0 +1,312 @@
+//! The settings of one run: when requests are sent, the server and how to talk to it,
+//! and where results go.
+
+use super::SettingsError;
+use crate::workload::Workload;
+use headroom_client::ClientConfig;
+use headroom_core::RequestSource as _;
+use headroom_core::{ApiFlavor, ArrivalKind, Conversation, LoadPolicy, RunPlan, StopRule, Warmup};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// When requests are sent in one run, as the user gave it.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// `--concurrency`: closed loop [default: 10].
+    pub concurrency: Option<u32>,
+    /// `--rate`: open loop, requests per second.
+    pub rate: Option<f64>,
+    /// `--arrival`.
+    pub arrival: ArrivalKind,
+    /// `--burstiness`.
+    pub burstiness: f64,
+    /// `--max-concurrency`.
+    pub max_concurrency: Option<u32>,
+    /// `--requests`: measured requests.
+    pub requests: Option<u64>,
+    /// `--duration`: sending time after the warmup.
+    pub duration: Option<Duration>,
+    /// `--warmup`.
+    pub warmup: Warmup,
+    /// `--seed`.
+    pub seed: u64,
+    /// `--grace`: after an interrupt, how long in-flight requests may finish.
+    pub grace: Duration,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            concurrency: None,
+            rate: None,
+            arrival: ArrivalKind::Poisson,
+            burstiness: 1.0,
+            max_concurrency: None,
+            requests: None,
+            duration: None,
+            warmup: Warmup::None,
+            seed: 0,
+            grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Concurrency when neither `--concurrency` nor `--rate` is given.
+pub const DEFAULT_CONCURRENCY: u32 = 10;
+
+impl LoadOptions {
+    /// The checked plan of a run of `workload`.
+    pub fn plan(&self, workload: &Workload) -> Result<RunPlan, SettingsError> {
+        let trace = workload.trace_speedup;
+        if trace.is_some() && (self.rate.is_some() || self.concurrency.is_some()) {
+            return Err(SettingsError::new(
+                "a trace replays its own arrival times: drop --rate and --concurrency (use --trace-speedup and --max-concurrency)",
+            ));
+        }
+        if self.max_concurrency.is_some() && self.rate.is_none() && trace.is_none() {
+            return Err(SettingsError::new(
+                "--max-concurrency applies to open loop: give --rate or --trace",
+            ));
+        }
+        let load = match (trace, self.concurrency, self.rate) {
+            (Some(speedup), _, _) => LoadPolicy::Trace {
+                speedup,
+                max_concurrency: self.max_concurrency,
+            },
+            (None, _, Some(rate)) => LoadPolicy::Open {
+                rate,
+                arrival: self.arrival,
+                burstiness: self.burstiness,
+                max_concurrency: self.max_concurrency,
+            },
+            (None, c, None) => LoadPolicy::Closed {
+                concurrency: c.unwrap_or(DEFAULT_CONCURRENCY),
+            },
+        };
+        let stop = match (self.requests, self.duration) {
+            (None, None) => default_stop(&load, workload.source.len(), workload.conversation),
+            (requests, duration) => StopRule { requests, duration },
+        };
+        let plan = RunPlan {
+            load,
+            stop,
+            warmup: self.warmup,
+            seed: self.seed,
+            grace: self.grace,
+            conversation: workload.conversation,
+        };
+        check_plan(&plan)?;
+        Ok(plan)
+    }
+}
+
+/// Every check of a run plan: the one place that says a concurrency, a rate or a
+/// request count cannot work.
+pub fn check_plan(plan: &RunPlan) -> Result<(), SettingsError> {
+    let fail = |m: String| Err(SettingsError::new(m));
+    match plan.load {
+        LoadPolicy::Closed { concurrency: 0 } => {
+            return fail("--concurrency must be at least 1".into());
+        }
+        LoadPolicy::Open {
+            rate, burstiness, ..
+        } => {
+            if !(rate.is_finite() && rate > 0.0) {
+                return fail(format!(
+                    "--rate must be a positive number of requests per second, got {rate}"
+                ));
+            }
+            if !(burstiness.is_finite() && burstiness > 0.0) {
+                return fail(format!("--burstiness must be positive, got {burstiness}"));
+            }
+            if plan.conversation.is_some() {
+                return fail(
+                    "conversations run in closed loop: give --concurrency (the number of users), not --rate".into(),
+                );
+            }
+        }
+        LoadPolicy::Trace { speedup, .. } if !(speedup.is_finite() && speedup > 0.0) => {
+            return fail(format!(
+                "--trace-speedup must be a positive number, got {speedup}"
+            ));
+        }
+        _ => {}
+    }
+    if let LoadPolicy::Open {
+        max_concurrency: Some(0),
+        ..
+    }
+    | LoadPolicy::Trace {
+        max_concurrency: Some(0),
+        ..
+    } = plan.load
+    {
+        return fail("--max-concurrency must be at least 1".into());
+    }
+    if plan.stop.requests == Some(0) {
+        return fail("--requests must be at least 1".into());
+    }
+    if plan.stop.duration == Some(Duration::ZERO) {
+        return fail("--duration must be longer than zero".into());
+    }
+    if plan.stop.requests.is_none() && plan.stop.duration.is_none() {
+        return fail("give a stop rule: --requests or --duration".into());
+    }
+    Ok(())
+}
+
+/// The stop rule of a run given neither a request count nor a duration: every entry of a
+/// finite source once; closed loop 10 requests per user (at least 100, whole
+/// conversations); open loop 30 s of arrivals (at least 100).
+pub fn default_stop(
+    load: &LoadPolicy,
+    source_len: Option<u64>,
+    conversation: Option<Conversation>,
+) -> StopRule {
+    StopRule {
+        requests: Some(match (source_len, *load) {
+            // A trace, a dataset read once, or --num-prompts: each once.
+            (Some(n), _) => n,
+            (None, LoadPolicy::Closed { concurrency }) => {
+                let n = (10 * concurrency as u64).max(100);
+                // Whole conversations.
+                let t = conversation.map_or(1, |c| c.turns.max(1) as u64);
+                n.div_ceil(t) * t
+            }
+            (None, LoadPolicy::Open { rate, .. }) => ((rate * 30.0).ceil() as u64).max(100),
+            (None, LoadPolicy::Trace { .. }) => 100,
+        }),
+        duration: None,
+    }
+}
+
+/// The server and how to talk to it, as the user gave it.
+#[derive(Debug, Clone)]
+pub struct TargetOptions {
+    /// `--url`: `None` starts the embedded simulator.
+    pub url: Option<String>,
+    /// `--api`.
+    pub api: ApiFlavor,
+    /// `--model` to request [default: the first the server lists].
+    pub model: Option<String>,
+    /// `--api-key` (else `OPENAI_API_KEY` from the environment).
+    pub api_key: Option<String>,
+    /// `--header`s.
+    pub headers: Vec<(String, String)>,
+    /// `--extra-body`.
+    pub extra_body: Option<Map<String, Value>>,
+    /// Streamed responses (not `--no-stream`).
+    pub stream: bool,
+    /// `--ignore-eos`: ask for every output's full length.
+    pub ignore_eos: bool,
+    /// `--timeout`.
+    pub timeout: Duration,
+    /// `--stall-timeout`.
+    pub stall_timeout: Duration,
+}
+
+impl Default for TargetOptions {
+    fn default() -> Self {
+        let c = ClientConfig::new("");
+        TargetOptions {
+            url: None,
+            api: c.api,
+            model: None,
+            api_key: None,
+            headers: Vec::new(),
+            extra_body: None,
+            stream: c.stream,
+            ignore_eos: false,
+            timeout: c.timeout,
+            stall_timeout: c.stall_timeout,
+        }
+    }
+}
+
+impl TargetOptions {
+    /// The client's configuration, checked (the URL resolves to the API's endpoints).
+    /// Without a URL it points nowhere yet: the embedded simulator's address fills it in.
+    pub fn client(&self) -> Result<ClientConfig, SettingsError> {
+        if let Some(u) = &self.url {
+            headroom_client::Endpoints::resolve(u, self.api)?;
+        }
+        let mut c = ClientConfig::new(self.url.clone().unwrap_or_default());
+        c.api = self.api;
+        c.stream = self.stream;
+        c.api_key = self
+            .api_key
+            .clone()
+            .or_else(|| std::env::var("OPENAI_API_KEY").ok())
+            .filter(|k| !k.is_empty());
+        c.headers = self.headers.clone();
+        c.extra_body = self.extra_body.clone();
+        c.timeout = self.timeout;
+        c.ignore_eos = self.ignore_eos;
+        // A whole response arrives at once: silence until then is no stall.
+        c.stall_timeout = if self.stream {
+            self.stall_timeout
+        } else {
+            self.timeout
+        };
+        Ok(c)
+    }
+}
+
+/// Where results go.
+#[derive(Debug, Clone, Default)]
+pub struct OutputOptions {
+    /// `--out`: the results directory [default: `results/<UTC timestamp>`].
+    pub out: Option<PathBuf>,
+    /// `--label`s, recorded in the manifest.
+    pub labels: BTreeMap<String, String>,
+    /// Write `report.html`, `report.md` and `plots/` at the end (not `--no-report`).
+    pub report: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_that_cannot_run_says_which_setting() {
+        let mut plan = RunPlan {
+            load: LoadPolicy::Closed { concurrency: 0 },
+            stop: StopRule {
+                requests: Some(10),
+                duration: None,
+            },
+            warmup: Warmup::None,
+            seed: 0,
+            grace: Duration::from_secs(1),
+            conversation: None,
+        };
+        assert!(
+            check_plan(&plan)
+                .unwrap_err()
+                .message()
+                .contains("--concurrency")
+        );
+        plan.load = LoadPolicy::Open {
+            rate: 0.0,
+            arrival: ArrivalKind::Poisson,
+            burstiness: 1.0,
+            max_concurrency: None,
+        };
+        assert!(
+            check_plan(&plan)
+                .unwrap_err()
+                .message()
+                .contains("--rate must be a positive")
+        );
+        plan.load = LoadPolicy::Closed { concurrency: 1 };
+        plan.stop.requests = Some(0);
+        assert!(
+            check_plan(&plan)
+                .unwrap_err()
+                .message()
+                .contains("--requests")
+        );
+    }
+}

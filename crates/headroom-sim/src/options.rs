@@ -1,0 +1,177 @@
+//! The simulated engine as a user describes it — a GPU, a model, and vLLM's own setting
+//! names — turned into a checked [`SimSpec`]. `headroom predict`, `headroom sim`,
+//! `headroom catalog` and the embedded simulator all go through here, so a setting means
+//! the same everywhere, including vLLM's rules between settings.
+
+use crate::catalog::{Catalog, CatalogError};
+use crate::perf::{CostModel, KvCacheDtype, SimSpec, SpecError};
+use std::path::PathBuf;
+
+/// The default GPU of the simulator (the capacity plan's baseline, an A10).
+pub const DEFAULT_GPU: &str = "a10";
+/// The default model of the simulator (the capacity plan's baseline).
+pub const DEFAULT_MODEL: &str = "qwen3-8b-awq";
+
+/// A simulated engine: hardware, model, and vLLM's settings under vLLM's names. `None`
+/// keeps vLLM's default for the GPU and model.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// GPU (catalog name or alias) [default: a10].
+    pub gpu: Option<String>,
+    /// Model (catalog name or Hugging Face id) [default: qwen3-8b-awq].
+    pub model: Option<String>,
+    /// A TOML file adding or replacing catalog entries.
+    pub catalog: Option<PathBuf>,
+    /// vLLM `--max-num-seqs`.
+    pub max_num_seqs: Option<u32>,
+    /// vLLM `--max-num-batched-tokens`.
+    pub max_num_batched_tokens: Option<u32>,
+    /// vLLM `--gpu-memory-utilization`.
+    pub gpu_memory_utilization: Option<f64>,
+    /// vLLM `--block-size`.
+    pub block_size: Option<u32>,
+    /// vLLM `--kv-cache-dtype`.
+    pub kv_cache_dtype: Option<KvCacheDtype>,
+    /// vLLM `--max-model-len`.
+    pub max_model_len: Option<u64>,
+    /// vLLM `--tensor-parallel-size`.
+    pub tensor_parallel_size: Option<u32>,
+    /// vLLM `--no-enable-chunked-prefill`.
+    pub no_enable_chunked_prefill: bool,
+    /// vLLM `--no-enable-prefix-caching`.
+    pub no_enable_prefix_caching: bool,
+    /// vLLM `--async-scheduling`.
+    pub async_scheduling: bool,
+    /// Cost-model constants to set, `NAME=VALUE`.
+    pub perf: Vec<String>,
+}
+
+/// Why the options describe no engine that can run.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// An unknown GPU or model, or an unreadable catalog file.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// A `--perf NAME=VALUE` that is malformed or names no constant.
+    #[error("invalid --perf {given:?}: {reason}")]
+    Perf {
+        /// As given.
+        given: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The model does not fit, or a setting is out of range.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+}
+
+impl EngineOptions {
+    /// The built-in catalog plus `--catalog`.
+    pub fn catalog(&self) -> Result<Catalog, EngineError> {
+        let mut c = Catalog::builtin();
+        if let Some(p) = &self.catalog {
+            c.merge_file(p)?;
+        }
+        Ok(c)
+    }
+
+    /// The spec these options describe, with step-time jitter seeded by `seed`, checked:
+    /// the model fits and every setting is valid.
+    pub fn spec(&self, seed: u64) -> Result<SimSpec, EngineError> {
+        let c = self.catalog()?;
+        let mut s = SimSpec::new(
+            &c,
+            self.gpu.as_deref().unwrap_or(DEFAULT_GPU),
+            self.model.as_deref().unwrap_or(DEFAULT_MODEL),
+        )?;
+        let st = &mut s.settings;
+        if let Some(v) = self.max_model_len {
+            st.max_model_len = v;
+        }
+        if self.no_enable_chunked_prefill {
+            st.chunked_prefill = false;
+            // vLLM then budgets a whole prompt per step.
+            st.max_num_batched_tokens = st
+                .max_num_batched_tokens
+                .max(st.max_model_len.min(u32::MAX as u64) as u32);
+        }
+        if let Some(v) = self.max_num_seqs {
+            st.max_num_seqs = v;
+        }
+        if let Some(v) = self.max_num_batched_tokens {
+            st.max_num_batched_tokens = v;
+        }
+        if let Some(v) = self.gpu_memory_utilization {
+            st.gpu_memory_utilization = v;
+        }
+        if let Some(v) = self.block_size {
+            st.block_size = v;
+        }
+        if let Some(v) = self.kv_cache_dtype {
+            st.kv_cache_dtype = v;
+        }
+        if let Some(v) = self.tensor_parallel_size {
+            st.tensor_parallel_size = v;
+        }
+        if self.no_enable_prefix_caching {
+            st.prefix_caching = false;
+        }
+        st.async_scheduling = self.async_scheduling;
+        for given in &self.perf {
+            let perf = |reason: String| EngineError::Perf {
+                given: given.clone(),
+                reason,
+            };
+            let (k, v) = given
+                .split_once('=')
+                .ok_or_else(|| perf("expected NAME=VALUE, e.g. step_overhead_us=500".into()))?;
+            let v: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| perf("the value is not a number".into()))?;
+            s.constants
+                .set(k.trim(), v)
+                .map_err(|e| perf(e.to_string()))?;
+        }
+        s.seed = seed;
+        CostModel::new(&s)?;
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_baseline_and_vllm_rules_apply() {
+        let s = EngineOptions::default().spec(7).unwrap();
+        assert_eq!(s.gpu.name.to_lowercase(), "a10");
+        assert_eq!(s.seed, 7);
+        let o = EngineOptions {
+            max_model_len: Some(8192),
+            no_enable_chunked_prefill: true,
+            ..EngineOptions::default()
+        };
+        let s = o.spec(0).unwrap();
+        assert!(!s.settings.chunked_prefill);
+        assert!(s.settings.max_num_batched_tokens >= 8192);
+    }
+
+    #[test]
+    fn bad_options_say_which() {
+        let perf = |p: &str| EngineOptions {
+            perf: vec![p.into()],
+            ..EngineOptions::default()
+        };
+        let e = perf("step_overhead_us").spec(0).unwrap_err().to_string();
+        assert!(e.contains("expected NAME=VALUE"), "{e}");
+        let e = perf("step_overhead_us=x").spec(0).unwrap_err().to_string();
+        assert!(e.contains("not a number"), "{e}");
+        let e = EngineOptions {
+            gpu: Some("nosuchgpu".into()),
+            ..EngineOptions::default()
+        };
+        assert!(matches!(e.spec(0), Err(EngineError::Catalog(_))));
+    }
+}

@@ -1,0 +1,123 @@
+//! `--resume DIR`: the command saved in a sweep's or search's file, read back and pointed
+//! at DIR, so the plan continues with exactly its settings.
+
+use crate::cli::{Cli, Command, LevelArgs, OutputArgs, PredictThen};
+use anyhow::{Context as _, bail};
+use clap::Parser as _;
+use headroom_jobs::SettingsError;
+use headroom_results::PlanKind;
+use headroom_results::command::HIDDEN;
+use std::path::{Path, PathBuf};
+
+/// The plan settings of a sweep or search command (and which kind it is).
+fn plan_args(cli: &mut Cli) -> Option<(PlanKind, &mut LevelArgs, &mut OutputArgs)> {
+    match &mut cli.command {
+        Command::Sweep(a) => Some((PlanKind::Sweep, &mut a.sweep.each, &mut a.sweep.output)),
+        Command::Capacity(a) => Some((
+            PlanKind::Capacity,
+            &mut a.capacity.each,
+            &mut a.capacity.output,
+        )),
+        Command::Predict(p) => match &mut p.then {
+            Some(PredictThen::Sweep(a)) => Some((PlanKind::Sweep, &mut a.each, &mut a.output)),
+            Some(PredictThen::Capacity(a)) => {
+                Some((PlanKind::Capacity, &mut a.each, &mut a.output))
+            }
+            None => None,
+        },
+        _ => None,
+    }
+}
+
+/// `cli` itself, or with `--resume DIR` the command saved in DIR, marked resumed.
+pub fn resolve(mut cli: Cli) -> anyhow::Result<Cli> {
+    let Some((kind, each, _)) = plan_args(&mut cli) else {
+        return Ok(cli);
+    };
+    let Some(dir) = each.resume.clone() else {
+        return Ok(cli);
+    };
+    let argv: Vec<String> = std::env::args().collect();
+    let mut again = saved(&dir, kind, &argv)?;
+    again.global = cli.global;
+    Ok(again)
+}
+
+/// Re-reads the command line saved in DIR's plan file, pointed at DIR.
+fn saved(dir: &Path, kind: PlanKind, argv: &[String]) -> anyhow::Result<Cli> {
+    let file = kind.file();
+    // Only `--resume DIR` (and -q/-v) may be given: the settings are the saved ones.
+    let allowed = |a: &str| {
+        matches!(
+            a,
+            "predict" | "sweep" | "capacity" | "--resume" | "-q" | "--quiet"
+        ) || a.starts_with("-v")
+            || a.starts_with("--resume=")
+            || Path::new(a) == dir
+    };
+    if let Some(extra) = argv.iter().skip(1).find(|a| !allowed(a)) {
+        return Err(SettingsError::new(format!(
+            "--resume takes its settings from {}; give it alone (found {extra:?})",
+            dir.join(file).display()
+        ))
+        .into());
+    }
+    let path = dir.join(file);
+    let bytes = std::fs::read(&path).with_context(|| {
+        format!(
+            "nothing to resume in {}: it has no {file} (is it the results directory of a {}?)",
+            dir.display(),
+            kind.command()
+        )
+    })?;
+    #[derive(serde::Deserialize)]
+    struct Saved {
+        command: Vec<String>,
+    }
+    let saved: Saved = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a headroom {file}", path.display()))?;
+    let command = without_secrets(saved.command, dir)?;
+    let mut cli = Cli::try_parse_from(crate::argv::normalize(command)).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot re-read the command saved in {}: {e}",
+            path.display()
+        )
+    })?;
+    let Some((_, each, output)) = plan_args(&mut cli) else {
+        bail!(
+            "{} does not hold a sweep or capacity search",
+            path.display()
+        );
+    };
+    each.resume = Some(dir.to_path_buf());
+    output.out = Some(PathBuf::from(dir));
+    Ok(cli)
+}
+
+/// The saved command without `--api-key` (so HEADROOM_API_KEY / OPENAI_API_KEY apply);
+/// an error for a header whose value was not stored.
+fn without_secrets(saved: Vec<String>, dir: &Path) -> anyhow::Result<Vec<String>> {
+    let mut command = Vec::new();
+    let mut skip = false;
+    for a in saved {
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        if a == "--api-key" {
+            skip = true;
+            continue;
+        }
+        if a.starts_with("--api-key=") {
+            continue;
+        }
+        if a.contains(HIDDEN) {
+            bail!(
+                "the saved command has a header whose value headroom did not store ({a}); run the command again with --out {} --resume {} instead",
+                dir.display(),
+                dir.display()
+            );
+        }
+        command.push(a);
+    }
+    Ok(command)
+}
