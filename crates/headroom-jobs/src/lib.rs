@@ -15,6 +15,7 @@
 //! - [`levels`]: one level's run in its subdirectory of a plan, reused when resuming.
 //! - [`plans`]: sweeps and capacity searches as one loop over a
 //!   [`Plan`](headroom_capacity::Plan) ([`run_plan`]).
+//! - [`genai_perf`]: genai-perf's `profile` as a job, with its statistics files.
 //! - [`reports`]: `report.html`, `report.md` and `plots/` of a results directory.
 //! - [`error`]: why a job failed ([`JobError`]).
 //!
@@ -43,6 +44,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod genai_perf;
 pub mod job;
 pub mod levels;
 pub mod place;
