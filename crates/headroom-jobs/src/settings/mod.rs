@@ -136,6 +136,16 @@ fn bad_confidence(given: impl std::fmt::Display) -> SettingsError {
     ))
 }
 
+/// `--threads N`: worker threads, at least 1.
+pub fn parse_threads(s: &str) -> Result<usize, SettingsError> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(SettingsError::new(format!(
+            "--threads must be a whole number of at least 1, got {s}"
+        ))),
+    }
+}
+
 /// `MIN..MAX` token lengths (`--filter-input-tokens`); `N` means exactly N.
 pub fn parse_length_range(s: &str) -> Result<(u32, u32), SettingsError> {
     let bad = || {

@@ -12,7 +12,7 @@ pub struct PredictArgs {
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Instead of one level: a sweep or a capacity search in virtual time. Workload, load
-    /// and output flags then go after the subcommand.
+    /// and output flags may go before or after the subcommand.
     #[command(subcommand)]
     pub then: Option<PredictThen>,
     #[command(flatten)]
@@ -160,7 +160,7 @@ pub struct SimArgs {
     #[arg(long, default_value = "0s", value_parser = super::duration)]
     pub startup_delay: Duration,
     /// Worker threads [default: all cores].
-    #[arg(long)]
+    #[arg(long, value_parser = headroom_jobs::settings::parse_threads)]
     pub threads: Option<usize>,
 }
 

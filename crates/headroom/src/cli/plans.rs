@@ -207,6 +207,6 @@ pub struct PacingArgs {
     #[arg(long, default_value = "5s", value_parser = super::duration)]
     pub grace: Duration,
     /// Worker threads for the load generator [default: all cores].
-    #[arg(long)]
+    #[arg(long, value_parser = headroom_jobs::settings::parse_threads)]
     pub threads: Option<usize>,
 }

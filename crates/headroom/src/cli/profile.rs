@@ -18,6 +18,9 @@ pub struct ProfileArgs {
     /// Only openai: headroom speaks the OpenAI API.
     #[arg(long, value_name = "openai", value_parser = service_kind, help_heading = "Endpoint")]
     pub service_kind: Option<String>,
+    /// genai-perf's backend of the triton service kind; refused with what to use instead.
+    #[arg(long, hide = true, value_parser = backend, help_heading = "Endpoint")]
+    pub backend: Option<String>,
     /// chat (/v1/chat/completions) or completions (/v1/completions).
     #[arg(long, required = true, value_name = "chat|completions", value_parser = endpoint_type, help_heading = "Endpoint")]
     pub endpoint_type: ApiFlavor,
@@ -173,6 +176,17 @@ fn genai_url(s: &str) -> Result<String, String> {
     } else {
         format!("http://{s}")
     })
+}
+
+/// genai-perf's `--backend` (tensorrtllm, vllm) picks the model's backend behind Triton's
+/// own protocol; over the OpenAI API it has no meaning. Say so, and what to use.
+fn backend(s: &str) -> Result<String, String> {
+    Err(format!(
+        "--backend {s} picks a backend of genai-perf's triton service kind; headroom measures \
+         the OpenAI API, where the backend makes no difference: drop --backend and keep \
+         --service-kind openai --endpoint-type chat|completions, with --url pointing at the \
+         server's OpenAI-compatible port"
+    ))
 }
 
 /// genai-perf's `--service-kind`: only `openai` here.

@@ -212,7 +212,7 @@ pub struct LoadArgs {
     #[arg(long, default_value = "5s", value_parser = super::duration)]
     pub grace: Duration,
     /// Worker threads for the load generator [default: all cores].
-    #[arg(long)]
+    #[arg(long, value_parser = headroom_jobs::settings::parse_threads)]
     pub threads: Option<usize>,
 }
 

@@ -12,7 +12,7 @@ mod sim;
 use crate::cli::{Cli, Command, PredictThen};
 use anyhow::Context as _;
 use headroom_capacity::StopSignal;
-use headroom_jobs::{SettingsError, Tool};
+use headroom_jobs::Tool;
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -50,9 +50,6 @@ pub fn tool() -> Tool {
 pub fn runtime(threads: Option<usize>) -> anyhow::Result<tokio::runtime::Runtime> {
     let mut b = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = threads {
-        if n == 0 {
-            return Err(SettingsError::new("--threads must be at least 1").into());
-        }
         b.worker_threads(n);
     }
     b.enable_all()

@@ -357,9 +357,10 @@ fn other_service_kinds_endpoint_types_and_unknown_flags_are_usage_errors() {
             vec!["--service-kind", "triton", "--endpoint-type", "completions"],
             "headroom speaks the OpenAI API",
         ),
+        // Not a dead end: what to use instead.
         (
-            vec!["--backend", "tensorrtllm"],
-            "unexpected argument '--backend'",
+            vec!["--backend", "vllm", "--endpoint-type", "chat"],
+            "drop --backend and keep --service-kind openai",
         ),
         (
             vec![
