@@ -52,6 +52,7 @@
 
 pub mod confidence;
 mod dist;
+mod expr;
 pub mod gate;
 mod lengths;
 mod prefix;
@@ -63,6 +64,7 @@ mod window;
 
 pub use confidence::Interval;
 pub use dist::{Dist, DistError, Stats, Unit};
+pub use expr::ExpressionError;
 pub use lengths::Lengths;
 pub use prefix::PrefixCache;
 pub use slo::{Slo, SloSet, Verdict};
