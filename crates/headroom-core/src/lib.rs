@@ -34,8 +34,11 @@ pub mod seed;
 pub mod traits;
 
 pub use api::ApiFlavor;
-pub use length::LengthSpec;
-pub use load::{ArrivalKind, Conversation, LoadPolicy, RunPlan, StopRule, Warmup};
+pub use length::{LengthSpec, LengthsFileError};
+pub use load::{
+    ArrivalError, ArrivalKind, Conversation, LoadPolicy, PlanError, RunPlan, StopRule, Warmup,
+    WarmupError,
+};
 pub use record::{ErrorKind, Outcome, Phase, RequestRecord, TokenSource};
 pub use request::{Message, Prompt, RequestSpec, Segment, Tags};
 pub use scenario::{Scenario, Target, WorkloadSpec};

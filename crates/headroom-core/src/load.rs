@@ -136,8 +136,16 @@ pub enum Warmup {
     Duration(Duration),
 }
 
+/// A warmup that is neither a count nor a duration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid warmup {input:?}: give a request count (20) or a duration (20s)")]
+pub struct WarmupError {
+    /// The text as given.
+    pub input: String,
+}
+
 impl FromStr for Warmup {
-    type Err = String;
+    type Err = WarmupError;
 
     /// `0` or `none`, a count (`20`), or a duration (`20s`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -150,8 +158,8 @@ impl FromStr for Warmup {
         }
         crate::duration::parse(t)
             .map(Warmup::Duration)
-            .map_err(|_| {
-                format!("invalid warmup {s:?}: give a request count (20) or a duration (20s)")
+            .map_err(|_| WarmupError {
+                input: s.to_string(),
             })
     }
 }
@@ -230,6 +238,60 @@ pub struct Conversation {
     pub think_time: Duration,
 }
 
+/// Why a run plan cannot be executed.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Neither a request count nor a duration ends the run.
+    #[error("give a stop rule: a request count or a duration")]
+    NoStopRule,
+    /// Closed loop with no request in flight.
+    #[error("concurrency must be at least 1")]
+    NoConcurrency,
+    /// An open-loop cap of no request in flight.
+    #[error("max concurrency must be at least 1")]
+    NoMaxConcurrency,
+    /// Conversations with a rate: users pace their own turns, so only closed loop fits.
+    #[error(
+        "conversations run in closed loop: give --concurrency (the number of users), not a rate"
+    )]
+    ConversationInOpenLoop,
+    /// The open-loop arrival process cannot be drawn.
+    #[error(transparent)]
+    Arrivals(#[from] ArrivalError),
+    /// Trace replay with a speed-up that is not a positive number.
+    #[error("trace speed-up must be a positive number, not {0}")]
+    Speedup(f64),
+    /// Trace replay of a workload without arrival times.
+    #[error("trace replay needs a workload with arrival times (--trace FILE)")]
+    NoArrivalTimes,
+    /// An arrival schedule was asked of a closed-loop plan.
+    #[error("closed-loop plans have no arrival schedule")]
+    ClosedLoopSchedule,
+    /// What the runner itself cannot do with the plan (the simulator: the model does not
+    /// fit the GPU, or the engine cannot schedule a request with these settings).
+    #[error(transparent)]
+    Runner(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Why an open-loop arrival process ([`LoadPolicy::Open`]) cannot be drawn.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum ArrivalError {
+    /// The rate is not a positive number.
+    #[error("rate must be a positive number of requests per second, got {0}")]
+    Rate(f64),
+    /// The gamma shape is not a positive number.
+    #[error("burstiness must be positive, got {0}")]
+    Burstiness(f64),
+    /// Both are positive, but so far apart that the gaps' scale is not a positive number.
+    #[error("rate {rate}/s with burstiness {burstiness} gives no usable gamma distribution")]
+    Gamma {
+        /// Arrivals per second.
+        rate: f64,
+        /// The gamma shape.
+        burstiness: f64,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,7 +308,65 @@ mod tests {
             "soon"
                 .parse::<Warmup>()
                 .unwrap_err()
+                .to_string()
                 .contains("request count")
+        );
+    }
+
+    #[test]
+    fn plan_errors_say_what_to_change() {
+        for (e, want) in [
+            (
+                PlanError::NoStopRule,
+                "give a stop rule: a request count or a duration",
+            ),
+            (PlanError::NoConcurrency, "concurrency must be at least 1"),
+            (
+                PlanError::NoMaxConcurrency,
+                "max concurrency must be at least 1",
+            ),
+            (
+                PlanError::ConversationInOpenLoop,
+                "conversations run in closed loop: give --concurrency (the number of users), not a rate",
+            ),
+            (
+                ArrivalError::Rate(0.0).into(),
+                "rate must be a positive number of requests per second, got 0",
+            ),
+            (
+                ArrivalError::Burstiness(-1.0).into(),
+                "burstiness must be positive, got -1",
+            ),
+            (
+                ArrivalError::Gamma {
+                    rate: 2.0,
+                    burstiness: 4.0,
+                }
+                .into(),
+                "rate 2/s with burstiness 4 gives no usable gamma distribution",
+            ),
+            (
+                PlanError::Speedup(0.0),
+                "trace speed-up must be a positive number, not 0",
+            ),
+            (
+                PlanError::NoArrivalTimes,
+                "trace replay needs a workload with arrival times (--trace FILE)",
+            ),
+            (
+                PlanError::ClosedLoopSchedule,
+                "closed-loop plans have no arrival schedule",
+            ),
+            (
+                PlanError::Runner("the model does not fit".into()),
+                "the model does not fit",
+            ),
+        ] {
+            assert_eq!(e.to_string(), want);
+        }
+        assert_eq!(
+            "soon".parse::<Warmup>().unwrap_err().to_string(),
+            "invalid warmup \"soon\": give a request count (20) or a duration (20s)"
         );
     }
 

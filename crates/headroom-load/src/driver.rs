@@ -2,8 +2,8 @@
 
 use crate::{Admission, RunClock, Schedule};
 use headroom_core::{
-    Backend, LoadPolicy, Phase, RecordSink, RequestCtx, RequestRecord, RequestSource, RequestSpec,
-    RunError, RunInfo, RunPlan, Runner, SinkError,
+    Backend, LoadPolicy, Phase, PlanError, RecordSink, RequestCtx, RequestRecord, RequestSource,
+    RequestSpec, RunError, RunInfo, RunPlan, Runner, SinkError,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -23,8 +23,9 @@ pub enum Pacing {
 }
 
 /// Intended times start this long after the epoch, so the first arrival is not late by
-/// the time it takes to start the pacer.
-const LEAD_US: u64 = 1_000;
+/// the time it takes to start the pacer. The simulator's virtual-time runner uses the
+/// same lead, so a prediction's intended times match a real run's.
+pub const LEAD_US: u64 = 1_000;
 /// The precise pacer spins for at most this long before an arrival.
 const SPIN_US: u64 = 150;
 
@@ -119,9 +120,7 @@ impl<B: Backend, S: RequestSource + 'static> Driver<B, S> {
                             });
                         if let Err(e) = spawned {
                             shared.stop.cancel();
-                            return Err(RunError::Plan(format!(
-                                "could not start the pacer thread: {e}"
-                            )));
+                            return Err(RunError::Start(e));
                         }
                     }
                 }
@@ -190,16 +189,12 @@ impl<B: Backend, S: RequestSource + 'static> Runner for Driver<B, S> {
 
 /// Checks that a plan can run: a stop rule, non-zero concurrency, conversations only in
 /// closed loop.
-pub fn validate(plan: &RunPlan) -> Result<(), RunError> {
+pub fn validate(plan: &RunPlan) -> Result<(), PlanError> {
     if plan.stop.requests.is_none() && plan.stop.duration.is_none() {
-        return Err(RunError::Plan(
-            "give a stop rule: a request count or a duration".into(),
-        ));
+        return Err(PlanError::NoStopRule);
     }
     match plan.load {
-        LoadPolicy::Closed { concurrency: 0 } => {
-            Err(RunError::Plan("concurrency must be at least 1".into()))
-        }
+        LoadPolicy::Closed { concurrency: 0 } => Err(PlanError::NoConcurrency),
         LoadPolicy::Open {
             max_concurrency: Some(0),
             ..
@@ -207,11 +202,9 @@ pub fn validate(plan: &RunPlan) -> Result<(), RunError> {
         | LoadPolicy::Trace {
             max_concurrency: Some(0),
             ..
-        } => Err(RunError::Plan("max concurrency must be at least 1".into())),
+        } => Err(PlanError::NoMaxConcurrency),
         LoadPolicy::Open { .. } | LoadPolicy::Trace { .. } if plan.conversation.is_some() => {
-            Err(RunError::Plan(
-                "conversations run in closed loop: give --concurrency (the number of users), not a rate".into(),
-            ))
+            Err(PlanError::ConversationInOpenLoop)
         }
         _ => Ok(()),
     }
@@ -280,7 +273,7 @@ pub type Arrivals = Box<dyn Iterator<Item = u64> + Send>;
 pub fn arrivals<S: RequestSource + 'static>(
     plan: &RunPlan,
     source: &Arc<S>,
-) -> Result<(Arrivals, Option<u32>), RunError> {
+) -> Result<(Arrivals, Option<u32>), PlanError> {
     match plan.load {
         LoadPolicy::Open {
             rate,
@@ -288,7 +281,7 @@ pub fn arrivals<S: RequestSource + 'static>(
             burstiness,
             max_concurrency,
         } => {
-            let s = Schedule::new(rate, arrival, burstiness, plan.seed).map_err(RunError::Plan)?;
+            let s = Schedule::new(rate, arrival, burstiness, plan.seed)?;
             Ok((Box::new(s), max_concurrency))
         }
         LoadPolicy::Trace {
@@ -296,14 +289,10 @@ pub fn arrivals<S: RequestSource + 'static>(
             max_concurrency,
         } => {
             if !(speedup > 0.0 && speedup.is_finite()) {
-                return Err(RunError::Plan(format!(
-                    "trace speed-up must be a positive number, not {speedup}"
-                )));
+                return Err(PlanError::Speedup(speedup));
             }
             if source.arrival_us(0).is_none() {
-                return Err(RunError::Plan(
-                    "trace replay needs a workload with arrival times (--trace FILE)".into(),
-                ));
+                return Err(PlanError::NoArrivalTimes);
             }
             let source = source.clone();
             let times = (0u64..)
@@ -311,9 +300,7 @@ pub fn arrivals<S: RequestSource + 'static>(
                 .map(move |t| (t as f64 / speedup).round() as u64);
             Ok((Box::new(times), max_concurrency))
         }
-        LoadPolicy::Closed { .. } => Err(RunError::Plan(
-            "closed-loop plans have no arrival schedule".into(),
-        )),
+        LoadPolicy::Closed { .. } => Err(PlanError::ClosedLoopSchedule),
     }
 }
 

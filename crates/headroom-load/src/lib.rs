@@ -29,5 +29,5 @@ mod schedule;
 
 pub use admission::Admission;
 pub use clock::RunClock;
-pub use driver::{Arrivals, Driver, Pacing, arrivals, validate};
+pub use driver::{Arrivals, Driver, LEAD_US, Pacing, arrivals, validate};
 pub use schedule::Schedule;

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 /// One published measurement and the model's prediction of it.
 #[derive(Debug, Clone)]
-pub struct Point {
+pub struct CalibrationPoint {
     /// Short name.
     pub name: String,
     /// Where the measurement comes from.
@@ -36,7 +36,7 @@ pub struct Point {
     pub bound: f64,
 }
 
-impl Point {
+impl CalibrationPoint {
     /// Signed relative error of the prediction.
     pub fn error(&self) -> f64 {
         (self.predicted - self.measured) / self.measured
@@ -117,13 +117,13 @@ fn decode_rate(m: &CostModel, batch: u32, ctx: u64) -> f64 {
 }
 
 /// Every calibration point with the model's prediction.
-pub fn points(c: &Catalog) -> Vec<Point> {
+pub fn points(c: &Catalog) -> Vec<CalibrationPoint> {
     points_with(c, &|_| {})
 }
 
 /// Every calibration point, with `tweak` applied to each scenario's spec after its
 /// defaults (for fitting constants, or checking a user's own).
-pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
+pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<CalibrationPoint> {
     let mut out = Vec::new();
 
     // Seed 003: offline throughput, RTX 3090, Qwen2-1.5B, vLLM 0.6.1 (V0 scheduler, no
@@ -134,7 +134,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
     s.settings.max_model_len = 32768;
     s.settings.max_num_batched_tokens = 32768;
     let blocks = CostModel::new(&s).map_or(0, |m| m.total_blocks);
-    out.push(Point {
+    out.push(CalibrationPoint {
         name: "seed 003: KV blocks".into(),
         source: "seed 003 (vLLM log)",
         metric: "GPU blocks",
@@ -154,7 +154,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
         },
     );
     let tokens: u64 = recs.iter().map(|r| r.output_tokens as u64).sum();
-    out.push(Point {
+    out.push(CalibrationPoint {
         name: "seed 003: offline throughput".into(),
         source: "seed 003",
         metric: "output tok/s",
@@ -195,7 +195,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
             },
         );
         let e2e = e2e_seconds(&recs);
-        out.push(Point {
+        out.push(CalibrationPoint {
             name: format!("seed 000: A10 P95 E2E at 10 concurrent ({input} in, {output} out)"),
             source: "seed 000",
             metric: "P95 E2E, s",
@@ -234,7 +234,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
             },
         );
         let e2e = e2e_seconds(&recs);
-        out.push(Point {
+        out.push(CalibrationPoint {
             name: format!("seed 004: A10G gpt-oss-20b, concurrency {conc} (held {held})"),
             source: "seed 004 (genai-perf)",
             metric: "mean E2E, s",
@@ -260,7 +260,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
         s.settings.kv_cache_dtype = KvCacheDtype::Auto;
         let Ok(m) = CostModel::new(&s) else { continue };
         for (batch, measured) in [1u32, 8, 32].into_iter().zip(rates) {
-            out.push(Point {
+            out.push(CalibrationPoint {
                 name: format!("Llama-3.1-8B decode, {} batch {batch}", s.gpu.name),
                 source: "second-hand (simulator-facts.md)",
                 metric: "decode tok/s",
@@ -275,7 +275,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
 }
 
 /// The points as a Markdown table.
-pub fn table(points: &[Point]) -> String {
+pub fn table(points: &[CalibrationPoint]) -> String {
     let mut s = String::from(
         "| point | metric | measured | predicted | error | assumptions |\n|---|---|---|---|---|---|\n",
     );

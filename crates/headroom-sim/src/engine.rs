@@ -551,34 +551,71 @@ impl Engine {
 
     /// Checks the bookkeeping (for tests): blocks in use never exceed the pool, and the
     /// pool's accounting adds up.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub fn check_invariants(&self) -> Result<(), InvariantError> {
         let own: u64 = self.reqs.values().map(|r| r.own_blocks as u64).sum();
         let cached = self.pool.cache.len() as u64;
         let total = self.pool.total as u64;
         if self.pool.free as u64 + own + cached != total {
-            return Err(format!(
-                "free {} + private {own} + cached {cached} != total {total}",
-                self.pool.free
-            ));
+            return Err(InvariantError::Accounting {
+                free: self.pool.free as u64,
+                private: own,
+                cached,
+                total,
+            });
         }
         if self.running.len() > self.settings.max_num_seqs as usize {
-            return Err(format!(
-                "{} running > max_num_seqs {}",
-                self.running.len(),
-                self.settings.max_num_seqs
-            ));
+            return Err(InvariantError::TooManyRunning {
+                running: self.running.len(),
+                max_num_seqs: self.settings.max_num_seqs,
+            });
         }
         let held: u64 = self.reqs.values().map(|r| r.held() as u64).sum();
         if self.pool.used() as u64 > total {
-            return Err("more blocks used than exist".into());
+            return Err(InvariantError::OverUsed);
         }
         let refs: u64 = self.pool.cache.values().map(|(r, _)| *r as u64).sum();
         let shared: u64 = self.reqs.values().map(|r| r.shared.len() as u64).sum();
         if refs != shared || held != own + shared {
-            return Err(format!("cache refs {refs} != shared holds {shared}"));
+            return Err(InvariantError::CacheRefs { refs, shared });
         }
         Ok(())
     }
+}
+
+/// Broken engine bookkeeping ([`Engine::check_invariants`]): a bug in the model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvariantError {
+    /// Free, private and cached blocks do not add up to the pool.
+    #[error("free {free} + private {private} + cached {cached} != total {total}")]
+    Accounting {
+        /// Free blocks.
+        free: u64,
+        /// Blocks held by one request only.
+        private: u64,
+        /// Blocks in the prefix cache.
+        cached: u64,
+        /// Blocks in the pool.
+        total: u64,
+    },
+    /// More requests run than `max_num_seqs` allows.
+    #[error("{running} running > max_num_seqs {max_num_seqs}")]
+    TooManyRunning {
+        /// Requests running.
+        running: usize,
+        /// The limit.
+        max_num_seqs: u32,
+    },
+    /// More blocks are in use than the pool has.
+    #[error("more blocks used than exist")]
+    OverUsed,
+    /// The prefix cache's reference counts differ from what requests hold.
+    #[error("cache refs {refs} != shared holds {shared}")]
+    CacheRefs {
+        /// References the cache counts.
+        refs: u64,
+        /// Shared blocks the requests hold.
+        shared: u64,
+    },
 }
 
 /// Hashes of a prompt's full blocks, each covering everything before it, computed from
@@ -805,7 +842,7 @@ mod tests {
                 let mut ev = Vec::new();
                 let mut steps = 0;
                 while e.step(&mut ev).is_some() {
-                    e.check_invariants().map_err(TestCaseError::fail)?;
+                    e.check_invariants().map_err(|e| TestCaseError::fail(e.to_string()))?;
                     steps += 1;
                     prop_assert!(steps < 200_000);
                 }

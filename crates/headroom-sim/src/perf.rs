@@ -32,15 +32,18 @@ impl KvCacheDtype {
     }
 }
 
+/// A `--kv-cache-dtype` that is neither `auto` nor `fp8`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid kv-cache dtype {0:?}: expected auto or fp8")]
+pub struct KvCacheDtypeError(pub String);
+
 impl std::str::FromStr for KvCacheDtype {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = KvCacheDtypeError;
+    fn from_str(s: &str) -> Result<Self, KvCacheDtypeError> {
         match s.to_ascii_lowercase().as_str() {
             "auto" | "bf16" | "fp16" | "bfloat16" | "float16" => Ok(KvCacheDtype::Auto),
             "fp8" | "fp8_e4m3" | "fp8-e4m3" | "fp8_e5m2" => Ok(KvCacheDtype::Fp8),
-            _ => Err(format!(
-                "invalid kv-cache dtype {s:?}: expected auto or fp8"
-            )),
+            _ => Err(KvCacheDtypeError(s.to_string())),
         }
     }
 }
@@ -243,7 +246,7 @@ impl PerfConstants {
     }
 
     /// Sets a constant by name.
-    pub fn set(&mut self, name: &str, value: f64) -> Result<(), String> {
+    pub fn set(&mut self, name: &str, value: f64) -> Result<(), ConstantError> {
         let slot = match name {
             "mfu_prefill" => &mut self.mfu_prefill,
             "mfu_decode" => &mut self.mfu_decode,
@@ -262,19 +265,42 @@ impl PerfConstants {
             "jitter" => &mut self.jitter,
             "network_rtt_us" => &mut self.network_rtt_us,
             _ => {
-                let names: Vec<&str> = self.describe().iter().map(|d| d.0).collect();
-                return Err(format!(
-                    "unknown constant {name:?}; known: {}",
-                    names.join(", ")
-                ));
+                return Err(ConstantError::Unknown {
+                    name: name.to_string(),
+                    known: self.describe().iter().map(|d| d.0).collect(),
+                });
             }
         };
         if !(value.is_finite() && value >= 0.0) {
-            return Err(format!("{name} must be a non-negative number, got {value}"));
+            return Err(ConstantError::Negative {
+                name: name.to_string(),
+                value,
+            });
         }
         *slot = value;
         Ok(())
     }
+}
+
+/// A `--perf NAME=VALUE` that cannot be set ([`PerfConstants::set`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConstantError {
+    /// No constant has that name.
+    #[error("unknown constant {name:?}; known: {}", known.join(", "))]
+    Unknown {
+        /// The name given.
+        name: String,
+        /// The constants' names.
+        known: Vec<&'static str>,
+    },
+    /// The value is negative or not finite.
+    #[error("{name} must be a non-negative number, got {value}")]
+    Negative {
+        /// The constant.
+        name: String,
+        /// The value given.
+        value: f64,
+    },
 }
 
 /// Everything the simulator needs: hardware, model, engine settings, constants. Its JSON
@@ -792,9 +818,19 @@ mod tests {
         assert!(
             c.set("nope", 1.0)
                 .unwrap_err()
+                .to_string()
                 .contains("known: mfu_prefill")
         );
         assert!(c.set("jitter", -1.0).is_err());
+        assert_eq!(
+            c.set("jitter", -1.0).unwrap_err().to_string(),
+            "jitter must be a non-negative number, got -1"
+        );
+        assert_eq!("fp16".parse::<KvCacheDtype>(), Ok(KvCacheDtype::Auto));
+        assert_eq!(
+            "int8".parse::<KvCacheDtype>().unwrap_err().to_string(),
+            "invalid kv-cache dtype \"int8\": expected auto or fp8"
+        );
         assert_eq!(c.describe().len(), 16);
     }
 }

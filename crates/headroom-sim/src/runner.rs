@@ -1,8 +1,9 @@
 //! The virtual-time runner: the same run plan and workload as a real run, executed against
 //! the engine model in virtual time, producing the same records.
 //!
-//! Arrivals follow `headroom-load`'s [`Schedule`] and [`Admission`], so a prediction and a
-//! real run of the same scenario send the same requests at the same (intended) times. The
+//! Arrivals follow `headroom-load`'s [`Schedule`](headroom_load::Schedule) and
+//! [`Admission`], so a prediction and a real run of the same scenario send the same
+//! requests at the same (intended) times, from the same lead ([`LEAD_US`]). The
 //! client sends a request the instant the schedule (or, in closed loop, the end of its
 //! previous request) says so; the network takes half of `network_rtt_us` each way, so a
 //! request reaches the engine, and a token the client, that much later. Requests that
@@ -13,17 +14,14 @@ use crate::engine::{Engine, Event, NewRequest, ReqId, block_hashes, word_hash};
 use crate::perf::{CostModel, SimSpec};
 use headroom_core::seed::mix;
 use headroom_core::{
-    ErrorKind, LoadPolicy, Outcome, Phase, RecordSink, RequestRecord, RequestSource, RunError,
-    RunInfo, RunPlan, Runner, TokenSource,
+    ErrorKind, LoadPolicy, Outcome, Phase, PlanError, RecordSink, RequestRecord, RequestSource,
+    RunError, RunInfo, RunPlan, Runner, TokenSource,
 };
-use headroom_load::{Admission, Arrivals};
+use headroom_load::{Admission, Arrivals, LEAD_US};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// Intended times start this long after the epoch (as in the real driver).
-const LEAD_US: u64 = 1_000;
 
 /// Runs plans against the engine model in virtual time.
 #[derive(Debug)]
@@ -57,9 +55,9 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
         stop: &mut dyn FnMut() -> bool,
     ) -> Result<RunInfo, RunError> {
         headroom_load::validate(plan)?;
-        let cost = CostModel::new(&self.spec).map_err(|e| RunError::Plan(e.to_string()))?;
+        let cost = CostModel::new(&self.spec).map_err(|e| PlanError::Runner(Box::new(e)))?;
         let half_rtt = self.spec.constants.network_rtt_us / 2.0;
-        let mut sim = Sim {
+        let mut sim = VirtualRun {
             engine: Engine::new(cost, self.spec.settings.clone(), self.spec.seed),
             admission: Admission::new(plan.stop, plan.warmup),
             source: &*self.source,
@@ -146,9 +144,7 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
             }
             events.clear();
             if sim.engine.step(&mut events).is_none() {
-                return Err(RunError::Plan(
-                    "the simulated engine stalled: a request cannot be scheduled with these settings".into(),
-                ));
+                return Err(PlanError::Runner(Box::new(Stalled)).into());
             }
             for ev in &events {
                 sim.on_event(*ev);
@@ -184,6 +180,12 @@ impl<S: RequestSource + 'static> Runner for VirtualRunner<S> {
     }
 }
 
+/// The engine cannot go on with the settings of the run: requests wait, but none can be
+/// scheduled in a step (e.g. a prompt needs more KV blocks than the cache has).
+#[derive(Debug, thiserror::Error)]
+#[error("the simulated engine stalled: a request cannot be scheduled with these settings")]
+pub struct Stalled;
+
 /// A request in flight, as the client sees it.
 struct Pending {
     index: u64,
@@ -196,7 +198,10 @@ struct Pending {
     tags: headroom_core::Tags,
 }
 
-struct Sim<'a, S> {
+/// One run in virtual time: the engine, and the client around it (the schedule's
+/// admission, requests in flight and on the wire, arrivals queued behind the cap, users
+/// thinking between turns).
+struct VirtualRun<'a, S> {
     engine: Engine,
     admission: Admission,
     source: &'a S,
@@ -221,7 +226,7 @@ struct Sim<'a, S> {
     stopped: bool,
 }
 
-impl<S: RequestSource> Sim<'_, S> {
+impl<S: RequestSource> VirtualRun<'_, S> {
     fn claim_arrival(&mut self, schedule: &mut Arrivals) -> Option<(u64, Phase, u64)> {
         let t = LEAD_US + schedule.next()?;
         let (index, phase) = self.admission.claim(t)?;

@@ -1014,7 +1014,7 @@ fn export_file(s: &str) -> Result<PathBuf, String> {
 
 /// Parses a humantime duration (`500ms`, `2m`).
 fn duration(s: &str) -> Result<Duration, String> {
-    headroom_core::duration::parse(s)
+    headroom_core::duration::parse(s).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ fn opt(v: Option<f64>) -> String {
 
 pub fn execute(a: CatalogArgs) -> anyhow::Result<ExitCode> {
     let out = if a.toml {
-        include_str!("../../../headroom-sim/data/catalog.toml").to_string()
+        headroom_sim::catalog::BUILTIN_TOML.to_string()
     } else if a.engine.gpu.is_some() || a.engine.model.is_some() {
         pairing(&a)?
     } else {

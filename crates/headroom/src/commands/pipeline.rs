@@ -281,7 +281,7 @@ pub async fn record<R: Runner>(
                 dir.join(JOURNAL).display()
             );
         }
-        Err(e @ RunError::Plan(_)) => return Err(e.into()),
+        Err(e @ (RunError::Plan(_) | RunError::Start(_))) => return Err(e.into()),
     };
     let info = watched.info;
     let (summary, mut manifest) = sink.finish(info.epoch_unix_us);
