@@ -25,11 +25,12 @@ mod words;
 
 pub use compose::{CORPUS, Composer};
 pub use dataset::{
-    Dataset, DatasetError, DatasetFormat, DatasetRef, DatasetSource, Entry, LengthFilter, Sampling,
+    Dataset, DatasetError, DatasetFormat, DatasetRef, DatasetRefError, DatasetSource, Entry,
+    LengthFilter, Sampling, SamplingError,
 };
 pub use synthetic::{ConversationSource, PrefixSpec, SyntheticSource, rng_for, sample_length};
 pub use tokenizer::{BUILTIN, DEFAULT_TOKENIZER, Tokenizer, TokenizerError};
-pub use trace::{Trace, TraceEntry, TraceError, TraceFormat, TraceRef, TraceSource};
+pub use trace::{Trace, TraceEntry, TraceError, TraceFormat, TraceRef, TraceRefError, TraceSource};
 pub use words::WordCounter;
 
 use headroom_core::{RequestSource, RequestSpec};
