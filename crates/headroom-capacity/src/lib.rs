@@ -26,7 +26,7 @@ pub mod watch;
 pub use level::Axis;
 pub use search::{Found, Method, Search};
 pub use verdict::{Capacity, LevelResult, Measurement, PassRule, Point, RepeatRow, judge};
-pub use watch::{EarlyStop, StopSignal, Watch};
+pub use watch::{EarlyStop, EarlyStopRule, StopSignal, Watch};
 
 use headroom_core::{RecordSink, RunError, RunInfo, RunPlan, Runner};
 use headroom_metrics::slo::SloSet;
