@@ -483,28 +483,16 @@ impl Recorder {
 mod tests {
     use super::*;
     use headroom_core::{Outcome, TokenSource};
+    use headroom_testkit::record;
 
     fn ok(index: u64, send: u64, content: Vec<u64>, end_off: u64, out: u32) -> RequestRecord {
-        RequestRecord {
-            index,
-            phase: Phase::Measure,
-            intended_us: None,
-            send_us: Some(send),
-            end_us: Some(send + end_off),
-            content_us: content,
-            content_tokens: vec![],
-            input_tokens: 10,
-            input_tokens_source: TokenSource::Workload,
-            output_tokens: out,
-            output_tokens_source: TokenSource::Usage,
-            output_tokens_counted: None,
-            max_tokens: out,
-            requested_input_tokens: None,
-            tags: Default::default(),
-            http_status: Some(200),
-            finish_reason: None,
-            outcome: Outcome::Ok,
-        }
+        record(index)
+            .sent_at(send)
+            .e2e_us(end_off)
+            .content_us(content)
+            .input_tokens(10)
+            .output_tokens(out)
+            .build()
     }
 
     #[test]

@@ -226,7 +226,8 @@ expression_serde!(
 pub(crate) mod fixtures {
     //! Helpers shared by the SLO tests.
     use super::*;
-    use headroom_core::{ErrorKind, Outcome, Phase, RequestRecord, TokenSource};
+    use headroom_core::{ErrorKind, Outcome, RequestRecord};
+    use headroom_testkit::record;
 
     #[allow(clippy::unwrap_used)]
     pub(crate) fn slo(s: &str) -> Slo {
@@ -236,26 +237,13 @@ pub(crate) mod fixtures {
     /// A completed measured request: content chunks at `content_ms` after the send (first
     /// = TTFT), ending `e2e_ms` after the send, with `tokens` output tokens.
     pub(crate) fn ok(content_ms: &[u64], e2e_ms: u64, tokens: u32) -> RequestRecord {
-        RequestRecord {
-            index: 0,
-            phase: Phase::Measure,
-            intended_us: None,
-            send_us: Some(1_000_000),
-            end_us: Some(1_000_000 + e2e_ms * 1000),
-            content_us: content_ms.iter().map(|m| m * 1000).collect(),
-            content_tokens: vec![],
-            input_tokens: 10,
-            input_tokens_source: TokenSource::Workload,
-            output_tokens: tokens,
-            output_tokens_source: TokenSource::Usage,
-            output_tokens_counted: None,
-            max_tokens: tokens,
-            requested_input_tokens: None,
-            tags: Default::default(),
-            http_status: Some(200),
-            finish_reason: None,
-            outcome: Outcome::Ok,
-        }
+        record(0)
+            .sent_at(1_000_000)
+            .e2e_us(e2e_ms * 1000)
+            .content_us(content_ms.iter().map(|m| m * 1000).collect())
+            .input_tokens(10)
+            .output_tokens(tokens)
+            .build()
     }
 
     pub(crate) fn failed(mut r: RequestRecord) -> RequestRecord {
