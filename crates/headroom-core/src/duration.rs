@@ -18,16 +18,16 @@ pub struct DurationError {
 
 /// Parses a humantime duration (`2m`, `500ms`, `1h30m`). A bare number is rejected: units
 /// are required so that `10` is never silently read as seconds or milliseconds.
-pub fn parse(s: &str) -> Result<Duration, DurationError> {
-    humantime::parse_duration(s.trim()).map_err(|reason| DurationError {
-        input: s.to_string(),
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
+    humantime::parse_duration(text.trim()).map_err(|reason| DurationError {
+        input: text.to_string(),
         reason,
     })
 }
 
 /// Formats a duration as humantime (`2m`, `1s 500ms`).
-pub fn format(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
+pub fn format(duration: Duration) -> String {
+    humantime::format_duration(duration).to_string()
 }
 
 /// `#[serde(with = "headroom_core::duration::serde_str")]` for a `Duration`.

@@ -287,3 +287,19 @@ macro_rules! expression_serde {
 }
 
 pub(crate) use expression_serde;
+
+/// The caret column and reason of an expression that must not parse as `T`, checking
+/// that the error repeats the expression.
+#[cfg(test)]
+pub(crate) fn caret_of<T>(s: &str) -> (usize, String)
+where
+    T: std::str::FromStr<Err = ExpressionError> + fmt::Debug,
+{
+    match s.parse::<T>() {
+        Ok(v) => panic!("{s:?} parsed as {v:?}"),
+        Err(e) => {
+            assert_eq!(e.expression(), s);
+            (e.column(), e.reason().to_string())
+        }
+    }
+}

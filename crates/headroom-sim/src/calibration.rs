@@ -117,18 +117,18 @@ fn decode_rate(m: &CostModel, batch: u32, ctx: u64) -> f64 {
 }
 
 /// Every calibration point with the model's prediction.
-pub fn points(c: &Catalog) -> Vec<CalibrationPoint> {
-    points_with(c, &|_| {})
+pub fn points(catalog: &Catalog) -> Vec<CalibrationPoint> {
+    points_with(catalog, &|_| {})
 }
 
 /// Every calibration point, with `tweak` applied to each scenario's spec after its
 /// defaults (for fitting constants, or checking a user's own).
-pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<CalibrationPoint> {
+pub fn points_with(catalog: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<CalibrationPoint> {
     let mut out = Vec::new();
 
     // Seed 003: offline throughput, RTX 3090, Qwen2-1.5B, vLLM 0.6.1 (V0 scheduler, no
     // chunked prefill or prefix caching, profiling with max_model_len tokens).
-    let mut s = spec(c, "rtx3090", "qwen2-1.5b", tweak);
+    let mut s = spec(catalog, "rtx3090", "qwen2-1.5b", tweak);
     s.settings.chunked_prefill = false;
     s.settings.prefix_caching = false;
     s.settings.max_model_len = 32768;
@@ -180,7 +180,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Calibration
             f64::INFINITY,
         ),
     ] {
-        let mut s = spec(c, "a10", "qwen3-8b-awq", tweak);
+        let mut s = spec(catalog, "a10", "qwen3-8b-awq", tweak);
         s.settings.max_model_len = 8192;
         s.settings.gpu_memory_utilization = 0.85;
         s.settings.max_num_seqs = 50;
@@ -221,7 +221,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Calibration
         (200, 6.14, 17.846),
     ] {
         let held = (rps * mean_latency).round() as u32;
-        let mut s = spec(c, "a10g", "gpt-oss-20b", tweak);
+        let mut s = spec(catalog, "a10g", "gpt-oss-20b", tweak);
         s.settings.max_model_len = 100_000;
         let (recs, _) = closed(
             s,
@@ -255,7 +255,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Calibration
         ("a100-80gb", [79.0, 603.0, 1933.0]),
         ("l40s", [44.0, 325.0, 1124.0]),
     ] {
-        let mut s = spec(c, gpu, "llama-3.1-8b", tweak);
+        let mut s = spec(catalog, gpu, "llama-3.1-8b", tweak);
         s.settings.max_model_len = 8192;
         s.settings.kv_cache_dtype = KvCacheDtype::Auto;
         let Ok(m) = CostModel::new(&s) else { continue };

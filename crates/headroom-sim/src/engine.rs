@@ -296,16 +296,16 @@ impl Engine {
     }
 
     /// Queues a request; it is considered at the next step.
-    pub fn add(&mut self, r: NewRequest) {
+    pub fn add(&mut self, request: NewRequest) {
         self.reqs.insert(
-            r.id,
+            request.id,
             Req {
-                prompt: r.prompt_tokens.max(1),
-                max_out: r.max_tokens.max(1),
+                prompt: request.prompt_tokens.max(1),
+                max_out: request.max_tokens.max(1),
                 generated: 0,
                 computed: 0,
                 own_blocks: 0,
-                hashes: r.block_hashes,
+                hashes: request.block_hashes,
                 shared: Vec::new(),
                 looked_up: false,
                 counted: false,
@@ -313,7 +313,7 @@ impl Engine {
                 preemptions: 0,
             },
         );
-        self.waiting.push_back(r.id);
+        self.waiting.push_back(request.id);
     }
 
     /// Drops a request (the client went away), freeing its blocks.
@@ -636,9 +636,9 @@ pub fn block_hashes(words: impl IntoIterator<Item = u64>, block_size: u32) -> Ve
 }
 
 /// A word's hash, for [`block_hashes`].
-pub fn word_hash(w: &str) -> u64 {
+pub fn word_hash(word: &str) -> u64 {
     let mut h: u64 = 0x100_0000_01B3;
-    for b in w.bytes() {
+    for b in word.bytes() {
         h = (h ^ b as u64).wrapping_mul(0x100_0000_01B3);
     }
     h

@@ -140,12 +140,13 @@ impl Faults {
         Ok(())
     }
 
-    /// The fault for arrival number `i`, if any.
-    pub fn pick(&self, i: u64) -> Option<FaultKind> {
+    /// The fault for the `arrival`-th arrival (from 0), if any.
+    pub fn pick(&self, arrival: u64) -> Option<FaultKind> {
         if self.specs.is_empty() {
             return None;
         }
-        let u = (headroom_core::seed::mix(self.seed ^ headroom_core::seed::mix(i)) >> 11) as f64
+        let u = (headroom_core::seed::mix(self.seed ^ headroom_core::seed::mix(arrival)) >> 11)
+            as f64
             / (1u64 << 53) as f64;
         let mut acc = 0.0;
         for s in &self.specs {

@@ -465,14 +465,15 @@ pub struct BatchShape {
 }
 
 impl BatchShape {
-    /// Adds a request computing `n` tokens after `c` already computed, sampling if
-    /// `samples`.
-    pub fn add(&mut self, c: u64, n: u64, samples: bool) {
+    /// Adds a request computing `tokens` tokens after `computed` already computed,
+    /// sampling if `samples`.
+    pub fn add(&mut self, computed: u64, tokens: u64, samples: bool) {
         self.requests += 1;
         if samples {
             self.sampled += 1;
         }
-        let (c, n) = (c as f64, n as f64);
+        // c and n, as in the fields' formulas.
+        let (c, n) = (computed as f64, tokens as f64);
         if n == 1.0 && c > 0.0 {
             self.decode_tokens += 1;
             self.decode_ctx += c + 1.0;
@@ -649,12 +650,12 @@ impl CostModel {
     }
 
     /// Duration of one step with this batch, µs (0 for an empty batch).
-    pub fn step_us(&self, b: &BatchShape) -> f64 {
-        if b.requests == 0 {
+    pub fn step_us(&self, batch: &BatchShape) -> f64 {
+        if batch.requests == 0 {
             return 0.0;
         }
-        let pre = b.prefill_tokens as f64;
-        let dec = b.decode_tokens as f64;
+        let pre = batch.prefill_tokens as f64;
+        let dec = batch.decode_tokens as f64;
         let tokens = pre + dec;
         let win = self.window;
         let dense = self.kernel(
@@ -678,29 +679,30 @@ impl CostModel {
         };
         let lm_head = self.kernel(
             0.0,
-            b.sampled as f64 * self.lm_flops,
+            batch.sampled as f64 * self.lm_flops,
             1.0,
             self.lm_bytes,
             self.bw,
         );
         // Attention: context in sliding layers is capped at the window.
         let decode_win_ctx = if win > 0.0 {
-            b.decode_ctx.min(dec * win)
+            batch.decode_ctx.min(dec * win)
         } else {
             0.0
         };
         let prefill_win_ctx = if win > 0.0 {
-            b.prefill_attn_ctx.min(pre * win)
+            batch.prefill_attn_ctx.min(pre * win)
         } else {
             0.0
         };
-        let kv_read = (b.decode_ctx + b.prefill_kv_read) * self.kv_bytes_per_token
-            + (decode_win_ctx + b.prefill_kv_read.min(b.requests as f64 * win))
+        let kv_read = (batch.decode_ctx + batch.prefill_kv_read) * self.kv_bytes_per_token
+            + (decode_win_ctx + batch.prefill_kv_read.min(batch.requests as f64 * win))
                 * self.kv_window_bytes_per_token;
         let kv_write = tokens * (self.kv_bytes_per_token + self.kv_window_bytes_per_token);
         let attention = self.kernel(
-            b.prefill_attn_ctx * self.attn_flops_full + prefill_win_ctx * self.attn_flops_window,
-            b.decode_ctx * self.attn_flops_full + decode_win_ctx * self.attn_flops_window,
+            batch.prefill_attn_ctx * self.attn_flops_full
+                + prefill_win_ctx * self.attn_flops_window,
+            batch.decode_ctx * self.attn_flops_full + decode_win_ctx * self.attn_flops_window,
             1.0,
             kv_read + kv_write,
             self.bw,
@@ -714,7 +716,7 @@ impl CostModel {
                 * self.layers
                 * (self.c.allreduce_latency_us + bytes / (self.c.tp_link_gbs * 1e9) * 1e6);
         }
-        let cpu = self.c.step_overhead_us + b.requests as f64 * self.c.request_overhead_us;
+        let cpu = self.c.step_overhead_us + batch.requests as f64 * self.c.request_overhead_us;
         if self.async_scheduling {
             gpu.max(cpu)
         } else {

@@ -101,18 +101,19 @@ impl Default for ServerMetrics {
 
 impl ServerMetrics {
     /// Takes the engine's counters and gauges (engine mode).
-    pub fn set_engine(&self, s: &EngineStats) {
-        self.running.store(s.running as u64, Ordering::Relaxed);
-        self.waiting.store(s.waiting as u64, Ordering::Relaxed);
+    pub fn set_engine(&self, stats: &EngineStats) {
+        self.running.store(stats.running as u64, Ordering::Relaxed);
+        self.waiting.store(stats.waiting as u64, Ordering::Relaxed);
         self.kv_usage_ppm
-            .store((s.kv_usage() * 1e6) as u64, Ordering::Relaxed);
-        self.prompt_tokens.store(s.prompt_tokens, Ordering::Relaxed);
+            .store((stats.kv_usage() * 1e6) as u64, Ordering::Relaxed);
+        self.prompt_tokens
+            .store(stats.prompt_tokens, Ordering::Relaxed);
         self.generation_tokens
-            .store(s.generation_tokens, Ordering::Relaxed);
-        self.preemptions.store(s.preemptions, Ordering::Relaxed);
+            .store(stats.generation_tokens, Ordering::Relaxed);
+        self.preemptions.store(stats.preemptions, Ordering::Relaxed);
         self.prefix_queries
-            .store(s.prefix_queries, Ordering::Relaxed);
-        self.prefix_hits.store(s.prefix_hits, Ordering::Relaxed);
+            .store(stats.prefix_queries, Ordering::Relaxed);
+        self.prefix_hits.store(stats.prefix_hits, Ordering::Relaxed);
     }
 
     /// A request started (fixed mode keeps the gauges itself).
@@ -128,24 +129,24 @@ impl ServerMetrics {
     }
 
     /// Tokens generated (fixed mode).
-    pub fn add_generated(&self, n: u64) {
-        self.generation_tokens.fetch_add(n, Ordering::Relaxed);
+    pub fn add_generated(&self, tokens: u64) {
+        self.generation_tokens.fetch_add(tokens, Ordering::Relaxed);
     }
 
     /// Time to first token as the server saw it.
-    pub fn observe_ttft(&self, s: f64) {
-        self.ttft.observe(s);
+    pub fn observe_ttft(&self, seconds: f64) {
+        self.ttft.observe(seconds);
     }
 
     /// Gap between tokens as the server saw it.
-    pub fn observe_itl(&self, s: f64) {
-        self.itl.observe(s);
+    pub fn observe_itl(&self, seconds: f64) {
+        self.itl.observe(seconds);
     }
 
     /// A completed request's latency.
-    pub fn observe_e2e(&self, s: f64) {
+    pub fn observe_e2e(&self, seconds: f64) {
         self.success.fetch_add(1, Ordering::Relaxed);
-        self.e2e.observe(s);
+        self.e2e.observe(seconds);
     }
 
     /// The exposition text.

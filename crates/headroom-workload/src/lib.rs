@@ -69,9 +69,12 @@ pub struct Pool<S> {
 }
 
 impl<S: RequestSource> Pool<S> {
-    /// The first `n` requests of `inner`, cycled.
-    pub fn new(inner: S, n: u64) -> Self {
-        Pool { inner, n: n.max(1) }
+    /// The first `size` requests of `inner`, cycled.
+    pub fn new(inner: S, size: u64) -> Self {
+        Pool {
+            inner,
+            n: size.max(1),
+        }
     }
 }
 

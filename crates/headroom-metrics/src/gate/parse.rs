@@ -496,13 +496,7 @@ mod tests {
 
     /// The caret column and reason of a bad expression.
     fn bad(s: &str) -> (usize, String) {
-        match s.parse::<Gate>() {
-            Ok(g) => panic!("{s:?} parsed as {g:?}"),
-            Err(e) => {
-                assert_eq!(e.expression(), s);
-                (e.column(), e.reason().to_string())
-            }
-        }
+        crate::expr::caret_of::<Gate>(s)
     }
 
     #[test]

@@ -15,28 +15,28 @@ use std::ops::AddAssign;
 /// and for `itl_per_token` the sum of those gaps over the tokens they brought (the mean
 /// of its per-token samples). `None` when the request has no such value (one chunk, one
 /// token, not streamed, closed loop) or for a length metric.
-pub fn request_value(metric: Metric, r: &RequestRecord) -> Option<f64> {
+pub fn request_value(metric: Metric, record: &RequestRecord) -> Option<f64> {
     match metric {
-        Metric::Ttft => r.ttft_us().map(|v| v as f64),
-        Metric::E2e => r.e2e_us().map(|v| v as f64),
-        Metric::Tpot => r.tpot_us(),
-        Metric::SchedulingLag => r.lag_us().map(|v| v as f64),
-        Metric::TtftFromIntended => Some((r.lag_us()? + r.ttft_us()?) as f64),
+        Metric::Ttft => record.ttft_us().map(|v| v as f64),
+        Metric::E2e => record.e2e_us().map(|v| v as f64),
+        Metric::Tpot => record.tpot_us(),
+        Metric::SchedulingLag => record.lag_us().map(|v| v as f64),
+        Metric::TtftFromIntended => Some((record.lag_us()? + record.ttft_us()?) as f64),
         Metric::E2eFromIntended => {
-            r.lag_us()?;
-            Some(r.end_us?.saturating_sub(r.intended_us?) as f64)
+            record.lag_us()?;
+            Some(record.end_us?.saturating_sub(record.intended_us?) as f64)
         }
         Metric::Itl => {
-            let (first, last) = (r.content_us.first()?, r.content_us.last()?);
-            let gaps = r.content_us.len() - 1;
+            let (first, last) = (record.content_us.first()?, record.content_us.last()?);
+            let gaps = record.content_us.len() - 1;
             (gaps > 0).then(|| last.saturating_sub(*first) as f64 / gaps as f64)
         }
         Metric::ItlPerToken => {
             let (mut time, mut tokens) = (0u64, 0u64);
-            for i in 1..r.content_us.len() {
-                let k = r.chunk_tokens(i);
+            for i in 1..record.content_us.len() {
+                let k = record.chunk_tokens(i);
                 if k > 0 {
-                    time += r.content_us[i].saturating_sub(r.content_us[i - 1]);
+                    time += record.content_us[i].saturating_sub(record.content_us[i - 1]);
                     tokens += k as u64;
                 }
             }
@@ -53,20 +53,20 @@ pub fn request_value(metric: Metric, r: &RequestRecord) -> Option<f64> {
 pub struct SloSet(pub Vec<Slo>);
 
 impl SloSet {
-    /// Whether `r` counts towards goodput: it completed, and for every latency SLO its
+    /// Whether `record` counts towards goodput: it completed, and for every latency SLO its
     /// own value ([`request_value`]) is within the limit; a metric it has no value for
     /// is not judged. `errors` and `goodput` SLOs are ignored, so with no latency SLO
     /// every completed request meets the set. The phase is not looked at (see
     /// [`GoodputCounter`]).
-    pub fn request_meets(&self, r: &RequestRecord) -> bool {
-        r.is_ok()
+    pub fn request_meets(&self, record: &RequestRecord) -> bool {
+        record.is_ok()
             && self.0.iter().all(|slo| match slo {
                 Slo::Latency {
                     metric,
                     strict,
                     limit_us,
                     ..
-                } => request_value(*metric, r).is_none_or(|v| {
+                } => request_value(*metric, record).is_none_or(|v| {
                     if *strict {
                         v < *limit_us
                     } else {
@@ -122,12 +122,12 @@ impl GoodputCounter {
     }
 
     /// Adds one record; warmup records are ignored.
-    pub fn add(&mut self, r: &RequestRecord) {
-        if r.phase != Phase::Measure {
+    pub fn add(&mut self, record: &RequestRecord) {
+        if record.phase != Phase::Measure {
             return;
         }
         self.measured += 1;
-        if self.slos.request_meets(r) {
+        if self.slos.request_meets(record) {
             self.met += 1;
         }
     }

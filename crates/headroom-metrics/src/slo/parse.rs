@@ -326,13 +326,7 @@ mod tests {
 
     /// The caret column and reason of a bad expression.
     fn bad(s: &str) -> (usize, String) {
-        match s.parse::<Slo>() {
-            Ok(v) => panic!("{s:?} parsed as {v:?}"),
-            Err(e) => {
-                assert_eq!(e.expression(), s);
-                (e.column(), e.reason().to_string())
-            }
-        }
+        crate::expr::caret_of::<Slo>(s)
     }
 
     #[test]

@@ -307,30 +307,30 @@ pub(super) fn json_message(e: &serde_json::Error) -> String {
 /// Errors when the file cannot be read or parsed (with the line, and the column where the
 /// JSON parser gives one), and when no entry is left.
 pub fn load(
-    r: &DatasetRef,
+    dataset: &DatasetRef,
     counter: &dyn TokenCounter,
     filter: &LengthFilter,
 ) -> Result<Dataset, DatasetError> {
-    let path = r.path.as_path();
+    let path = dataset.path.as_path();
     let io = |source| DatasetError::Io {
         path: path.to_path_buf(),
         source,
     };
-    match r.format {
+    match dataset.format {
         DatasetFormat::ShareGpt => {
             let bytes = std::fs::read(path).map_err(io)?;
             let parsed = sharegpt::parse(&bytes, path)?;
-            finish(r, parsed, counter, filter)
+            finish(dataset, parsed, counter, filter)
         }
         DatasetFormat::Jsonl => {
             let file = std::fs::File::open(path).map_err(io)?;
             let parsed = jsonl::parse(std::io::BufReader::new(file), path)?;
-            finish(r, parsed, counter, filter)
+            finish(dataset, parsed, counter, filter)
         }
         DatasetFormat::Csv => {
             let file = std::fs::File::open(path).map_err(io)?;
             let parsed = csv::parse(file, path)?;
-            finish(r, parsed, counter, filter)
+            finish(dataset, parsed, counter, filter)
         }
     }
 }

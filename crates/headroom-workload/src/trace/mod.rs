@@ -302,10 +302,10 @@ pub enum TraceError {
     },
 }
 
-/// Reads the trace `r` names, detecting its format if `r.format` is `None`.
-pub fn load(r: &TraceRef) -> Result<Trace, TraceError> {
-    let path = r.path.as_path();
-    let format = match r.format {
+/// Reads the file `trace` names, detecting its format if `trace.format` is `None`.
+pub fn load(trace: &TraceRef) -> Result<Trace, TraceError> {
+    let path = trace.path.as_path();
+    let format = match trace.format {
         Some(f) => f,
         None => detect(path)?,
     };
