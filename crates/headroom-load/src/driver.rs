@@ -77,7 +77,26 @@ impl<B: Backend, S: RequestSource + 'static> Driver<B, S> {
             stop: CancellationToken::new(),
             cancel: CancellationToken::new(),
         };
-        let (tx, mut rx) = mpsc::unbounded_channel::<RequestRecord>();
+        let (tx, rx) = mpsc::unbounded_channel::<RequestRecord>();
+        self.start(plan, &shared, &tx)?;
+        // The workers hold the only senders now: the channel closes when the last ends.
+        drop(tx);
+        let interrupted = collect(plan, sink, &shared, rx, shutdown).await?;
+        Ok(RunInfo {
+            epoch_unix_us: clock.epoch_unix_us(),
+            elapsed_us: headroom_core::Clock::now_us(&*clock),
+            interrupted,
+        })
+    }
+
+    /// Starts what sends the plan's requests: closed-loop workers (users, for
+    /// conversations), or the open-loop pacer and dispatcher.
+    fn start(
+        &self,
+        plan: &RunPlan,
+        shared: &Shared<B, S>,
+        tx: &mpsc::UnboundedSender<RequestRecord>,
+    ) -> Result<(), RunError> {
         match plan.load {
             LoadPolicy::Closed { concurrency } => match plan.conversation {
                 None => {
@@ -126,50 +145,56 @@ impl<B: Backend, S: RequestSource + 'static> Driver<B, S> {
                 }
             }
         }
-        drop(tx);
+        Ok(())
+    }
+}
 
-        tokio::pin!(shutdown);
-        let grace = tokio::time::sleep(Duration::from_secs(365 * 24 * 3600));
-        tokio::pin!(grace);
-        let mut interrupted = false;
-        let mut grace_armed = false;
-        let mut sink_error: Option<SinkError> = None;
-        loop {
-            tokio::select! {
-                biased;
-                rec = rx.recv() => match rec {
-                    // After a sink failure the remaining records are drained and dropped:
-                    // there is nowhere left to put them.
-                    Some(rec) if sink_error.is_none() => {
-                        if let Err(e) = sink.record(rec) {
-                            sink_error = Some(e);
-                            shared.halt();
-                            shared.cancel.cancel();
-                        }
+/// Hands every record to the sink until the senders are done; on `shutdown` stops
+/// sending and gives requests in flight the plan's grace period. Returns whether the run
+/// was interrupted, or the sink's error (records after it are drained and dropped: there
+/// is nowhere left to put them).
+async fn collect<B: Backend, S>(
+    plan: &RunPlan,
+    sink: &mut (dyn RecordSink + '_),
+    shared: &Shared<B, S>,
+    mut rx: mpsc::UnboundedReceiver<RequestRecord>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<bool, RunError> {
+    tokio::pin!(shutdown);
+    let grace = tokio::time::sleep(Duration::from_secs(365 * 24 * 3600));
+    tokio::pin!(grace);
+    let mut interrupted = false;
+    let mut grace_armed = false;
+    let mut sink_error: Option<SinkError> = None;
+    loop {
+        tokio::select! {
+            biased;
+            rec = rx.recv() => match rec {
+                Some(rec) if sink_error.is_none() => {
+                    if let Err(e) = sink.record(rec) {
+                        sink_error = Some(e);
+                        shared.halt();
+                        shared.cancel.cancel();
                     }
-                    Some(_) => {}
-                    None => break,
-                },
-                () = &mut shutdown, if !interrupted => {
-                    interrupted = true;
-                    shared.halt();
-                    grace.as_mut().reset(tokio::time::Instant::now() + plan.grace);
-                    grace_armed = true;
                 }
-                () = &mut grace, if grace_armed => {
-                    grace_armed = false;
-                    shared.cancel.cancel();
-                }
+                Some(_) => {}
+                None => break,
+            },
+            () = &mut shutdown, if !interrupted => {
+                interrupted = true;
+                shared.halt();
+                grace.as_mut().reset(tokio::time::Instant::now() + plan.grace);
+                grace_armed = true;
+            }
+            () = &mut grace, if grace_armed => {
+                grace_armed = false;
+                shared.cancel.cancel();
             }
         }
-        if let Some(e) = sink_error {
-            return Err(RunError::Sink(e));
-        }
-        Ok(RunInfo {
-            epoch_unix_us: clock.epoch_unix_us(),
-            elapsed_us: headroom_core::Clock::now_us(&*clock),
-            interrupted,
-        })
+    }
+    match sink_error {
+        Some(e) => Err(RunError::Sink(e)),
+        None => Ok(interrupted),
     }
 }
 

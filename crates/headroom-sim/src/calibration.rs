@@ -125,7 +125,19 @@ pub fn points(catalog: &Catalog) -> Vec<CalibrationPoint> {
 /// defaults (for fitting constants, or checking a user's own).
 pub fn points_with(catalog: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<CalibrationPoint> {
     let mut out = Vec::new();
+    offline_throughput(catalog, tweak, &mut out);
+    a10_latency(catalog, tweak, &mut out);
+    genai_perf_sweep(catalog, tweak, &mut out);
+    llama_decode_rates(catalog, tweak, &mut out);
+    out
+}
 
+/// Seed 003: KV blocks and offline throughput on an RTX 3090.
+fn offline_throughput(
+    catalog: &Catalog,
+    tweak: &dyn Fn(&mut SimSpec),
+    out: &mut Vec<CalibrationPoint>,
+) {
     // Seed 003: offline throughput, RTX 3090, Qwen2-1.5B, vLLM 0.6.1 (V0 scheduler, no
     // chunked prefill or prefix caching, profiling with max_model_len tokens).
     let mut s = spec(catalog, "rtx3090", "qwen2-1.5b", tweak);
@@ -163,7 +175,10 @@ pub fn points_with(catalog: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Calib
         assumptions: "256 requests at once, output uniform 100..1024, ignore_eos; prompts of ~8 tokens: vLLM's progress bar logged 80.65 input tok/s over 25.43 s (≈ 2,050 prompt tokens in all), although the plan says inputs up to 1,024",
         bound: 0.15,
     });
+}
 
+/// Seed 000: P95 latency on an A10 at 10 concurrent requests.
+fn a10_latency(catalog: &Catalog, tweak: &dyn Fn(&mut SimSpec), out: &mut Vec<CalibrationPoint>) {
     // Seed 000: A10, Qwen3-8B-AWQ, 10 concurrent, P95 E2E 3.81 s. The seed gives no token
     // lengths; the table uses ShareGPT-like means and shows the sensitivity to that choice.
     for (input, output, assumption, bound) in [
@@ -205,7 +220,14 @@ pub fn points_with(catalog: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Calib
             bound,
         });
     }
+}
 
+/// Seed 004: mean latency of the genai-perf concurrency sweep on an A10G.
+fn genai_perf_sweep(
+    catalog: &Catalog,
+    tweak: &dyn Fn(&mut SimSpec),
+    out: &mut Vec<CalibrationPoint>,
+) {
     // Seed 004: A10G, gpt-oss-20b MXFP4, ISL 200±20, OSL ~100 (server tokens), genai-perf
     // at concurrency 10..200 with 10 prompts per unit of concurrency. The published
     // throughput × mean latency (Little's law) shows the concurrency genai-perf actually
@@ -248,7 +270,14 @@ pub fn points_with(catalog: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Calib
             bound: if conc == 10 { 0.25 } else { 0.15 },
         });
     }
+}
 
+/// Second-hand Llama-3.1-8B decode rates on three GPUs.
+fn llama_decode_rates(
+    catalog: &Catalog,
+    tweak: &dyn Fn(&mut SimSpec),
+    out: &mut Vec<CalibrationPoint>,
+) {
     // Second-hand Llama-3.1-8B decode rates (engine and precision not stated).
     for (gpu, rates) in [
         ("h100", [93.0, 688.0, 2462.0]),
@@ -271,7 +300,6 @@ pub fn points_with(catalog: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Calib
             });
         }
     }
-    out
 }
 
 /// The points as a Markdown table.

@@ -403,13 +403,24 @@ impl Engine {
             return None;
         }
         let mut budget = self.settings.max_num_batched_tokens as u64;
+        // The schedule's buffer is kept between steps so a step allocates nothing.
         let mut sched = std::mem::take(&mut self.sched);
         sched.clear();
-        let mut preempted = false;
+        let preempted = self.schedule_running(&mut sched, &mut budget);
+        if !preempted {
+            self.admit_waiting(&mut sched, &mut budget);
+        }
+        let shape = (!sched.is_empty()).then(|| self.run_batch(&sched, events));
+        self.sched = sched;
+        shape
+    }
 
-        // 1. Running requests, oldest first.
+    /// Schedules the running requests, oldest first, within the budget; when KV blocks
+    /// run out the newest running request is preempted. Returns whether any was.
+    fn schedule_running(&mut self, sched: &mut Vec<(ReqId, u64)>, budget: &mut u64) -> bool {
+        let mut preempted = false;
         let mut i = 0;
-        while i < self.running.len() && budget > 0 {
+        while i < self.running.len() && *budget > 0 {
             let id = self.running[i];
             let (computed, tokens, held) = match self.reqs.get(&id) {
                 Some(r) => (r.computed, r.tokens(), r.held()),
@@ -418,7 +429,7 @@ impl Engine {
                     continue;
                 }
             };
-            let n = (tokens - computed).min(budget);
+            let n = (tokens - computed).min(*budget);
             let extra = self.blocks_for(computed + n).saturating_sub(held);
             let mut scheduled = true;
             while !self.pool.take(extra) {
@@ -439,13 +450,17 @@ impl Engine {
                 r.own_blocks += extra;
             }
             sched.push((id, n));
-            budget -= n;
+            *budget -= n;
             i += 1;
         }
+        preempted
+    }
 
-        // 2. Waiting requests, if nothing was preempted. The watermark keeps a little room
-        // for running requests to grow; with nothing running there is nothing to protect.
-        while !preempted && budget > 0 && self.running.len() < self.settings.max_num_seqs as usize {
+    /// Admits waiting requests (when nothing was preempted) while seats, budget and KV
+    /// blocks allow. The watermark keeps a little room for running requests to grow;
+    /// with nothing running there is nothing to protect.
+    fn admit_waiting(&mut self, sched: &mut Vec<(ReqId, u64)>, budget: &mut u64) {
+        while *budget > 0 && self.running.len() < self.settings.max_num_seqs as usize {
             let Some(&id) = self.waiting.front() else {
                 break;
             };
@@ -457,11 +472,11 @@ impl Engine {
                 continue;
             };
             let remaining = r.tokens() - r.computed;
-            if !self.settings.chunked_prefill && remaining > budget {
+            if !self.settings.chunked_prefill && remaining > *budget {
                 self.unlookup(id);
                 break;
             }
-            let n = remaining.min(budget);
+            let n = remaining.min(*budget);
             let extra = self.blocks_for(r.computed + n).saturating_sub(r.held());
             let watermark = if self.running.is_empty() {
                 0
@@ -482,17 +497,15 @@ impl Engine {
             }
             self.running.push(id);
             sched.push((id, n));
-            budget -= n;
+            *budget -= n;
         }
+    }
 
-        if sched.is_empty() {
-            self.sched = sched;
-            return None;
-        }
-
-        // 3. Price the batch, advance the clock, emit tokens.
+    /// Prices the scheduled batch, advances the clock, emits tokens and finishes
+    /// requests.
+    fn run_batch(&mut self, sched: &[(ReqId, u64)], events: &mut Vec<Event>) -> BatchShape {
         let mut shape = BatchShape::default();
-        for &(id, n) in &sched {
+        for &(id, n) in sched {
             if let Some(r) = self.reqs.get(&id) {
                 shape.add(r.computed, n, r.computed + n == r.tokens());
             }
@@ -506,7 +519,7 @@ impl Engine {
         let now = self.now_us;
         let bs = self.settings.block_size as u64;
         let mut finished = Vec::new();
-        for &(id, n) in &sched {
+        for &(id, n) in sched {
             let Some(r) = self.reqs.get_mut(&id) else {
                 continue;
             };
@@ -545,8 +558,7 @@ impl Engine {
             self.running.retain(|x| *x != id);
             self.stats.finished += 1;
         }
-        self.sched = sched;
-        Some(shape)
+        shape
     }
 
     /// Checks the bookkeeping (for tests): blocks in use never exceed the pool, and the

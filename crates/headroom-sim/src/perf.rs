@@ -490,86 +490,57 @@ impl BatchShape {
     }
 }
 
-impl CostModel {
-    /// Derives the cost model; fails when the model does not fit.
-    pub fn new(spec: &SimSpec) -> Result<CostModel, SpecError> {
-        let s = &spec.settings;
-        let m = &spec.model;
-        let g = &spec.gpu;
-        let c = &spec.constants;
-        if s.tensor_parallel_size == 0
-            || s.block_size == 0
-            || s.max_num_seqs == 0
-            || s.max_num_batched_tokens == 0
-        {
-            return Err(SpecError::Setting(
-                "tensor_parallel_size, block_size, max_num_seqs and max_num_batched_tokens must be at least 1".into(),
-            ));
-        }
-        if !s.chunked_prefill && (s.max_num_batched_tokens as u64) < s.max_model_len {
-            return Err(SpecError::Setting(format!(
-                "without chunked prefill, max_num_batched_tokens ({}) must be at least max_model_len ({}), as in vLLM",
-                s.max_num_batched_tokens, s.max_model_len
-            )));
-        }
-        if !(s.gpu_memory_utilization > 0.0 && s.gpu_memory_utilization <= 1.0) {
-            return Err(SpecError::Setting(format!(
-                "gpu_memory_utilization must be in (0, 1], got {}",
-                s.gpu_memory_utilization
-            )));
-        }
+/// The settings vLLM refuses to start with.
+fn check_settings(s: &EngineSettings) -> Result<(), SpecError> {
+    if s.tensor_parallel_size == 0
+        || s.block_size == 0
+        || s.max_num_seqs == 0
+        || s.max_num_batched_tokens == 0
+    {
+        return Err(SpecError::Setting(
+            "tensor_parallel_size, block_size, max_num_seqs and max_num_batched_tokens must be at least 1".into(),
+        ));
+    }
+    if !s.chunked_prefill && (s.max_num_batched_tokens as u64) < s.max_model_len {
+        return Err(SpecError::Setting(format!(
+            "without chunked prefill, max_num_batched_tokens ({}) must be at least max_model_len ({}), as in vLLM",
+            s.max_num_batched_tokens, s.max_model_len
+        )));
+    }
+    if !(s.gpu_memory_utilization > 0.0 && s.gpu_memory_utilization <= 1.0) {
+        return Err(SpecError::Setting(format!(
+            "gpu_memory_utilization must be in (0, 1], got {}",
+            s.gpu_memory_utilization
+        )));
+    }
+    Ok(())
+}
+
+/// Where a GPU's memory goes: weights, the profiling pass's activation peak and the
+/// runtime; the rest of the budget is KV cache.
+struct MemoryPlan {
+    weights_gib: f64,
+    reserve_gib: f64,
+    kv_gib: f64,
+    kv_bytes_per_token: f64,
+    total_blocks: u32,
+}
+
+impl MemoryPlan {
+    /// The plan of `spec`; fails when the weights leave no KV cache, or the cache cannot
+    /// hold one request of `max_model_len` tokens.
+    fn new(spec: &SimSpec) -> Result<MemoryPlan, SpecError> {
+        let (s, m, g, c) = (&spec.settings, &spec.model, &spec.gpu, &spec.constants);
         let tp = s.tensor_parallel_size as f64;
-        let hidden = m.hidden as f64;
-        let layers = m.layers as f64;
-        let arch = &spec.arch;
-        let (experts, top_k) = m
-            .moe
-            .map_or((0.0, 0.0), |x| (x.experts as f64, x.top_k as f64));
-        let router = m.moe.map_or(0, |x| m.hidden * x.experts as u64);
-        let dense_mlp = if m.moe.is_some() {
-            0
-        } else {
-            m.mlp_params_per_expert()
-        };
-        let dense_params = layers * (m.attn_params_per_layer() + dense_mlp + router) as f64;
-        let expert_params = m.mlp_params_per_expert() as f64;
-
-        // Which tensor cores the weights run on, and what dequantisation costs.
-        let peak_tflops = match m.weights {
-            WeightFormat::Fp8 if arch.native_fp8 => g.fp8_tflops.unwrap_or(g.fp16_tflops),
-            WeightFormat::Mxfp4 if arch.native_fp4 => 2.0 * g.fp8_tflops.unwrap_or(g.fp16_tflops),
-            _ => g.fp16_tflops,
-        };
-        let int4 = (c.int4_compute_efficiency, c.int4_bw_factor);
-        let fp4 = if arch.native_fp4 {
-            (1.0, 1.0)
-        } else {
-            (c.fp4_compute_efficiency, c.fp4_bw_factor)
-        };
-        let b = m.weights.bytes_per_param();
-        // Bytes per parameter, compute and bandwidth factors of dense layers and experts.
-        let ((dense_b, dense_ce, dense_bwf), (exp_b, expert_ce, expert_bwf)) = match m.weights {
-            WeightFormat::Bf16 | WeightFormat::Fp16 => ((2.0, 1.0, 1.0), (2.0, 1.0, 1.0)),
-            WeightFormat::Fp8 => ((b, 1.0, 1.0), (b, 1.0, 1.0)),
-            WeightFormat::AwqInt4 | WeightFormat::GptqInt4 => {
-                ((b, int4.0, int4.1), (b, int4.0, int4.1))
-            }
-            // MXFP4 quantises the experts only.
-            WeightFormat::Mxfp4 => ((2.0, 1.0, 1.0), (b, fp4.0, fp4.1)),
-        };
-
-        let window_layers = m.sliding_window.map_or(0.0, |w| w.layers as f64);
-        let per_layer_attn = 4.0 * (m.heads * m.head_dim) as f64;
-
-        // Memory: weights, the profiling pass's activation peak, the runtime; the rest is KV.
-        let total_weight_bytes = m.weight_bytes();
-        let weights_gib = total_weight_bytes / tp / GIB;
+        let top_k = m.moe.map_or(0.0, |x| x.top_k as f64);
+        let weights_gib = m.weight_bytes() / tp / GIB;
         let profile_tokens = s.max_num_batched_tokens as f64;
         let mlp_width = m.intermediate as f64 * if m.moe.is_some() { top_k } else { 1.0 };
-        let act_per_token =
-            (2.0 * mlp_width + 4.0 * hidden + ((m.heads + 2 * m.kv_heads) * m.head_dim) as f64)
-                * 2.0
-                / tp;
+        let act_per_token = (2.0 * mlp_width
+            + 4.0 * m.hidden as f64
+            + ((m.heads + 2 * m.kv_heads) * m.head_dim) as f64)
+            * 2.0
+            / tp;
         let logits = s.max_num_seqs as f64 * m.vocab as f64 * 4.0 / tp;
         let reserve_gib =
             c.non_torch_gib + c.activation_factor * (profile_tokens * act_per_token + logits) / GIB;
@@ -596,37 +567,114 @@ impl CostModel {
                 capacity,
             });
         }
+        Ok(MemoryPlan {
+            weights_gib,
+            reserve_gib,
+            kv_gib,
+            kv_bytes_per_token,
+            total_blocks,
+        })
+    }
+}
+
+/// Which tensor cores the weights run on, and what dequantisation costs: the peak
+/// TFLOPS, and (bytes per parameter, compute factor, bandwidth factor) of the dense
+/// layers and of the experts.
+struct WeightCosts {
+    peak_tflops: f64,
+    dense: (f64, f64, f64),
+    expert: (f64, f64, f64),
+}
+
+impl WeightCosts {
+    fn new(spec: &SimSpec) -> WeightCosts {
+        let (m, g, c, arch) = (&spec.model, &spec.gpu, &spec.constants, &spec.arch);
+        let peak_tflops = match m.weights {
+            WeightFormat::Fp8 if arch.native_fp8 => g.fp8_tflops.unwrap_or(g.fp16_tflops),
+            WeightFormat::Mxfp4 if arch.native_fp4 => 2.0 * g.fp8_tflops.unwrap_or(g.fp16_tflops),
+            _ => g.fp16_tflops,
+        };
+        let int4 = (c.int4_compute_efficiency, c.int4_bw_factor);
+        let fp4 = if arch.native_fp4 {
+            (1.0, 1.0)
+        } else {
+            (c.fp4_compute_efficiency, c.fp4_bw_factor)
+        };
+        let b = m.weights.bytes_per_param();
+        let (dense, expert) = match m.weights {
+            WeightFormat::Bf16 | WeightFormat::Fp16 => ((2.0, 1.0, 1.0), (2.0, 1.0, 1.0)),
+            WeightFormat::Fp8 => ((b, 1.0, 1.0), (b, 1.0, 1.0)),
+            WeightFormat::AwqInt4 | WeightFormat::GptqInt4 => {
+                ((b, int4.0, int4.1), (b, int4.0, int4.1))
+            }
+            // MXFP4 quantises the experts only.
+            WeightFormat::Mxfp4 => ((2.0, 1.0, 1.0), (b, fp4.0, fp4.1)),
+        };
+        WeightCosts {
+            peak_tflops,
+            dense,
+            expert,
+        }
+    }
+}
+
+impl CostModel {
+    /// Derives the cost model; fails when the model does not fit.
+    pub fn new(spec: &SimSpec) -> Result<CostModel, SpecError> {
+        let s = &spec.settings;
+        let m = &spec.model;
+        let g = &spec.gpu;
+        let c = &spec.constants;
+        check_settings(s)?;
+        let memory = MemoryPlan::new(spec)?;
+        let tp = s.tensor_parallel_size as f64;
+        let hidden = m.hidden as f64;
+        let layers = m.layers as f64;
+        let (experts, top_k) = m
+            .moe
+            .map_or((0.0, 0.0), |x| (x.experts as f64, x.top_k as f64));
+        let router = m.moe.map_or(0, |x| m.hidden * x.experts as u64);
+        let dense_mlp = if m.moe.is_some() {
+            0
+        } else {
+            m.mlp_params_per_expert()
+        };
+        let dense_params = layers * (m.attn_params_per_layer() + dense_mlp + router) as f64;
+        let expert_params = m.mlp_params_per_expert() as f64;
+        let w = WeightCosts::new(spec);
+        let window_layers = m.sliding_window.map_or(0.0, |w| w.layers as f64);
+        let per_layer_attn = 4.0 * (m.heads * m.head_dim) as f64;
         Ok(CostModel {
             tp,
             layers,
             hidden,
             dense_flops: 2.0 * dense_params,
-            dense_bytes: dense_params * dense_b,
-            dense_ce,
-            dense_bwf,
+            dense_bytes: dense_params * w.dense.0,
+            dense_ce: w.dense.1,
+            dense_bwf: w.dense.2,
             expert_flops: 2.0 * layers * top_k * expert_params,
-            expert_bytes: expert_params * exp_b,
+            expert_bytes: expert_params * w.expert.0,
             experts,
             top_k,
             moe_layers: if m.moe.is_some() { layers } else { 0.0 },
-            expert_ce,
-            expert_bwf,
+            expert_ce: w.expert.1,
+            expert_bwf: w.expert.2,
             lm_flops: 2.0 * hidden * m.vocab as f64,
             lm_bytes: hidden * m.vocab as f64 * 2.0,
             attn_flops_full: per_layer_attn * m.full_attention_layers() as f64,
             attn_flops_window: per_layer_attn * window_layers,
             window: m.sliding_window.map_or(0.0, |w| w.window as f64),
-            kv_bytes_per_token,
+            kv_bytes_per_token: memory.kv_bytes_per_token,
             kv_window_bytes_per_token: 2.0
                 * window_layers
                 * (m.kv_heads * m.head_dim) as f64
                 * s.kv_cache_dtype.bytes(),
-            peak_flops: peak_tflops * 1e12,
+            peak_flops: w.peak_tflops * 1e12,
             bw: g.bandwidth_gbs * 1e9 * c.bw_efficiency,
-            total_blocks,
-            weights_gib,
-            reserve_gib,
-            kv_gib,
+            total_blocks: memory.total_blocks,
+            weights_gib: memory.weights_gib,
+            reserve_gib: memory.reserve_gib,
+            kv_gib: memory.kv_gib,
             c: c.clone(),
             async_scheduling: s.async_scheduling,
         })

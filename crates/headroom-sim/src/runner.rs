@@ -15,7 +15,7 @@ use crate::perf::{CostModel, SimSpec};
 use headroom_core::seed::mix;
 use headroom_core::{
     ErrorKind, LoadPolicy, Outcome, Phase, PlanError, RecordSink, RequestRecord, RequestSource,
-    RunError, RunInfo, RunPlan, Runner, TokenSource,
+    RunError, RunInfo, RunPlan, Runner, SinkError, TokenSource,
 };
 use headroom_load::{Admission, Arrivals, LEAD_US};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -56,25 +56,8 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
     ) -> Result<RunInfo, RunError> {
         headroom_load::validate(plan)?;
         let cost = CostModel::new(&self.spec).map_err(|e| PlanError::Runner(Box::new(e)))?;
-        let half_rtt = self.spec.constants.network_rtt_us / 2.0;
-        let mut sim = VirtualRun {
-            engine: Engine::new(cost, self.spec.settings.clone(), self.spec.seed),
-            admission: Admission::new(plan.stop, plan.warmup),
-            source: &*self.source,
-            block_size: self.spec.settings.block_size,
-            max_model_len: self.spec.settings.max_model_len,
-            half_rtt,
-            inflight: HashMap::new(),
-            in_transit: BTreeMap::new(),
-            backlog: VecDeque::new(),
-            cap: None,
-            open: plan.load.is_open(),
-            done: Vec::new(),
-            conversation: plan.conversation,
-            sessions: 0,
-            thinking: BTreeMap::new(),
-            stopped: false,
-        };
+        let mut sim = VirtualRun::new(&self.spec, cost, plan, &*self.source);
+        let half_rtt = sim.half_rtt;
         let mut deadline: Option<f64> = None;
         let epoch_unix_us = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -105,9 +88,7 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
             }
             if let Some(d) = deadline.filter(|d| now >= *d) {
                 sim.cancel_all(d);
-                for rec in sim.done.drain(..) {
-                    sink.record(rec)?;
-                }
+                sim.hand_over(sink)?;
                 break;
             }
             // The client sends what the schedule says up to now...
@@ -120,23 +101,14 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
             }
             // ...and what has reached the server by now joins the next step.
             sim.deliver(now);
-            for rec in sim.done.drain(..) {
-                sink.record(rec)?;
-            }
+            sim.hand_over(sink)?;
             // Users whose think time is over send their next turn.
             sim.wake(now);
             if !sim.engine.busy() {
-                // Idle: jump to the next thing that happens.
-                let next_client = next_arrival
-                    .map(|(_, _, t)| t as f64)
-                    .into_iter()
-                    .chain(sim.thinking.keys().next().map(|k| k.0 as f64 / 1e3))
-                    .reduce(f64::min);
-                let next_server = sim.in_transit.keys().next().map(|k| k.0 as f64 / 1e3);
-                match (next_client, next_server) {
-                    (None, None) => break,
-                    (a, b) => {
-                        let t = a.unwrap_or(f64::INFINITY).min(b.unwrap_or(f64::INFINITY));
+                // Idle: jump to the next thing that happens, or end.
+                match sim.next_event(next_arrival.map(|(_, _, t)| t as f64)) {
+                    None => break,
+                    Some(t) => {
                         sim.engine.advance_to(deadline.map_or(t, |d| t.min(d)));
                         continue;
                     }
@@ -149,9 +121,7 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
             for ev in &events {
                 sim.on_event(*ev);
             }
-            for rec in sim.done.drain(..) {
-                sink.record(rec)?;
-            }
+            sim.hand_over(sink)?;
         }
         Ok(RunInfo {
             epoch_unix_us,
@@ -226,7 +196,52 @@ struct VirtualRun<'a, S> {
     stopped: bool,
 }
 
-impl<S: RequestSource> VirtualRun<'_, S> {
+impl<'a, S: RequestSource> VirtualRun<'a, S> {
+    /// A run of `plan` on the engine of `spec` (priced by `cost`), sending nothing yet.
+    fn new(spec: &SimSpec, cost: CostModel, plan: &RunPlan, source: &'a S) -> Self {
+        VirtualRun {
+            engine: Engine::new(cost, spec.settings.clone(), spec.seed),
+            admission: Admission::new(plan.stop, plan.warmup),
+            source,
+            block_size: spec.settings.block_size,
+            max_model_len: spec.settings.max_model_len,
+            half_rtt: spec.constants.network_rtt_us / 2.0,
+            inflight: HashMap::new(),
+            in_transit: BTreeMap::new(),
+            backlog: VecDeque::new(),
+            cap: None,
+            open: plan.load.is_open(),
+            done: Vec::new(),
+            conversation: plan.conversation,
+            sessions: 0,
+            thinking: BTreeMap::new(),
+            stopped: false,
+        }
+    }
+
+    /// Hands the finished records to the sink, in the order they finished.
+    fn hand_over(&mut self, sink: &mut (dyn RecordSink + '_)) -> Result<(), SinkError> {
+        for rec in self.done.drain(..) {
+            sink.record(rec)?;
+        }
+        Ok(())
+    }
+
+    /// While the engine is idle: when the next thing happens — the next arrival (at
+    /// `next_arrival`), a user's next turn, or a request reaching the server — or `None`
+    /// when nothing will.
+    fn next_event(&self, next_arrival: Option<f64>) -> Option<f64> {
+        let next_client = next_arrival
+            .into_iter()
+            .chain(self.thinking.keys().next().map(|k| k.0 as f64 / 1e3))
+            .reduce(f64::min);
+        let next_server = self.in_transit.keys().next().map(|k| k.0 as f64 / 1e3);
+        match (next_client, next_server) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(f64::INFINITY).min(b.unwrap_or(f64::INFINITY))),
+        }
+    }
+
     fn claim_arrival(&mut self, schedule: &mut Arrivals) -> Option<(u64, Phase, u64)> {
         let t = LEAD_US + schedule.next()?;
         let (index, phase) = self.admission.claim(t)?;
