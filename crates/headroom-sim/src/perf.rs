@@ -390,9 +390,24 @@ pub enum SpecError {
         /// Tokens the cache holds.
         capacity: u64,
     },
-    /// A setting is out of range.
-    #[error("invalid engine setting: {0}")]
-    Setting(String),
+    /// A count that vLLM needs to be at least 1 is 0.
+    #[error(
+        "invalid engine setting: tensor_parallel_size, block_size, max_num_seqs and max_num_batched_tokens must be at least 1"
+    )]
+    ZeroSetting,
+    /// Without chunked prefill, a whole prompt must fit one step.
+    #[error(
+        "invalid engine setting: without chunked prefill, max_num_batched_tokens ({max_num_batched_tokens}) must be at least max_model_len ({max_model_len}), as in vLLM"
+    )]
+    StepBelowContext {
+        /// Token budget of one step.
+        max_num_batched_tokens: u32,
+        /// Longest context.
+        max_model_len: u64,
+    },
+    /// The share of GPU memory is not in `(0, 1]`.
+    #[error("invalid engine setting: gpu_memory_utilization must be in (0, 1], got {0}")]
+    Utilization(f64),
 }
 
 /// The derived cost model of one spec.
@@ -497,21 +512,16 @@ fn check_settings(s: &EngineSettings) -> Result<(), SpecError> {
         || s.max_num_seqs == 0
         || s.max_num_batched_tokens == 0
     {
-        return Err(SpecError::Setting(
-            "tensor_parallel_size, block_size, max_num_seqs and max_num_batched_tokens must be at least 1".into(),
-        ));
+        return Err(SpecError::ZeroSetting);
     }
     if !s.chunked_prefill && (s.max_num_batched_tokens as u64) < s.max_model_len {
-        return Err(SpecError::Setting(format!(
-            "without chunked prefill, max_num_batched_tokens ({}) must be at least max_model_len ({}), as in vLLM",
-            s.max_num_batched_tokens, s.max_model_len
-        )));
+        return Err(SpecError::StepBelowContext {
+            max_num_batched_tokens: s.max_num_batched_tokens,
+            max_model_len: s.max_model_len,
+        });
     }
     if !(s.gpu_memory_utilization > 0.0 && s.gpu_memory_utilization <= 1.0) {
-        return Err(SpecError::Setting(format!(
-            "gpu_memory_utilization must be in (0, 1], got {}",
-            s.gpu_memory_utilization
-        )));
+        return Err(SpecError::Utilization(s.gpu_memory_utilization));
     }
     Ok(())
 }
@@ -833,6 +843,35 @@ mod tests {
             m.step_us(&b)
         };
         assert!(step(8) > 1.5 * step(1));
+    }
+
+    #[test]
+    fn settings_vllm_refuses_are_refused_with_its_reason() {
+        let refused = |edit: &dyn Fn(&mut SimSpec)| {
+            let mut s = spec("a10", "qwen3-8b-awq");
+            edit(&mut s);
+            CostModel::new(&s).unwrap_err()
+        };
+        let e = refused(&|s| s.settings.max_num_seqs = 0);
+        assert_eq!(e, SpecError::ZeroSetting);
+        assert_eq!(
+            e.to_string(),
+            "invalid engine setting: tensor_parallel_size, block_size, max_num_seqs and max_num_batched_tokens must be at least 1"
+        );
+        let e = refused(&|s| {
+            s.settings.chunked_prefill = false;
+            s.settings.max_num_batched_tokens = 2048;
+            s.settings.max_model_len = 4096;
+        });
+        assert_eq!(
+            e.to_string(),
+            "invalid engine setting: without chunked prefill, max_num_batched_tokens (2048) must be at least max_model_len (4096), as in vLLM"
+        );
+        let e = refused(&|s| s.settings.gpu_memory_utilization = 1.5);
+        assert_eq!(
+            e.to_string(),
+            "invalid engine setting: gpu_memory_utilization must be in (0, 1], got 1.5"
+        );
     }
 
     #[test]
