@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use headroom_core::{Outcome, Phase, RequestRecord, TokenSource};
+use headroom_core::{Outcome, TokenSource};
 use headroom_metrics::Recorder;
 use headroom_report::load::{Depth, Results};
 use headroom_report::render::{Options, render};
@@ -39,33 +39,25 @@ fn write_run(dir: &Path) {
         let end = send + content[99] + 1_000;
         user_free[u] = end + 500;
         let failed = next() % 1000 == 0;
-        let r = RequestRecord {
-            index: i,
-            phase: Phase::Measure,
-            intended_us: None,
-            send_us: Some(send),
-            end_us: Some(end),
-            content_us: if failed { vec![] } else { content },
-            content_tokens: vec![],
-            input_tokens: 200,
-            input_tokens_source: TokenSource::Usage,
-            output_tokens: if failed { 0 } else { 100 },
-            output_tokens_source: TokenSource::Usage,
-            output_tokens_counted: None,
-            max_tokens: 100,
-            requested_input_tokens: Some(200),
-            tags: Default::default(),
-            http_status: Some(if failed { 500 } else { 200 }),
-            finish_reason: None,
-            outcome: if failed {
+        let r = headroom_testkit::record(i)
+            .sent_at(send)
+            .ended_at(end)
+            .content_us(if failed { vec![] } else { content })
+            .input_tokens(200)
+            .input_source(TokenSource::Usage)
+            .requested_input_tokens(200)
+            .output_tokens(if failed { 0 } else { 100 })
+            .max_tokens(100)
+            .http_status(Some(if failed { 500 } else { 200 }))
+            .outcome(if failed {
                 Outcome::Error {
                     kind: headroom_core::ErrorKind::HttpStatus,
                     message: "HTTP 500".into(),
                 }
             } else {
                 Outcome::Ok
-            },
-        };
+            })
+            .build();
         journal.append(&r).unwrap();
         rec.add(&r);
     }

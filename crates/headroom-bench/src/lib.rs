@@ -7,7 +7,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use headroom_core::{Outcome, Phase, RequestRecord, TokenSource};
+use headroom_core::{RequestRecord, TokenSource};
 
 /// A vLLM-shaped chat stream: a role chunk, `tokens` content chunks, a usage chunk and
 /// `[DONE]`, as the bytes a server sends.
@@ -51,26 +51,18 @@ pub fn chat_stream(tokens: usize) -> Vec<u8> {
 /// A completed measured record with `chunks` content chunks 10 ms apart.
 pub fn record(index: u64, chunks: usize) -> RequestRecord {
     let ttft = 40_000 + (index % 97) * 211;
-    RequestRecord {
-        index,
-        phase: Phase::Measure,
-        intended_us: Some(index * 2_000),
-        send_us: Some(index * 2_000 + 37),
-        end_us: Some(index * 2_000 + 37 + ttft + chunks as u64 * 10_000),
-        content_us: (0..chunks as u64)
-            .map(|k| ttft + k * 10_000 + (k * 7919 % 500))
-            .collect(),
-        content_tokens: Vec::new(),
-        input_tokens: 200,
-        input_tokens_source: TokenSource::Usage,
-        output_tokens: chunks as u32,
-        output_tokens_source: TokenSource::Usage,
-        output_tokens_counted: None,
-        max_tokens: chunks as u32,
-        requested_input_tokens: None,
-        tags: Default::default(),
-        http_status: Some(200),
-        finish_reason: Some("length".into()),
-        outcome: Outcome::Ok,
-    }
+    headroom_testkit::record(index)
+        .intended_us(index * 2_000)
+        .sent_at(index * 2_000 + 37)
+        .e2e_us(ttft + chunks as u64 * 10_000)
+        .content_us(
+            (0..chunks as u64)
+                .map(|k| ttft + k * 10_000 + (k * 7919 % 500))
+                .collect(),
+        )
+        .input_tokens(200)
+        .input_source(TokenSource::Usage)
+        .output_tokens(chunks as u32)
+        .finish_reason("length")
+        .build()
 }

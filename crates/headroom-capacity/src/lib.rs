@@ -28,7 +28,7 @@ pub use level::LoadAxis;
 pub use plan::{Plan, Step, SweepLevels, SweepPlan};
 pub use search::{Found, Method, Search, SearchKind};
 pub use verdict::{Capacity, LevelResult, LevelRun, Measurement, PassRule, RepeatRow, judge};
-pub use watch::{EarlyStop, StopSignal, Watch};
+pub use watch::{EarlyStop, EarlyStopRule, StopSignal, Watch};
 
 use headroom_core::{RecordSink, RequestRecord, RunError, RunInfo, RunPlan, Runner, SinkError};
 use headroom_metrics::Recorder;

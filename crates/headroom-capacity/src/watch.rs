@@ -31,10 +31,48 @@ use std::task::{Context, Poll, Waker};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EarlyStop {
-    /// `certain`, `clear` or `over_saturated`.
-    pub rule: String,
+    /// The rule that fired.
+    pub rule: EarlyStopRule,
     /// What was seen, for people.
     pub detail: String,
+}
+
+/// The early-stop rules (see the module documentation). Serialized and displayed as
+/// `certain`, `clear` and `over_saturated`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EarlyStopRule {
+    /// More requests exceeded a percentile limit than the whole level may have.
+    Certain,
+    /// A latency statistic's 99 % interval lies entirely above 1.25 × its limit.
+    Clear,
+    /// Latency from the intended send time grows without bound (open loop).
+    OverSaturated,
+}
+
+impl EarlyStopRule {
+    /// `certain`, `clear` or `over_saturated`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EarlyStopRule::Certain => "certain",
+            EarlyStopRule::Clear => "clear",
+            EarlyStopRule::OverSaturated => "over_saturated",
+        }
+    }
+}
+
+impl std::fmt::Display for EarlyStopRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compares with the serialized name, as readers of older documents and tests do.
+impl PartialEq<&str> for EarlyStopRule {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// A one-way stop flag whose [`StopSignal::stopped`] future completes once it is raised.
@@ -181,12 +219,9 @@ impl Watch {
         by_n.max(by_t)
     }
 
-    fn fire(&mut self, rule: &str, detail: String) {
+    fn fire(&mut self, rule: EarlyStopRule, detail: String) {
         if self.fired.is_none() {
-            self.fired = Some(EarlyStop {
-                rule: rule.into(),
-                detail,
-            });
+            self.fired = Some(EarlyStop { rule, detail });
             self.stop.raise();
         }
     }
@@ -243,7 +278,7 @@ impl Watch {
                         "{} of the {n} requests already exceed the limit of {slo}; at most {allowed} may",
                         self.over[i]
                     );
-                    self.fire("certain", detail);
+                    self.fire(EarlyStopRule::Certain, detail);
                     return;
                 }
             }
@@ -279,7 +314,7 @@ impl Watch {
                     iv.lo / 1e3,
                     iv.hi / 1e3
                 );
-                self.fire("clear", detail);
+                self.fire(EarlyStopRule::Clear, detail);
                 return;
             }
         }
@@ -306,7 +341,7 @@ impl Watch {
             let detail = format!(
                 "over-saturated: latency from the intended send time grows {slope:.2} s every second and is {now:.1} s now"
             );
-            self.fire("over_saturated", detail);
+            self.fire(EarlyStopRule::OverSaturated, detail);
         }
     }
 }
@@ -350,5 +385,28 @@ impl Trend {
 
     fn first_mean(&self) -> f64 {
         self.first.iter().sum::<f64>() / self.first.len().max(1) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EarlyStopRule;
+
+    #[test]
+    fn early_stop_rules_keep_their_names() {
+        use EarlyStopRule::*;
+        for (rule, name) in [
+            (Certain, "certain"),
+            (Clear, "clear"),
+            (OverSaturated, "over_saturated"),
+        ] {
+            assert_eq!(rule.to_string(), name);
+            assert_eq!(serde_json::to_value(rule).unwrap(), name);
+            assert_eq!(
+                serde_json::from_value::<EarlyStopRule>(name.into()).unwrap(),
+                rule
+            );
+            assert_eq!(rule, name);
+        }
     }
 }

@@ -5,17 +5,29 @@
 
 use std::time::Duration;
 
+/// A duration that could not be read: what was given and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid duration {input:?}: {reason} (write it with a unit, e.g. 500ms, 30s, 10m, 1h)")]
+pub struct DurationError {
+    /// The text as given.
+    pub input: String,
+    /// What humantime found wrong. Part of the message rather than its source: the
+    /// message would otherwise print it twice in a chain.
+    pub reason: humantime::DurationError,
+}
+
 /// Parses a humantime duration (`2m`, `500ms`, `1h30m`). A bare number is rejected: units
 /// are required so that `10` is never silently read as seconds or milliseconds.
-pub fn parse(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim()).map_err(|e| {
-        format!("invalid duration {s:?}: {e} (write it with a unit, e.g. 500ms, 30s, 10m, 1h)")
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
+    humantime::parse_duration(text.trim()).map_err(|reason| DurationError {
+        input: text.to_string(),
+        reason,
     })
 }
 
 /// Formats a duration as humantime (`2m`, `1s 500ms`).
-pub fn format(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
+pub fn format(duration: Duration) -> String {
+    humantime::format_duration(duration).to_string()
 }
 
 /// `#[serde(with = "headroom_core::duration::serde_str")]` for a `Duration`.
@@ -64,8 +76,17 @@ mod tests {
     fn units_are_required() {
         assert_eq!(parse("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse("2m").unwrap(), Duration::from_secs(120));
-        let err = parse("10").unwrap_err();
+        let err = parse("10").unwrap_err().to_string();
         assert!(err.contains("with a unit"), "{err}");
+    }
+
+    #[test]
+    fn the_error_names_the_input_and_the_cure() {
+        assert_eq!(
+            parse("10").unwrap_err().to_string(),
+            "invalid duration \"10\": time unit needed, for example 10sec or 10ms \
+             (write it with a unit, e.g. 500ms, 30s, 10m, 1h)"
+        );
     }
 
     #[test]

@@ -53,11 +53,43 @@ pub struct Empirical {
     pub values: Vec<u32>,
 }
 
+/// Why a lengths file ([`Empirical::load`]) could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LengthsFileError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {error}")]
+    Read {
+        /// The file, as given.
+        path: String,
+        /// The I/O error (in the message, so not also its source).
+        error: std::io::Error,
+    },
+    /// A value is not a whole number ≥ 1.
+    #[error("{path} line {line}: {value:?} is not a whole number >= 1")]
+    NotALength {
+        /// The file, as given.
+        path: String,
+        /// The line, from 1.
+        line: usize,
+        /// The value as written.
+        value: String,
+    },
+    /// The file holds no value.
+    #[error("{path} holds no lengths")]
+    Empty {
+        /// The file, as given.
+        path: String,
+    },
+}
+
 impl Empirical {
     /// Reads lengths from `path`: whole numbers ≥ 1 separated by whitespace or commas;
     /// `#` starts a comment.
-    pub fn load(path: &str) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    pub fn load(path: &str) -> Result<Self, LengthsFileError> {
+        let text = std::fs::read_to_string(path).map_err(|error| LengthsFileError::Read {
+            path: path.to_string(),
+            error,
+        })?;
         let mut values = Vec::new();
         for (no, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("");
@@ -68,16 +100,19 @@ impl Empirical {
                 match tok.parse::<u32>() {
                     Ok(v) if v >= 1 => values.push(v),
                     _ => {
-                        return Err(format!(
-                            "{path} line {}: {tok:?} is not a whole number >= 1",
-                            no + 1
-                        ));
+                        return Err(LengthsFileError::NotALength {
+                            path: path.to_string(),
+                            line: no + 1,
+                            value: tok.to_string(),
+                        });
                     }
                 }
             }
         }
         if values.is_empty() {
-            return Err(format!("{path} holds no lengths"));
+            return Err(LengthsFileError::Empty {
+                path: path.to_string(),
+            });
         }
         Ok(Empirical {
             path: path.to_string(),
@@ -144,7 +179,7 @@ impl FromStr for LengthSpec {
         if let Some(path) = t.strip_prefix("file:") {
             return Empirical::load(path.trim())
                 .map(|e| LengthSpec::Empirical(Arc::new(e)))
-                .map_err(|e| err(&e));
+                .map_err(|e| err(&e.to_string()));
         }
         let (lognormal, t) = match t
             .strip_prefix("lognormal:")
@@ -301,6 +336,32 @@ mod tests {
             .to_string();
         assert!(e.contains("line 2") && e.contains("\"abc\""), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn lengths_file_errors_say_what_is_wrong_where() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.txt");
+        let missing = missing.to_str().unwrap();
+        let e = Empirical::load(missing).unwrap_err();
+        assert!(matches!(e, LengthsFileError::Read { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("cannot read {missing}: ")),
+            "{e}"
+        );
+        let f = dir.path().join("lengths.txt");
+        let path = f.to_str().unwrap();
+        std::fs::write(&f, "3\n4, 0\n").unwrap();
+        assert_eq!(
+            Empirical::load(path).unwrap_err().to_string(),
+            format!("{path} line 2: \"0\" is not a whole number >= 1")
+        );
+        std::fs::write(&f, "# nothing\n\n").unwrap();
+        assert_eq!(
+            Empirical::load(path).unwrap_err().to_string(),
+            format!("{path} holds no lengths")
+        );
     }
 
     #[test]

@@ -8,12 +8,15 @@
 //! - [`request`]: what to send ([`RequestSpec`], [`Prompt`]).
 //! - [`record`]: what happened to one request ([`RequestRecord`], [`Outcome`], [`ErrorKind`]).
 //!   Every request ends as `Ok` or an error kind; nothing is dropped silently.
-//! - [`load`]: when to send ([`LoadPolicy`], [`ArrivalKind`], [`StopRule`], [`Warmup`], [`RunPlan`]).
-//! - [`length`]: token-length distributions ([`LengthSpec`]).
+//! - [`load`]: when to send ([`LoadPolicy`], [`ArrivalKind`], [`StopRule`], [`Warmup`], [`RunPlan`]),
+//!   and what can make a plan unrunnable ([`PlanError`], [`ArrivalError`]).
+//! - [`length`]: token-length distributions ([`LengthSpec`]; a lengths file's [`LengthsFileError`]).
 //! - [`scenario`]: the fully resolved description of a run, serialized into every result.
 //! - [`seed`]: deriving independent, platform-stable seeds (`seed::mix`).
+//! - [`duration`]: durations as people write them (`10m`, `500ms`; [`duration::DurationError`]).
 //! - [`traits`]: the seams between crates: [`Backend`] (sends one request), [`RequestSource`]
-//!   (makes request `i`), [`Runner`] (runs a plan and feeds records to a [`RecordSink`]),
+//!   (makes request `i`), [`Runner`] (runs a plan and feeds records to a [`RecordSink`];
+//!   why it could not finish: [`RunError`]),
 //!   [`TokenCounter`] and [`Clock`].
 //!
 //! This crate depends on serde, serde_json, humantime and thiserror only; optional features
@@ -32,8 +35,11 @@ pub mod seed;
 pub mod traits;
 
 pub use api::ApiFlavor;
-pub use length::LengthSpec;
-pub use load::{ArrivalKind, Conversation, LoadPolicy, RunPlan, StopRule, Warmup};
+pub use length::{LengthSpec, LengthsFileError};
+pub use load::{
+    ArrivalError, ArrivalKind, Conversation, LoadPolicy, PlanError, RunPlan, StopRule, Warmup,
+    WarmupError,
+};
 pub use record::{ErrorKind, Outcome, Phase, RequestRecord, TokenSource};
 pub use request::{Message, Prompt, RequestSpec, Segment, Tags};
 pub use scenario::{Scenario, Target, WorkloadSpec};

@@ -136,8 +136,16 @@ pub enum Warmup {
     Duration(Duration),
 }
 
+/// A warmup that is neither a count nor a duration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid warmup {input:?}: give a request count (20) or a duration (20s)")]
+pub struct WarmupError {
+    /// The text as given.
+    pub input: String,
+}
+
 impl FromStr for Warmup {
-    type Err = String;
+    type Err = WarmupError;
 
     /// `0` or `none`, a count (`20`), or a duration (`20s`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -150,8 +158,8 @@ impl FromStr for Warmup {
         }
         crate::duration::parse(t)
             .map(Warmup::Duration)
-            .map_err(|_| {
-                format!("invalid warmup {s:?}: give a request count (20) or a duration (20s)")
+            .map_err(|_| WarmupError {
+                input: s.to_string(),
             })
     }
 }
@@ -217,6 +225,61 @@ pub struct RunPlan {
     pub conversation: Option<Conversation>,
 }
 
+impl RunPlan {
+    /// Every check of a plan, in one place: whatever fails here cannot run, whichever
+    /// command or file described it. Runners call it before they start; settings call it
+    /// as they are read, so a bad value is a usage error before any work.
+    pub fn check(&self) -> Result<(), PlanError> {
+        match self.stop {
+            StopRule {
+                requests: None,
+                duration: None,
+            } => return Err(PlanError::NoStopRule),
+            StopRule {
+                requests: Some(0), ..
+            } => return Err(PlanError::NoRequests),
+            StopRule {
+                duration: Some(d), ..
+            } if d.is_zero() => return Err(PlanError::NoDuration),
+            _ => {}
+        }
+        let max_concurrency = match self.load {
+            LoadPolicy::Closed { concurrency: 0 } => return Err(PlanError::NoConcurrency),
+            LoadPolicy::Closed { .. } => None,
+            LoadPolicy::Open {
+                rate,
+                burstiness,
+                max_concurrency,
+                ..
+            } => {
+                if !(rate.is_finite() && rate > 0.0) {
+                    return Err(ArrivalError::Rate(rate).into());
+                }
+                if !(burstiness.is_finite() && burstiness > 0.0) {
+                    return Err(ArrivalError::Burstiness(burstiness).into());
+                }
+                max_concurrency
+            }
+            LoadPolicy::Trace {
+                speedup,
+                max_concurrency,
+            } => {
+                if !(speedup.is_finite() && speedup > 0.0) {
+                    return Err(PlanError::Speedup(speedup));
+                }
+                max_concurrency
+            }
+        };
+        if max_concurrency == Some(0) {
+            return Err(PlanError::NoMaxConcurrency);
+        }
+        if self.load.is_open() && self.conversation.is_some() {
+            return Err(PlanError::ConversationInOpenLoop);
+        }
+        Ok(())
+    }
+}
+
 /// How conversations are paced: request `i` is turn `i % turns + 1` of conversation
 /// `i / turns`; a turn is sent `think_time` after the previous one ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,9 +293,183 @@ pub struct Conversation {
     pub think_time: Duration,
 }
 
+/// Why a run plan cannot be executed.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Neither a request count nor a duration ends the run.
+    #[error("give a stop rule: --requests or --duration")]
+    NoStopRule,
+    /// A run of no requests.
+    #[error("--requests must be at least 1")]
+    NoRequests,
+    /// A run of no time.
+    #[error("--duration must be longer than zero")]
+    NoDuration,
+    /// Closed loop with no request in flight.
+    #[error("--concurrency must be at least 1")]
+    NoConcurrency,
+    /// An open-loop cap of no request in flight.
+    #[error("--max-concurrency must be at least 1")]
+    NoMaxConcurrency,
+    /// Conversations with a rate: users pace their own turns, so only closed loop fits.
+    #[error(
+        "conversations run in closed loop: give --concurrency (the number of users), not a rate"
+    )]
+    ConversationInOpenLoop,
+    /// The open-loop arrival process cannot be drawn.
+    #[error(transparent)]
+    Arrivals(#[from] ArrivalError),
+    /// Trace replay with a speed-up that is not a positive number.
+    #[error("--trace-speedup must be a positive number, got {0}")]
+    Speedup(f64),
+    /// Trace replay of a workload without arrival times.
+    #[error("trace replay needs a workload with arrival times (--trace FILE)")]
+    NoArrivalTimes,
+    /// An arrival schedule was asked of a closed-loop plan.
+    #[error("closed-loop plans have no arrival schedule")]
+    ClosedLoopSchedule,
+    /// What the runner itself cannot do with the plan (the simulator: the model does not
+    /// fit the GPU, or the engine cannot schedule a request with these settings).
+    #[error(transparent)]
+    Runner(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Why an open-loop arrival process ([`LoadPolicy::Open`]) cannot be drawn.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum ArrivalError {
+    /// The rate is not a positive number.
+    #[error("--rate must be a positive number of requests per second, got {0}")]
+    Rate(f64),
+    /// The gamma shape is not a positive number.
+    #[error("--burstiness must be positive, got {0}")]
+    Burstiness(f64),
+    /// Both are positive, but so far apart that the gaps' scale is not a positive number.
+    #[error("rate {rate}/s with burstiness {burstiness} gives no usable gamma distribution")]
+    Gamma {
+        /// Arrivals per second.
+        rate: f64,
+        /// The gamma shape.
+        burstiness: f64,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_plan_check_names_the_setting() {
+        let ok = RunPlan {
+            load: LoadPolicy::Closed { concurrency: 4 },
+            stop: StopRule {
+                requests: Some(10),
+                duration: None,
+            },
+            warmup: Warmup::None,
+            seed: 0,
+            grace: Duration::from_secs(1),
+            conversation: None,
+        };
+        assert!(ok.check().is_ok());
+        let open = |rate: f64, burstiness: f64, max: Option<u32>| LoadPolicy::Open {
+            rate,
+            arrival: ArrivalKind::Gamma,
+            burstiness,
+            max_concurrency: max,
+        };
+        let cases: Vec<(RunPlan, &str)> = vec![
+            (
+                RunPlan {
+                    load: LoadPolicy::Closed { concurrency: 0 },
+                    ..ok.clone()
+                },
+                "--concurrency",
+            ),
+            (
+                RunPlan {
+                    load: open(0.0, 1.0, None),
+                    ..ok.clone()
+                },
+                "--rate must be a positive",
+            ),
+            (
+                RunPlan {
+                    load: open(f64::NAN, 1.0, None),
+                    ..ok.clone()
+                },
+                "--rate",
+            ),
+            (
+                RunPlan {
+                    load: open(1.0, 0.0, None),
+                    ..ok.clone()
+                },
+                "--burstiness",
+            ),
+            (
+                RunPlan {
+                    load: open(1.0, 1.0, Some(0)),
+                    ..ok.clone()
+                },
+                "--max-concurrency",
+            ),
+            (
+                RunPlan {
+                    load: LoadPolicy::Trace {
+                        speedup: -1.0,
+                        max_concurrency: None,
+                    },
+                    ..ok.clone()
+                },
+                "--trace-speedup",
+            ),
+            (
+                RunPlan {
+                    stop: StopRule {
+                        requests: Some(0),
+                        duration: None,
+                    },
+                    ..ok.clone()
+                },
+                "--requests",
+            ),
+            (
+                RunPlan {
+                    stop: StopRule {
+                        requests: None,
+                        duration: Some(Duration::ZERO),
+                    },
+                    ..ok.clone()
+                },
+                "--duration",
+            ),
+            (
+                RunPlan {
+                    stop: StopRule {
+                        requests: None,
+                        duration: None,
+                    },
+                    ..ok.clone()
+                },
+                "stop rule",
+            ),
+            (
+                RunPlan {
+                    load: open(1.0, 1.0, None),
+                    conversation: Some(Conversation {
+                        turns: 2,
+                        think_time: Duration::ZERO,
+                    }),
+                    ..ok.clone()
+                },
+                "closed loop",
+            ),
+        ];
+        for (plan, want) in cases {
+            let e = plan.check().unwrap_err().to_string();
+            assert!(e.contains(want), "{plan:?}: {e}");
+        }
+    }
 
     #[test]
     fn warmup_is_a_count_or_a_duration() {
@@ -246,7 +483,65 @@ mod tests {
             "soon"
                 .parse::<Warmup>()
                 .unwrap_err()
+                .to_string()
                 .contains("request count")
+        );
+    }
+
+    #[test]
+    fn plan_errors_say_what_to_change() {
+        for (e, want) in [
+            (
+                PlanError::NoStopRule,
+                "give a stop rule: --requests or --duration",
+            ),
+            (PlanError::NoConcurrency, "--concurrency must be at least 1"),
+            (
+                PlanError::NoMaxConcurrency,
+                "--max-concurrency must be at least 1",
+            ),
+            (
+                PlanError::ConversationInOpenLoop,
+                "conversations run in closed loop: give --concurrency (the number of users), not a rate",
+            ),
+            (
+                ArrivalError::Rate(0.0).into(),
+                "--rate must be a positive number of requests per second, got 0",
+            ),
+            (
+                ArrivalError::Burstiness(-1.0).into(),
+                "--burstiness must be positive, got -1",
+            ),
+            (
+                ArrivalError::Gamma {
+                    rate: 2.0,
+                    burstiness: 4.0,
+                }
+                .into(),
+                "rate 2/s with burstiness 4 gives no usable gamma distribution",
+            ),
+            (
+                PlanError::Speedup(0.0),
+                "--trace-speedup must be a positive number, got 0",
+            ),
+            (
+                PlanError::NoArrivalTimes,
+                "trace replay needs a workload with arrival times (--trace FILE)",
+            ),
+            (
+                PlanError::ClosedLoopSchedule,
+                "closed-loop plans have no arrival schedule",
+            ),
+            (
+                PlanError::Runner("the model does not fit".into()),
+                "the model does not fit",
+            ),
+        ] {
+            assert_eq!(e.to_string(), want);
+        }
+        assert_eq!(
+            "soon".parse::<Warmup>().unwrap_err().to_string(),
+            "invalid warmup \"soon\": give a request count (20) or a duration (20s)"
         );
     }
 

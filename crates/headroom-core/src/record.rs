@@ -223,12 +223,12 @@ impl RequestRecord {
         Some(self.send_us?.saturating_sub(self.intended_us?))
     }
 
-    /// Tokens carried by content chunk `i`.
-    pub fn chunk_tokens(&self, i: usize) -> u32 {
+    /// Tokens carried by content chunk `chunk`.
+    pub fn chunk_tokens(&self, chunk: usize) -> u32 {
         if self.content_tokens.is_empty() {
             1
         } else {
-            self.content_tokens.get(i).copied().unwrap_or(0)
+            self.content_tokens.get(chunk).copied().unwrap_or(0)
         }
     }
 

@@ -6,7 +6,7 @@
 //!   (the real-time load driver over a backend, or the simulator in virtual time), so
 //!   sweeps and capacity searches run unchanged against either.
 
-use crate::{Phase, RequestRecord, RequestSpec, RunPlan};
+use crate::{Phase, PlanError, RequestRecord, RequestSpec, RunPlan};
 use std::future::Future;
 
 /// A monotonic clock reading microseconds since the run's epoch.
@@ -145,7 +145,10 @@ pub enum RunError {
     Sink(#[from] SinkError),
     /// The plan cannot be executed.
     #[error("invalid run plan: {0}")]
-    Plan(String),
+    Plan(#[from] PlanError),
+    /// The runner could not start what it needs (the load driver's pacer thread).
+    #[error("could not start the pacer thread: {0}")]
+    Start(std::io::Error),
 }
 
 /// Executes a run plan and delivers every record to a sink.

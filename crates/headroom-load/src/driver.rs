@@ -2,8 +2,8 @@
 
 use crate::{Admission, RunClock, Schedule};
 use headroom_core::{
-    Backend, LoadPolicy, Phase, RecordSink, RequestCtx, RequestRecord, RequestSource, RequestSpec,
-    RunError, RunInfo, RunPlan, Runner, SinkError,
+    Backend, LoadPolicy, Phase, PlanError, RecordSink, RequestCtx, RequestRecord, RequestSource,
+    RequestSpec, RunError, RunInfo, RunPlan, Runner, SinkError,
 };
 use std::future::Future;
 use std::sync::Arc;
@@ -23,8 +23,9 @@ pub enum Pacing {
 }
 
 /// Intended times start this long after the epoch, so the first arrival is not late by
-/// the time it takes to start the pacer.
-const LEAD_US: u64 = 1_000;
+/// the time it takes to start the pacer. The simulator's virtual-time runner uses the
+/// same lead, so a prediction's intended times match a real run's.
+pub const LEAD_US: u64 = 1_000;
 /// The precise pacer spins for at most this long before an arrival.
 const SPIN_US: u64 = 150;
 
@@ -65,7 +66,7 @@ impl<B: Backend, S: RequestSource + 'static> Driver<B, S> {
         sink: &mut (dyn RecordSink + '_),
         shutdown: Sh,
     ) -> Result<RunInfo, RunError> {
-        validate(plan)?;
+        plan.check()?;
         let clock = Arc::new(RunClock::start());
         sink.started(clock.epoch_unix_us())?;
         let shared = Shared {
@@ -76,7 +77,26 @@ impl<B: Backend, S: RequestSource + 'static> Driver<B, S> {
             stop: CancellationToken::new(),
             cancel: CancellationToken::new(),
         };
-        let (tx, mut rx) = mpsc::unbounded_channel::<RequestRecord>();
+        let (tx, rx) = mpsc::unbounded_channel::<RequestRecord>();
+        self.start(plan, &shared, &tx)?;
+        // The workers hold the only senders now: the channel closes when the last ends.
+        drop(tx);
+        let interrupted = collect(plan, sink, &shared, rx, shutdown).await?;
+        Ok(RunInfo {
+            epoch_unix_us: clock.epoch_unix_us(),
+            elapsed_us: headroom_core::Clock::now_us(&*clock),
+            interrupted,
+        })
+    }
+
+    /// Starts what sends the plan's requests: closed-loop workers (users, for
+    /// conversations), or the open-loop pacer and dispatcher.
+    fn start(
+        &self,
+        plan: &RunPlan,
+        shared: &Shared<B, S>,
+        tx: &mpsc::UnboundedSender<RequestRecord>,
+    ) -> Result<(), RunError> {
         match plan.load {
             LoadPolicy::Closed { concurrency } => match plan.conversation {
                 None => {
@@ -119,58 +139,62 @@ impl<B: Backend, S: RequestSource + 'static> Driver<B, S> {
                             });
                         if let Err(e) = spawned {
                             shared.stop.cancel();
-                            return Err(RunError::Plan(format!(
-                                "could not start the pacer thread: {e}"
-                            )));
+                            return Err(RunError::Start(e));
                         }
                     }
                 }
             }
         }
-        drop(tx);
+        Ok(())
+    }
+}
 
-        tokio::pin!(shutdown);
-        let grace = tokio::time::sleep(Duration::from_secs(365 * 24 * 3600));
-        tokio::pin!(grace);
-        let mut interrupted = false;
-        let mut grace_armed = false;
-        let mut sink_error: Option<SinkError> = None;
-        loop {
-            tokio::select! {
-                biased;
-                rec = rx.recv() => match rec {
-                    // After a sink failure the remaining records are drained and dropped:
-                    // there is nowhere left to put them.
-                    Some(rec) if sink_error.is_none() => {
-                        if let Err(e) = sink.record(rec) {
-                            sink_error = Some(e);
-                            shared.halt();
-                            shared.cancel.cancel();
-                        }
+/// Hands every record to the sink until the senders are done; on `shutdown` stops
+/// sending and gives requests in flight the plan's grace period. Returns whether the run
+/// was interrupted, or the sink's error (records after it are drained and dropped: there
+/// is nowhere left to put them).
+async fn collect<B: Backend, S>(
+    plan: &RunPlan,
+    sink: &mut (dyn RecordSink + '_),
+    shared: &Shared<B, S>,
+    mut rx: mpsc::UnboundedReceiver<RequestRecord>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<bool, RunError> {
+    tokio::pin!(shutdown);
+    let grace = tokio::time::sleep(Duration::from_secs(365 * 24 * 3600));
+    tokio::pin!(grace);
+    let mut interrupted = false;
+    let mut grace_armed = false;
+    let mut sink_error: Option<SinkError> = None;
+    loop {
+        tokio::select! {
+            biased;
+            rec = rx.recv() => match rec {
+                Some(rec) if sink_error.is_none() => {
+                    if let Err(e) = sink.record(rec) {
+                        sink_error = Some(e);
+                        shared.halt();
+                        shared.cancel.cancel();
                     }
-                    Some(_) => {}
-                    None => break,
-                },
-                () = &mut shutdown, if !interrupted => {
-                    interrupted = true;
-                    shared.halt();
-                    grace.as_mut().reset(tokio::time::Instant::now() + plan.grace);
-                    grace_armed = true;
                 }
-                () = &mut grace, if grace_armed => {
-                    grace_armed = false;
-                    shared.cancel.cancel();
-                }
+                Some(_) => {}
+                None => break,
+            },
+            () = &mut shutdown, if !interrupted => {
+                interrupted = true;
+                shared.halt();
+                grace.as_mut().reset(tokio::time::Instant::now() + plan.grace);
+                grace_armed = true;
+            }
+            () = &mut grace, if grace_armed => {
+                grace_armed = false;
+                shared.cancel.cancel();
             }
         }
-        if let Some(e) = sink_error {
-            return Err(RunError::Sink(e));
-        }
-        Ok(RunInfo {
-            epoch_unix_us: clock.epoch_unix_us(),
-            elapsed_us: headroom_core::Clock::now_us(&*clock),
-            interrupted,
-        })
+    }
+    match sink_error {
+        Some(e) => Err(RunError::Sink(e)),
+        None => Ok(interrupted),
     }
 }
 
@@ -185,35 +209,6 @@ impl<B: Backend, S: RequestSource + 'static> Runner for Driver<B, S> {
         Sh: Future<Output = ()> + Send + 'a,
     {
         self.drive(plan, sink, shutdown)
-    }
-}
-
-/// Checks that a plan can run: a stop rule, non-zero concurrency, conversations only in
-/// closed loop.
-pub fn validate(plan: &RunPlan) -> Result<(), RunError> {
-    if plan.stop.requests.is_none() && plan.stop.duration.is_none() {
-        return Err(RunError::Plan(
-            "give a stop rule: a request count or a duration".into(),
-        ));
-    }
-    match plan.load {
-        LoadPolicy::Closed { concurrency: 0 } => {
-            Err(RunError::Plan("concurrency must be at least 1".into()))
-        }
-        LoadPolicy::Open {
-            max_concurrency: Some(0),
-            ..
-        }
-        | LoadPolicy::Trace {
-            max_concurrency: Some(0),
-            ..
-        } => Err(RunError::Plan("max concurrency must be at least 1".into())),
-        LoadPolicy::Open { .. } | LoadPolicy::Trace { .. } if plan.conversation.is_some() => {
-            Err(RunError::Plan(
-                "conversations run in closed loop: give --concurrency (the number of users), not a rate".into(),
-            ))
-        }
-        _ => Ok(()),
     }
 }
 
@@ -280,7 +275,7 @@ pub type Arrivals = Box<dyn Iterator<Item = u64> + Send>;
 pub fn arrivals<S: RequestSource + 'static>(
     plan: &RunPlan,
     source: &Arc<S>,
-) -> Result<(Arrivals, Option<u32>), RunError> {
+) -> Result<(Arrivals, Option<u32>), PlanError> {
     match plan.load {
         LoadPolicy::Open {
             rate,
@@ -288,7 +283,7 @@ pub fn arrivals<S: RequestSource + 'static>(
             burstiness,
             max_concurrency,
         } => {
-            let s = Schedule::new(rate, arrival, burstiness, plan.seed).map_err(RunError::Plan)?;
+            let s = Schedule::new(rate, arrival, burstiness, plan.seed)?;
             Ok((Box::new(s), max_concurrency))
         }
         LoadPolicy::Trace {
@@ -296,14 +291,10 @@ pub fn arrivals<S: RequestSource + 'static>(
             max_concurrency,
         } => {
             if !(speedup > 0.0 && speedup.is_finite()) {
-                return Err(RunError::Plan(format!(
-                    "trace speed-up must be a positive number, not {speedup}"
-                )));
+                return Err(PlanError::Speedup(speedup));
             }
             if source.arrival_us(0).is_none() {
-                return Err(RunError::Plan(
-                    "trace replay needs a workload with arrival times (--trace FILE)".into(),
-                ));
+                return Err(PlanError::NoArrivalTimes);
             }
             let source = source.clone();
             let times = (0u64..)
@@ -311,9 +302,7 @@ pub fn arrivals<S: RequestSource + 'static>(
                 .map(move |t| (t as f64 / speedup).round() as u64);
             Ok((Box::new(times), max_concurrency))
         }
-        LoadPolicy::Closed { .. } => Err(RunError::Plan(
-            "closed-loop plans have no arrival schedule".into(),
-        )),
+        LoadPolicy::Closed { .. } => Err(PlanError::ClosedLoopSchedule),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Open-loop arrival schedules.
 
-use headroom_core::ArrivalKind;
+use headroom_core::{ArrivalError, ArrivalKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, Gamma};
@@ -27,21 +27,29 @@ enum Gaps {
 impl Schedule {
     /// A schedule of `rate` arrivals per second. `burstiness` is the gamma shape (1 =
     /// Poisson; smaller is burstier); it is ignored by the other processes.
-    pub fn new(rate: f64, kind: ArrivalKind, burstiness: f64, seed: u64) -> Result<Self, String> {
+    pub fn new(
+        rate: f64,
+        kind: ArrivalKind,
+        burstiness: f64,
+        seed: u64,
+    ) -> Result<Self, ArrivalError> {
         if !(rate.is_finite() && rate > 0.0) {
-            return Err(format!(
-                "rate must be a positive number of requests per second, got {rate}"
-            ));
+            return Err(ArrivalError::Rate(rate));
         }
         let gaps = match kind {
             ArrivalKind::Constant => Gaps::Constant,
-            ArrivalKind::Poisson => Gaps::Exp(Exp::new(rate).map_err(|e| e.to_string())?),
+            // Cannot fail for a positive finite rate.
+            ArrivalKind::Poisson => {
+                Gaps::Exp(Exp::new(rate).map_err(|_| ArrivalError::Rate(rate))?)
+            }
             ArrivalKind::Gamma => {
                 if !(burstiness.is_finite() && burstiness > 0.0) {
-                    return Err(format!("burstiness must be positive, got {burstiness}"));
+                    return Err(ArrivalError::Burstiness(burstiness));
                 }
+                // Fails only when rate × burstiness overflows or underflows the scale.
                 Gaps::Gamma(
-                    Gamma::new(burstiness, 1.0 / (rate * burstiness)).map_err(|e| e.to_string())?,
+                    Gamma::new(burstiness, 1.0 / (rate * burstiness))
+                        .map_err(|_| ArrivalError::Gamma { rate, burstiness })?,
                 )
             }
         };
@@ -141,5 +149,17 @@ mod tests {
         assert!(Schedule::new(0.0, ArrivalKind::Poisson, 1.0, 0).is_err());
         assert!(Schedule::new(f64::NAN, ArrivalKind::Constant, 1.0, 0).is_err());
         assert!(Schedule::new(1.0, ArrivalKind::Gamma, 0.0, 0).is_err());
+        assert_eq!(
+            Schedule::new(0.0, ArrivalKind::Poisson, 1.0, 0).unwrap_err(),
+            ArrivalError::Rate(0.0)
+        );
+        assert_eq!(
+            Schedule::new(1.0, ArrivalKind::Gamma, -2.0, 0).unwrap_err(),
+            ArrivalError::Burstiness(-2.0)
+        );
+        assert!(matches!(
+            Schedule::new(1e300, ArrivalKind::Gamma, 1e300, 0),
+            Err(ArrivalError::Gamma { .. })
+        ));
     }
 }

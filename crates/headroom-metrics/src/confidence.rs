@@ -42,14 +42,17 @@ impl Interval {
         }
     }
 
-    /// The single point `x`.
-    pub fn point(x: f64) -> Self {
-        Interval { lo: x, hi: x }
+    /// The single point `value`.
+    pub fn point(value: f64) -> Self {
+        Interval {
+            lo: value,
+            hi: value,
+        }
     }
 
-    /// `true` when `lo <= x <= hi`.
-    pub fn contains(&self, x: f64) -> bool {
-        self.lo <= x && x <= self.hi
+    /// `true` when `lo <= value <= hi`.
+    pub fn contains(&self, value: f64) -> bool {
+        self.lo <= value && value <= self.hi
     }
 
     /// `hi − lo`.
@@ -63,16 +66,16 @@ impl Interval {
     }
 
     /// The smallest interval holding both (their union when they overlap).
-    pub fn hull(&self, o: &Interval) -> Interval {
+    pub fn hull(&self, other: &Interval) -> Interval {
         Interval {
-            lo: self.lo.min(o.lo),
-            hi: self.hi.max(o.hi),
+            lo: self.lo.min(other.lo),
+            hi: self.hi.max(other.hi),
         }
     }
 
-    /// Both ends multiplied by `k` (for a positive `k`; a negative one swaps them).
-    pub fn scale(&self, k: f64) -> Interval {
-        Interval::new(self.lo * k, self.hi * k)
+    /// Both ends multiplied by `factor` (for a positive `factor`; a negative one swaps them).
+    pub fn scale(&self, factor: f64) -> Interval {
+        Interval::new(self.lo * factor, self.hi * factor)
     }
 }
 

@@ -125,22 +125,22 @@ impl Dist {
     }
 
     /// Records one sample.
-    pub fn record(&mut self, v: u64) {
-        self.record_n(v, 1);
+    pub fn record(&mut self, value: u64) {
+        self.record_n(value, 1);
     }
 
-    /// Records `n` samples of value `v`.
-    pub fn record_n(&mut self, v: u64, n: u64) {
-        if n == 0 {
+    /// Records `count` samples of value `value`.
+    pub fn record_n(&mut self, value: u64, count: u64) {
+        if count == 0 {
             return;
         }
         // With auto-resize on, recording cannot fail for any u64.
-        let _ = self.hist.record_n(v, n);
-        self.sum += v as u128 * n as u128;
-        let sq = (v as u128).saturating_mul(v as u128);
-        self.sum_sq = self.sum_sq.saturating_add(sq.saturating_mul(n as u128));
-        self.min = self.min.min(v);
-        self.max = self.max.max(v);
+        let _ = self.hist.record_n(value, count);
+        self.sum += value as u128 * count as u128;
+        let sq = (value as u128).saturating_mul(value as u128);
+        self.sum_sq = self.sum_sq.saturating_add(sq.saturating_mul(count as u128));
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
     }
 
     /// Number of samples.

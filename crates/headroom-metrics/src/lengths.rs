@@ -38,20 +38,20 @@ pub struct Lengths {
 
 impl Lengths {
     /// Adds one completed measured request.
-    pub fn record(&mut self, r: &RequestRecord) {
+    pub fn record(&mut self, record: &RequestRecord) {
         self.requests += 1;
-        if let Some(req) = r.requested_input_tokens {
+        if let Some(req) = record.requested_input_tokens {
             self.with_requested_input += 1;
             self.requested_input += req as u64;
-            if r.input_tokens_source == TokenSource::Usage {
+            if record.input_tokens_source == TokenSource::Usage {
                 self.with_usage += 1;
                 self.requested_input_with_usage += req as u64;
-                self.served_input += r.input_tokens as u64;
+                self.served_input += record.input_tokens as u64;
             }
         }
-        self.requested_output += r.max_tokens as u64;
-        self.delivered_output += r.output_tokens as u64;
-        if r.output_tokens < r.max_tokens {
+        self.requested_output += record.max_tokens as u64;
+        self.delivered_output += record.output_tokens as u64;
+        if record.output_tokens < record.max_tokens {
             self.ended_early += 1;
         }
     }

@@ -40,7 +40,8 @@
 //! (percentiles, means, per-repeat throughput) is real or within noise: confidence
 //! intervals of the difference, percentiles by an exact bootstrap from the histograms.
 //! [`gate`] parses `--fail-if` expressions (`p95(e2e) > +10%`, `throughput < -5%`,
-//! `errors > 1%`) that turn a comparison into a CI gate.
+//! `errors > 1%`) that turn a comparison into a CI gate. A bad SLO or gate is an
+//! [`ExpressionError`] that shows the expression with a caret under the problem.
 //!
 //! Latency distributions hold completed (`Ok`) measured requests only; failures are
 //! counted by kind. Percentiles are nearest-rank over HDR histograms with 3 significant
@@ -52,6 +53,7 @@
 
 pub mod confidence;
 mod dist;
+mod expr;
 pub mod gate;
 mod lengths;
 mod prefix;
@@ -63,6 +65,7 @@ mod window;
 
 pub use confidence::Interval;
 pub use dist::{Dist, DistError, Stats, Unit};
+pub use expr::ExpressionError;
 pub use lengths::Lengths;
 pub use prefix::PrefixCache;
 pub use slo::{Slo, SloSet, Verdict};

@@ -215,18 +215,18 @@ impl Default for Summary {
 }
 
 impl Summary {
-    /// The distribution of `m`.
-    pub fn dist(&self, m: Metric) -> &Dist {
-        &self.dists[m.idx()]
+    /// The distribution of `metric`.
+    pub fn dist(&self, metric: Metric) -> &Dist {
+        &self.dists[metric.idx()]
     }
 
     fn dist_mut(&mut self, m: Metric) -> &mut Dist {
         &mut self.dists[m.idx()]
     }
 
-    /// Statistics of `m` in its display unit.
-    pub fn stats(&self, m: Metric) -> Stats {
-        self.dist(m).stats()
+    /// Statistics of `metric` in its display unit.
+    pub fn stats(&self, metric: Metric) -> Stats {
+        self.dist(metric).stats()
     }
 
     /// Rates over the measurement window.
@@ -377,75 +377,80 @@ impl Recorder {
 
     /// Adds one record. Warmup records are only counted (and warm prefix groups, see
     /// [`PrefixCache`]); measured records update every metric they have data for.
-    pub fn add(&mut self, r: &RequestRecord) {
-        if let (Some(group), Some(send_us), Some(ttft_us), true) =
-            (r.tags.prefix_group, r.send_us, r.ttft_us(), r.is_ok())
-        {
+    pub fn add(&mut self, record: &RequestRecord) {
+        if let (Some(group), Some(send_us), Some(ttft_us), true) = (
+            record.tags.prefix_group,
+            record.send_us,
+            record.ttft_us(),
+            record.is_ok(),
+        ) {
             self.prefix_samples.push(PrefixSample {
                 group,
                 send_us,
                 ttft_us,
-                measured: r.phase == Phase::Measure,
+                measured: record.phase == Phase::Measure,
             });
         }
         let s = &mut self.summary;
-        if r.phase == Phase::Warmup {
+        if record.phase == Phase::Warmup {
             s.counts.warmup += 1;
             return;
         }
-        if let (Some(send), Some(end)) = (r.send_us, r.end_us) {
+        if let (Some(send), Some(end)) = (record.send_us, record.end_us) {
             self.first_send_us = Some(self.first_send_us.map_or(send, |f| f.min(send)));
             self.last_end_us = Some(self.last_end_us.map_or(end, |l| l.max(end)));
         }
-        if r.tags.prefix_group.is_some() {
+        if record.tags.prefix_group.is_some() {
             self.prefix_seen = true;
         }
-        if let Some(kind) = r.outcome.error_kind() {
+        if let Some(kind) = record.outcome.error_kind() {
             *s.counts.errors.entry(kind).or_default() += 1;
             return;
         }
         s.counts.ok += 1;
-        s.lengths.record(r);
-        if let Some(turn) = r.tags.turn {
-            s.turns.entry(turn).or_default().record(r);
+        s.lengths.record(record);
+        if let Some(turn) = record.tags.turn {
+            s.turns.entry(turn).or_default().record(record);
         }
-        s.tokens.input += r.input_tokens as u64;
-        s.tokens.output += r.output_tokens as u64;
-        if r.output_tokens_source == headroom_core::TokenSource::Usage {
+        s.tokens.input += record.input_tokens as u64;
+        s.tokens.output += record.output_tokens as u64;
+        if record.output_tokens_source == headroom_core::TokenSource::Usage {
             s.tokens.output_from_usage += 1;
         }
-        if let Some(counted) = r.output_tokens_counted {
-            let reported = r.output_tokens as f64;
+        if let Some(counted) = record.output_tokens_counted {
+            let reported = record.output_tokens as f64;
             if (counted as f64 - reported).abs() > 0.02 * reported.max(1.0) {
                 s.tokens.usage_disagreements += 1;
             }
         }
-        s.dist_mut(Metric::Isl).record(r.input_tokens as u64);
-        s.dist_mut(Metric::Osl).record(r.output_tokens as u64);
-        if let Some(e2e) = r.e2e_us() {
+        s.dist_mut(Metric::Isl).record(record.input_tokens as u64);
+        s.dist_mut(Metric::Osl).record(record.output_tokens as u64);
+        if let Some(e2e) = record.e2e_us() {
             s.dist_mut(Metric::E2e).record(e2e);
         }
-        if let Some(ttft) = r.ttft_us() {
+        if let Some(ttft) = record.ttft_us() {
             s.dist_mut(Metric::Ttft).record(ttft);
         }
-        if let Some(tpot) = r.tpot_us() {
+        if let Some(tpot) = record.tpot_us() {
             s.dist_mut(Metric::Tpot).record(tpot.round() as u64);
         }
-        for i in 1..r.content_us.len() {
-            let gap = r.content_us[i].saturating_sub(r.content_us[i - 1]);
+        for i in 1..record.content_us.len() {
+            let gap = record.content_us[i].saturating_sub(record.content_us[i - 1]);
             s.dist_mut(Metric::Itl).record(gap);
-            let k = r.chunk_tokens(i);
+            let k = record.chunk_tokens(i);
             if k > 0 {
                 s.dist_mut(Metric::ItlPerToken)
                     .record_n((gap as f64 / k as f64).round() as u64, k as u64);
             }
         }
-        if let Some(lag) = r.lag_us() {
+        if let Some(lag) = record.lag_us() {
             s.dist_mut(Metric::SchedulingLag).record(lag);
-            if let (Some(intended), Some(send), Some(end)) = (r.intended_us, r.send_us, r.end_us) {
+            if let (Some(intended), Some(send), Some(end)) =
+                (record.intended_us, record.send_us, record.end_us)
+            {
                 s.dist_mut(Metric::E2eFromIntended)
                     .record(end.saturating_sub(intended));
-                if let Some(ttft) = r.ttft_us() {
+                if let Some(ttft) = record.ttft_us() {
                     s.dist_mut(Metric::TtftFromIntended)
                         .record(send.saturating_sub(intended) + ttft);
                 }
@@ -483,28 +488,16 @@ impl Recorder {
 mod tests {
     use super::*;
     use headroom_core::{Outcome, TokenSource};
+    use headroom_testkit::record;
 
     fn ok(index: u64, send: u64, content: Vec<u64>, end_off: u64, out: u32) -> RequestRecord {
-        RequestRecord {
-            index,
-            phase: Phase::Measure,
-            intended_us: None,
-            send_us: Some(send),
-            end_us: Some(send + end_off),
-            content_us: content,
-            content_tokens: vec![],
-            input_tokens: 10,
-            input_tokens_source: TokenSource::Workload,
-            output_tokens: out,
-            output_tokens_source: TokenSource::Usage,
-            output_tokens_counted: None,
-            max_tokens: out,
-            requested_input_tokens: None,
-            tags: Default::default(),
-            http_status: Some(200),
-            finish_reason: None,
-            outcome: Outcome::Ok,
-        }
+        record(index)
+            .sent_at(send)
+            .e2e_us(end_off)
+            .content_us(content)
+            .input_tokens(10)
+            .output_tokens(out)
+            .build()
     }
 
     #[test]

@@ -33,13 +33,13 @@ impl Default for TurnStats {
 
 impl TurnStats {
     /// Adds one completed measured request.
-    pub fn record(&mut self, r: &RequestRecord) {
+    pub fn record(&mut self, record: &RequestRecord) {
         self.requests += 1;
-        self.input_tokens += r.input_tokens as u64;
-        if let Some(ttft) = r.ttft_us() {
+        self.input_tokens += record.input_tokens as u64;
+        if let Some(ttft) = record.ttft_us() {
             self.ttft.record(ttft);
         }
-        if let Some(e2e) = r.e2e_us() {
+        if let Some(e2e) = record.e2e_us() {
             self.e2e.record(e2e);
         }
     }

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 /// One published measurement and the model's prediction of it.
 #[derive(Debug, Clone)]
-pub struct Point {
+pub struct CalibrationPoint {
     /// Short name.
     pub name: String,
     /// Where the measurement comes from.
@@ -36,7 +36,7 @@ pub struct Point {
     pub bound: f64,
 }
 
-impl Point {
+impl CalibrationPoint {
     /// Signed relative error of the prediction.
     pub fn error(&self) -> f64 {
         (self.predicted - self.measured) / self.measured
@@ -117,24 +117,36 @@ fn decode_rate(m: &CostModel, batch: u32, ctx: u64) -> f64 {
 }
 
 /// Every calibration point with the model's prediction.
-pub fn points(c: &Catalog) -> Vec<Point> {
-    points_with(c, &|_| {})
+pub fn points(catalog: &Catalog) -> Vec<CalibrationPoint> {
+    points_with(catalog, &|_| {})
 }
 
 /// Every calibration point, with `tweak` applied to each scenario's spec after its
 /// defaults (for fitting constants, or checking a user's own).
-pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
+pub fn points_with(catalog: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<CalibrationPoint> {
     let mut out = Vec::new();
+    offline_throughput(catalog, tweak, &mut out);
+    a10_latency(catalog, tweak, &mut out);
+    genai_perf_sweep(catalog, tweak, &mut out);
+    llama_decode_rates(catalog, tweak, &mut out);
+    out
+}
 
+/// Seed 003: KV blocks and offline throughput on an RTX 3090.
+fn offline_throughput(
+    catalog: &Catalog,
+    tweak: &dyn Fn(&mut SimSpec),
+    out: &mut Vec<CalibrationPoint>,
+) {
     // Seed 003: offline throughput, RTX 3090, Qwen2-1.5B, vLLM 0.6.1 (V0 scheduler, no
     // chunked prefill or prefix caching, profiling with max_model_len tokens).
-    let mut s = spec(c, "rtx3090", "qwen2-1.5b", tweak);
+    let mut s = spec(catalog, "rtx3090", "qwen2-1.5b", tweak);
     s.settings.chunked_prefill = false;
     s.settings.prefix_caching = false;
     s.settings.max_model_len = 32768;
     s.settings.max_num_batched_tokens = 32768;
     let blocks = CostModel::new(&s).map_or(0, |m| m.total_blocks);
-    out.push(Point {
+    out.push(CalibrationPoint {
         name: "seed 003: KV blocks".into(),
         source: "seed 003 (vLLM log)",
         metric: "GPU blocks",
@@ -154,7 +166,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
         },
     );
     let tokens: u64 = recs.iter().map(|r| r.output_tokens as u64).sum();
-    out.push(Point {
+    out.push(CalibrationPoint {
         name: "seed 003: offline throughput".into(),
         source: "seed 003",
         metric: "output tok/s",
@@ -163,7 +175,10 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
         assumptions: "256 requests at once, output uniform 100..1024, ignore_eos; prompts of ~8 tokens: vLLM's progress bar logged 80.65 input tok/s over 25.43 s (≈ 2,050 prompt tokens in all), although the plan says inputs up to 1,024",
         bound: 0.15,
     });
+}
 
+/// Seed 000: P95 latency on an A10 at 10 concurrent requests.
+fn a10_latency(catalog: &Catalog, tweak: &dyn Fn(&mut SimSpec), out: &mut Vec<CalibrationPoint>) {
     // Seed 000: A10, Qwen3-8B-AWQ, 10 concurrent, P95 E2E 3.81 s. The seed gives no token
     // lengths; the table uses ShareGPT-like means and shows the sensitivity to that choice.
     for (input, output, assumption, bound) in [
@@ -180,7 +195,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
             f64::INFINITY,
         ),
     ] {
-        let mut s = spec(c, "a10", "qwen3-8b-awq", tweak);
+        let mut s = spec(catalog, "a10", "qwen3-8b-awq", tweak);
         s.settings.max_model_len = 8192;
         s.settings.gpu_memory_utilization = 0.85;
         s.settings.max_num_seqs = 50;
@@ -195,7 +210,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
             },
         );
         let e2e = e2e_seconds(&recs);
-        out.push(Point {
+        out.push(CalibrationPoint {
             name: format!("seed 000: A10 P95 E2E at 10 concurrent ({input} in, {output} out)"),
             source: "seed 000",
             metric: "P95 E2E, s",
@@ -205,7 +220,14 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
             bound,
         });
     }
+}
 
+/// Seed 004: mean latency of the genai-perf concurrency sweep on an A10G.
+fn genai_perf_sweep(
+    catalog: &Catalog,
+    tweak: &dyn Fn(&mut SimSpec),
+    out: &mut Vec<CalibrationPoint>,
+) {
     // Seed 004: A10G, gpt-oss-20b MXFP4, ISL 200±20, OSL ~100 (server tokens), genai-perf
     // at concurrency 10..200 with 10 prompts per unit of concurrency. The published
     // throughput × mean latency (Little's law) shows the concurrency genai-perf actually
@@ -221,7 +243,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
         (200, 6.14, 17.846),
     ] {
         let held = (rps * mean_latency).round() as u32;
-        let mut s = spec(c, "a10g", "gpt-oss-20b", tweak);
+        let mut s = spec(catalog, "a10g", "gpt-oss-20b", tweak);
         s.settings.max_model_len = 100_000;
         let (recs, _) = closed(
             s,
@@ -234,7 +256,7 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
             },
         );
         let e2e = e2e_seconds(&recs);
-        out.push(Point {
+        out.push(CalibrationPoint {
             name: format!("seed 004: A10G gpt-oss-20b, concurrency {conc} (held {held})"),
             source: "seed 004 (genai-perf)",
             metric: "mean E2E, s",
@@ -248,19 +270,26 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
             bound: if conc == 10 { 0.25 } else { 0.15 },
         });
     }
+}
 
+/// Second-hand Llama-3.1-8B decode rates on three GPUs.
+fn llama_decode_rates(
+    catalog: &Catalog,
+    tweak: &dyn Fn(&mut SimSpec),
+    out: &mut Vec<CalibrationPoint>,
+) {
     // Second-hand Llama-3.1-8B decode rates (engine and precision not stated).
     for (gpu, rates) in [
         ("h100", [93.0, 688.0, 2462.0]),
         ("a100-80gb", [79.0, 603.0, 1933.0]),
         ("l40s", [44.0, 325.0, 1124.0]),
     ] {
-        let mut s = spec(c, gpu, "llama-3.1-8b", tweak);
+        let mut s = spec(catalog, gpu, "llama-3.1-8b", tweak);
         s.settings.max_model_len = 8192;
         s.settings.kv_cache_dtype = KvCacheDtype::Auto;
         let Ok(m) = CostModel::new(&s) else { continue };
         for (batch, measured) in [1u32, 8, 32].into_iter().zip(rates) {
-            out.push(Point {
+            out.push(CalibrationPoint {
                 name: format!("Llama-3.1-8B decode, {} batch {batch}", s.gpu.name),
                 source: "second-hand (simulator-facts.md)",
                 metric: "decode tok/s",
@@ -271,11 +300,10 @@ pub fn points_with(c: &Catalog, tweak: &dyn Fn(&mut SimSpec)) -> Vec<Point> {
             });
         }
     }
-    out
 }
 
 /// The points as a Markdown table.
-pub fn table(points: &[Point]) -> String {
+pub fn table(points: &[CalibrationPoint]) -> String {
     let mut s = String::from(
         "| point | metric | measured | predicted | error | assumptions |\n|---|---|---|---|---|---|\n",
     );

@@ -8,9 +8,9 @@
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// The built-in catalog file (`headroom catalog --toml` prints it, a template for
-/// `--catalog`).
-pub const BUILTIN: &str = include_str!("../data/catalog.toml");
+/// The built-in catalog's TOML text, as shipped (`headroom catalog --toml` prints it as a
+/// starting point for a user's own catalog).
+pub const BUILTIN_TOML: &str = include_str!("../data/catalog.toml");
 
 /// Efficiency defaults of a GPU architecture.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -390,7 +390,7 @@ impl Catalog {
     /// The built-in catalog.
     pub fn builtin() -> Catalog {
         // The built-in file is checked by a unit test; parsing it cannot fail at run time.
-        toml::from_str(BUILTIN).unwrap_or_default()
+        toml::from_str(BUILTIN_TOML).unwrap_or_default()
     }
 
     /// Parses a catalog from TOML text.
@@ -474,7 +474,7 @@ mod tests {
 
     #[test]
     fn the_builtin_catalog_parses_and_is_consistent() {
-        let c = Catalog::parse(BUILTIN, "builtin").unwrap();
+        let c = Catalog::parse(BUILTIN_TOML, "builtin").unwrap();
         assert!(c.gpus.len() >= 14 && c.models.len() >= 8);
         for g in &c.gpus {
             c.arch(&g.arch)

@@ -296,16 +296,16 @@ impl Engine {
     }
 
     /// Queues a request; it is considered at the next step.
-    pub fn add(&mut self, r: NewRequest) {
+    pub fn add(&mut self, request: NewRequest) {
         self.reqs.insert(
-            r.id,
+            request.id,
             Req {
-                prompt: r.prompt_tokens.max(1),
-                max_out: r.max_tokens.max(1),
+                prompt: request.prompt_tokens.max(1),
+                max_out: request.max_tokens.max(1),
                 generated: 0,
                 computed: 0,
                 own_blocks: 0,
-                hashes: r.block_hashes,
+                hashes: request.block_hashes,
                 shared: Vec::new(),
                 looked_up: false,
                 counted: false,
@@ -313,7 +313,7 @@ impl Engine {
                 preemptions: 0,
             },
         );
-        self.waiting.push_back(r.id);
+        self.waiting.push_back(request.id);
     }
 
     /// Drops a request (the client went away), freeing its blocks.
@@ -403,13 +403,24 @@ impl Engine {
             return None;
         }
         let mut budget = self.settings.max_num_batched_tokens as u64;
+        // The schedule's buffer is kept between steps so a step allocates nothing.
         let mut sched = std::mem::take(&mut self.sched);
         sched.clear();
-        let mut preempted = false;
+        let preempted = self.schedule_running(&mut sched, &mut budget);
+        if !preempted {
+            self.admit_waiting(&mut sched, &mut budget);
+        }
+        let shape = (!sched.is_empty()).then(|| self.run_batch(&sched, events));
+        self.sched = sched;
+        shape
+    }
 
-        // 1. Running requests, oldest first.
+    /// Schedules the running requests, oldest first, within the budget; when KV blocks
+    /// run out the newest running request is preempted. Returns whether any was.
+    fn schedule_running(&mut self, sched: &mut Vec<(ReqId, u64)>, budget: &mut u64) -> bool {
+        let mut preempted = false;
         let mut i = 0;
-        while i < self.running.len() && budget > 0 {
+        while i < self.running.len() && *budget > 0 {
             let id = self.running[i];
             let (computed, tokens, held) = match self.reqs.get(&id) {
                 Some(r) => (r.computed, r.tokens(), r.held()),
@@ -418,7 +429,7 @@ impl Engine {
                     continue;
                 }
             };
-            let n = (tokens - computed).min(budget);
+            let n = (tokens - computed).min(*budget);
             let extra = self.blocks_for(computed + n).saturating_sub(held);
             let mut scheduled = true;
             while !self.pool.take(extra) {
@@ -439,13 +450,17 @@ impl Engine {
                 r.own_blocks += extra;
             }
             sched.push((id, n));
-            budget -= n;
+            *budget -= n;
             i += 1;
         }
+        preempted
+    }
 
-        // 2. Waiting requests, if nothing was preempted. The watermark keeps a little room
-        // for running requests to grow; with nothing running there is nothing to protect.
-        while !preempted && budget > 0 && self.running.len() < self.settings.max_num_seqs as usize {
+    /// Admits waiting requests (when nothing was preempted) while seats, budget and KV
+    /// blocks allow. The watermark keeps a little room for running requests to grow;
+    /// with nothing running there is nothing to protect.
+    fn admit_waiting(&mut self, sched: &mut Vec<(ReqId, u64)>, budget: &mut u64) {
+        while *budget > 0 && self.running.len() < self.settings.max_num_seqs as usize {
             let Some(&id) = self.waiting.front() else {
                 break;
             };
@@ -457,11 +472,11 @@ impl Engine {
                 continue;
             };
             let remaining = r.tokens() - r.computed;
-            if !self.settings.chunked_prefill && remaining > budget {
+            if !self.settings.chunked_prefill && remaining > *budget {
                 self.unlookup(id);
                 break;
             }
-            let n = remaining.min(budget);
+            let n = remaining.min(*budget);
             let extra = self.blocks_for(r.computed + n).saturating_sub(r.held());
             let watermark = if self.running.is_empty() {
                 0
@@ -482,17 +497,15 @@ impl Engine {
             }
             self.running.push(id);
             sched.push((id, n));
-            budget -= n;
+            *budget -= n;
         }
+    }
 
-        if sched.is_empty() {
-            self.sched = sched;
-            return None;
-        }
-
-        // 3. Price the batch, advance the clock, emit tokens.
+    /// Prices the scheduled batch, advances the clock, emits tokens and finishes
+    /// requests.
+    fn run_batch(&mut self, sched: &[(ReqId, u64)], events: &mut Vec<Event>) -> BatchShape {
         let mut shape = BatchShape::default();
-        for &(id, n) in &sched {
+        for &(id, n) in sched {
             if let Some(r) = self.reqs.get(&id) {
                 shape.add(r.computed, n, r.computed + n == r.tokens());
             }
@@ -506,7 +519,7 @@ impl Engine {
         let now = self.now_us;
         let bs = self.settings.block_size as u64;
         let mut finished = Vec::new();
-        for &(id, n) in &sched {
+        for &(id, n) in sched {
             let Some(r) = self.reqs.get_mut(&id) else {
                 continue;
             };
@@ -545,40 +558,76 @@ impl Engine {
             self.running.retain(|x| *x != id);
             self.stats.finished += 1;
         }
-        self.sched = sched;
-        Some(shape)
+        shape
     }
 
     /// Checks the bookkeeping (for tests): blocks in use never exceed the pool, and the
     /// pool's accounting adds up.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub fn check_invariants(&self) -> Result<(), InvariantError> {
         let own: u64 = self.reqs.values().map(|r| r.own_blocks as u64).sum();
         let cached = self.pool.cache.len() as u64;
         let total = self.pool.total as u64;
         if self.pool.free as u64 + own + cached != total {
-            return Err(format!(
-                "free {} + private {own} + cached {cached} != total {total}",
-                self.pool.free
-            ));
+            return Err(InvariantError::Accounting {
+                free: self.pool.free as u64,
+                private: own,
+                cached,
+                total,
+            });
         }
         if self.running.len() > self.settings.max_num_seqs as usize {
-            return Err(format!(
-                "{} running > max_num_seqs {}",
-                self.running.len(),
-                self.settings.max_num_seqs
-            ));
+            return Err(InvariantError::TooManyRunning {
+                running: self.running.len(),
+                max_num_seqs: self.settings.max_num_seqs,
+            });
         }
         let held: u64 = self.reqs.values().map(|r| r.held() as u64).sum();
         if self.pool.used() as u64 > total {
-            return Err("more blocks used than exist".into());
+            return Err(InvariantError::OverUsed);
         }
         let refs: u64 = self.pool.cache.values().map(|(r, _)| *r as u64).sum();
         let shared: u64 = self.reqs.values().map(|r| r.shared.len() as u64).sum();
         if refs != shared || held != own + shared {
-            return Err(format!("cache refs {refs} != shared holds {shared}"));
+            return Err(InvariantError::CacheRefs { refs, shared });
         }
         Ok(())
     }
+}
+
+/// Broken engine bookkeeping ([`Engine::check_invariants`]): a bug in the model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvariantError {
+    /// Free, private and cached blocks do not add up to the pool.
+    #[error("free {free} + private {private} + cached {cached} != total {total}")]
+    Accounting {
+        /// Free blocks.
+        free: u64,
+        /// Blocks held by one request only.
+        private: u64,
+        /// Blocks in the prefix cache.
+        cached: u64,
+        /// Blocks in the pool.
+        total: u64,
+    },
+    /// More requests run than `max_num_seqs` allows.
+    #[error("{running} running > max_num_seqs {max_num_seqs}")]
+    TooManyRunning {
+        /// Requests running.
+        running: usize,
+        /// The limit.
+        max_num_seqs: u32,
+    },
+    /// More blocks are in use than the pool has.
+    #[error("more blocks used than exist")]
+    OverUsed,
+    /// The prefix cache's reference counts differ from what requests hold.
+    #[error("cache refs {refs} != shared holds {shared}")]
+    CacheRefs {
+        /// References the cache counts.
+        refs: u64,
+        /// Shared blocks the requests hold.
+        shared: u64,
+    },
 }
 
 /// Hashes of a prompt's full blocks, each covering everything before it, computed from
@@ -599,9 +648,9 @@ pub fn block_hashes(words: impl IntoIterator<Item = u64>, block_size: u32) -> Ve
 }
 
 /// A word's hash, for [`block_hashes`].
-pub fn word_hash(w: &str) -> u64 {
+pub fn word_hash(word: &str) -> u64 {
     let mut h: u64 = 0x100_0000_01B3;
-    for b in w.bytes() {
+    for b in word.bytes() {
         h = (h ^ b as u64).wrapping_mul(0x100_0000_01B3);
     }
     h
@@ -805,7 +854,7 @@ mod tests {
                 let mut ev = Vec::new();
                 let mut steps = 0;
                 while e.step(&mut ev).is_some() {
-                    e.check_invariants().map_err(TestCaseError::fail)?;
+                    e.check_invariants().map_err(|e| TestCaseError::fail(e.to_string()))?;
                     steps += 1;
                     prop_assert!(steps < 200_000);
                 }

@@ -71,26 +71,51 @@ pub struct FaultSpec {
     pub rate: f64,
 }
 
+/// The fault kinds' names, for messages.
+fn kind_names() -> String {
+    FaultKind::ALL.map(FaultKind::name).join(", ")
+}
+
+/// A `--fault` that cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FaultError {
+    /// Not of the form `KIND=RATE`.
+    #[error(
+        "invalid fault {0:?}: expected KIND=RATE, e.g. http-429=0.05 (kinds: {kinds})",
+        kinds = kind_names()
+    )]
+    NotKindRate(String),
+    /// No fault has that name.
+    #[error("unknown fault kind {0:?}: expected one of {kinds}", kinds = kind_names())]
+    UnknownKind(String),
+    /// The rate is not a number.
+    #[error("invalid fault rate {0:?}: expected a number in [0, 1]")]
+    RateNotANumber(String),
+    /// The rate is outside `[0, 1]`.
+    #[error("invalid fault rate {0}: expected a number in [0, 1]")]
+    RateOutOfRange(f64),
+    /// The rates of all faults add up to more than every request.
+    #[error("fault rates sum to {0}, more than 1")]
+    RatesOverOne(f64),
+}
+
 impl FromStr for FaultSpec {
-    type Err = String;
+    type Err = FaultError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let names = FaultKind::ALL.map(FaultKind::name).join(", ");
-        let (k, r) = s.split_once('=').ok_or_else(|| {
-            format!("invalid fault {s:?}: expected KIND=RATE, e.g. http-429=0.05 (kinds: {names})")
-        })?;
+        let (k, r) = s
+            .split_once('=')
+            .ok_or_else(|| FaultError::NotKindRate(s.to_string()))?;
         let kind = FaultKind::ALL
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(k.trim()))
-            .ok_or_else(|| format!("unknown fault kind {k:?}: expected one of {names}"))?;
+            .ok_or_else(|| FaultError::UnknownKind(k.to_string()))?;
         let rate: f64 = r
             .trim()
             .parse()
-            .map_err(|_| format!("invalid fault rate {r:?}: expected a number in [0, 1]"))?;
+            .map_err(|_| FaultError::RateNotANumber(r.to_string()))?;
         if !(0.0..=1.0).contains(&rate) {
-            return Err(format!(
-                "invalid fault rate {rate}: expected a number in [0, 1]"
-            ));
+            return Err(FaultError::RateOutOfRange(rate));
         }
         Ok(FaultSpec { kind, rate })
     }
@@ -107,20 +132,21 @@ pub struct Faults {
 
 impl Faults {
     /// Checks that the rates sum to at most 1.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), FaultError> {
         let total: f64 = self.specs.iter().map(|s| s.rate).sum();
         if total > 1.0 + 1e-9 {
-            return Err(format!("fault rates sum to {total}, more than 1"));
+            return Err(FaultError::RatesOverOne(total));
         }
         Ok(())
     }
 
-    /// The fault for arrival number `i`, if any.
-    pub fn pick(&self, i: u64) -> Option<FaultKind> {
+    /// The fault for the `arrival`-th arrival (from 0), if any.
+    pub fn pick(&self, arrival: u64) -> Option<FaultKind> {
         if self.specs.is_empty() {
             return None;
         }
-        let u = (headroom_core::seed::mix(self.seed ^ headroom_core::seed::mix(i)) >> 11) as f64
+        let u = (headroom_core::seed::mix(self.seed ^ headroom_core::seed::mix(arrival)) >> 11)
+            as f64
             / (1u64 << 53) as f64;
         let mut acc = 0.0;
         for s in &self.specs {
@@ -151,19 +177,53 @@ mod tests {
             "nope=0.1"
                 .parse::<FaultSpec>()
                 .unwrap_err()
+                .to_string()
                 .contains("expected one of")
         );
         assert!(
             "stall=2"
                 .parse::<FaultSpec>()
                 .unwrap_err()
+                .to_string()
                 .contains("[0, 1]")
         );
         assert!(
             "stall"
                 .parse::<FaultSpec>()
                 .unwrap_err()
+                .to_string()
                 .contains("KIND=RATE")
+        );
+    }
+
+    #[test]
+    fn each_fault_error_says_what_was_expected() {
+        let kinds = "http-429, http-500, http-503, error-event, disconnect, malformed, stall, slow-first-byte";
+        for (text, want) in [
+            (
+                "stall",
+                format!(
+                    "invalid fault \"stall\": expected KIND=RATE, e.g. http-429=0.05 (kinds: {kinds})"
+                ),
+            ),
+            (
+                "nope=0.1",
+                format!("unknown fault kind \"nope\": expected one of {kinds}"),
+            ),
+            (
+                "stall=x",
+                "invalid fault rate \"x\": expected a number in [0, 1]".to_string(),
+            ),
+            (
+                "stall=2",
+                "invalid fault rate 2: expected a number in [0, 1]".to_string(),
+            ),
+        ] {
+            assert_eq!(text.parse::<FaultSpec>().unwrap_err().to_string(), want);
+        }
+        assert_eq!(
+            FaultError::RatesOverOne(1.5).to_string(),
+            "fault rates sum to 1.5, more than 1"
         );
     }
 

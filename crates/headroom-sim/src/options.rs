@@ -174,4 +174,30 @@ mod tests {
         };
         assert!(matches!(e.spec(0), Err(EngineError::Catalog(_))));
     }
+
+    #[test]
+    fn a_model_that_cannot_fit_says_what_would() {
+        let on = |gpu: &str, model: &str, util: Option<f64>| {
+            EngineOptions {
+                gpu: Some(gpu.into()),
+                model: Some(model.into()),
+                gpu_memory_utilization: util,
+                ..EngineOptions::default()
+            }
+            .spec(0)
+            .unwrap_err()
+            .to_string()
+        };
+        // 16-bit Llama 3.1 8B needs more than a 12 GiB card has at any utilisation.
+        let e = on("rtx5070", "llama-3.1-8b", None);
+        assert!(e.contains("does not fit on"), "{e}");
+        assert!(
+            e.contains("quantised") && e.contains("--tensor-parallel-size"),
+            "{e}"
+        );
+        assert!(!e.contains("raise --gpu-memory-utilization"), "{e}");
+        // A 4-bit 8B model fits an A10 once vLLM may use more of its memory.
+        let e = on("a10", "qwen3-8b-awq", Some(0.2));
+        assert!(e.contains("raise --gpu-memory-utilization"), "{e}");
+    }
 }

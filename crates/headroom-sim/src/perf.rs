@@ -32,15 +32,18 @@ impl KvCacheDtype {
     }
 }
 
+/// A `--kv-cache-dtype` that is neither `auto` nor `fp8`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid kv-cache dtype {0:?}: expected auto or fp8")]
+pub struct KvCacheDtypeError(pub String);
+
 impl std::str::FromStr for KvCacheDtype {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = KvCacheDtypeError;
+    fn from_str(s: &str) -> Result<Self, KvCacheDtypeError> {
         match s.to_ascii_lowercase().as_str() {
             "auto" | "bf16" | "fp16" | "bfloat16" | "float16" => Ok(KvCacheDtype::Auto),
             "fp8" | "fp8_e4m3" | "fp8-e4m3" | "fp8_e5m2" => Ok(KvCacheDtype::Fp8),
-            _ => Err(format!(
-                "invalid kv-cache dtype {s:?}: expected auto or fp8"
-            )),
+            _ => Err(KvCacheDtypeError(s.to_string())),
         }
     }
 }
@@ -243,7 +246,7 @@ impl PerfConstants {
     }
 
     /// Sets a constant by name.
-    pub fn set(&mut self, name: &str, value: f64) -> Result<(), String> {
+    pub fn set(&mut self, name: &str, value: f64) -> Result<(), ConstantError> {
         let slot = match name {
             "mfu_prefill" => &mut self.mfu_prefill,
             "mfu_decode" => &mut self.mfu_decode,
@@ -262,19 +265,42 @@ impl PerfConstants {
             "jitter" => &mut self.jitter,
             "network_rtt_us" => &mut self.network_rtt_us,
             _ => {
-                let names: Vec<&str> = self.describe().iter().map(|d| d.0).collect();
-                return Err(format!(
-                    "unknown constant {name:?}; known: {}",
-                    names.join(", ")
-                ));
+                return Err(ConstantError::Unknown {
+                    name: name.to_string(),
+                    known: self.describe().iter().map(|d| d.0).collect(),
+                });
             }
         };
         if !(value.is_finite() && value >= 0.0) {
-            return Err(format!("{name} must be a non-negative number, got {value}"));
+            return Err(ConstantError::Negative {
+                name: name.to_string(),
+                value,
+            });
         }
         *slot = value;
         Ok(())
     }
+}
+
+/// A `--perf NAME=VALUE` that cannot be set ([`PerfConstants::set`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConstantError {
+    /// No constant has that name.
+    #[error("unknown constant {name:?}; known: {}", known.join(", "))]
+    Unknown {
+        /// The name given.
+        name: String,
+        /// The constants' names.
+        known: Vec<&'static str>,
+    },
+    /// The value is negative or not finite.
+    #[error("{name} must be a non-negative number, got {value}")]
+    Negative {
+        /// The constant.
+        name: String,
+        /// The value given.
+        value: f64,
+    },
 }
 
 /// Everything the simulator needs: hardware, model, engine settings, constants. Its JSON
@@ -328,19 +354,37 @@ impl SimSpec {
     }
 }
 
+/// The highest `--gpu-memory-utilization` worth suggesting: vLLM and the driver need the
+/// rest.
+const MAX_UTILIZATION: f64 = 0.95;
+
+/// Suggests a higher `--gpu-memory-utilization` only when one would make room.
+fn utilization_hint(need_gib: f64, gpu_gib: f64, util: f64) -> String {
+    if util < MAX_UTILIZATION && need_gib < gpu_gib * MAX_UTILIZATION {
+        format!(", or raise --gpu-memory-utilization (up to {MAX_UTILIZATION})")
+    } else {
+        String::new()
+    }
+}
+
 /// Why a spec cannot run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SpecError {
     /// The weights do not fit.
     #[error(
-        "{model} needs {need:.2} GiB per GPU for weights and activations, but {gpu} × {util} leaves {have:.2} GiB; \
-         use more GPUs (--tensor-parallel-size), a quantised model, or a higher --gpu-memory-utilization"
+        "{model} does not fit on {gpu}: its weights and activations need {need:.2} GiB per GPU, and \
+         {gpu}'s {gpu_gib:.1} GiB at --gpu-memory-utilization {util} give {have:.2} GiB; use a quantised \
+         model (an AWQ, GPTQ or FP8 build), split it over more GPUs (--tensor-parallel-size 2), or a GPU \
+         with more memory{}",
+        utilization_hint(*.need, *.gpu_gib, *.util)
     )]
     DoesNotFit {
         /// Model name.
         model: String,
         /// GPU name.
         gpu: String,
+        /// The GPU's memory, GiB.
+        gpu_gib: f64,
         /// Utilisation.
         util: f64,
         /// GiB needed.
@@ -364,9 +408,24 @@ pub enum SpecError {
         /// Tokens the cache holds.
         capacity: u64,
     },
-    /// A setting is out of range.
-    #[error("invalid engine setting: {0}")]
-    Setting(String),
+    /// A count that vLLM needs to be at least 1 is 0.
+    #[error(
+        "invalid engine setting: tensor_parallel_size, block_size, max_num_seqs and max_num_batched_tokens must be at least 1"
+    )]
+    ZeroSetting,
+    /// Without chunked prefill, a whole prompt must fit one step.
+    #[error(
+        "invalid engine setting: without chunked prefill, max_num_batched_tokens ({max_num_batched_tokens}) must be at least max_model_len ({max_model_len}), as in vLLM"
+    )]
+    StepBelowContext {
+        /// Token budget of one step.
+        max_num_batched_tokens: u32,
+        /// Longest context.
+        max_model_len: u64,
+    },
+    /// The share of GPU memory is not in `(0, 1]`.
+    #[error("invalid engine setting: gpu_memory_utilization must be in (0, 1], got {0}")]
+    Utilization(f64),
 }
 
 /// The derived cost model of one spec.
@@ -439,14 +498,15 @@ pub struct BatchShape {
 }
 
 impl BatchShape {
-    /// Adds a request computing `n` tokens after `c` already computed, sampling if
-    /// `samples`.
-    pub fn add(&mut self, c: u64, n: u64, samples: bool) {
+    /// Adds a request computing `tokens` tokens after `computed` already computed,
+    /// sampling if `samples`.
+    pub fn add(&mut self, computed: u64, tokens: u64, samples: bool) {
         self.requests += 1;
         if samples {
             self.sampled += 1;
         }
-        let (c, n) = (c as f64, n as f64);
+        // c and n, as in the fields' formulas.
+        let (c, n) = (computed as f64, tokens as f64);
         if n == 1.0 && c > 0.0 {
             self.decode_tokens += 1;
             self.decode_ctx += c + 1.0;
@@ -463,86 +523,52 @@ impl BatchShape {
     }
 }
 
-impl CostModel {
-    /// Derives the cost model; fails when the model does not fit.
-    pub fn new(spec: &SimSpec) -> Result<CostModel, SpecError> {
-        let s = &spec.settings;
-        let m = &spec.model;
-        let g = &spec.gpu;
-        let c = &spec.constants;
-        if s.tensor_parallel_size == 0
-            || s.block_size == 0
-            || s.max_num_seqs == 0
-            || s.max_num_batched_tokens == 0
-        {
-            return Err(SpecError::Setting(
-                "tensor_parallel_size, block_size, max_num_seqs and max_num_batched_tokens must be at least 1".into(),
-            ));
-        }
-        if !s.chunked_prefill && (s.max_num_batched_tokens as u64) < s.max_model_len {
-            return Err(SpecError::Setting(format!(
-                "without chunked prefill, max_num_batched_tokens ({}) must be at least max_model_len ({}), as in vLLM",
-                s.max_num_batched_tokens, s.max_model_len
-            )));
-        }
-        if !(s.gpu_memory_utilization > 0.0 && s.gpu_memory_utilization <= 1.0) {
-            return Err(SpecError::Setting(format!(
-                "gpu_memory_utilization must be in (0, 1], got {}",
-                s.gpu_memory_utilization
-            )));
-        }
+/// The settings vLLM refuses to start with.
+fn check_settings(s: &EngineSettings) -> Result<(), SpecError> {
+    if s.tensor_parallel_size == 0
+        || s.block_size == 0
+        || s.max_num_seqs == 0
+        || s.max_num_batched_tokens == 0
+    {
+        return Err(SpecError::ZeroSetting);
+    }
+    if !s.chunked_prefill && (s.max_num_batched_tokens as u64) < s.max_model_len {
+        return Err(SpecError::StepBelowContext {
+            max_num_batched_tokens: s.max_num_batched_tokens,
+            max_model_len: s.max_model_len,
+        });
+    }
+    if !(s.gpu_memory_utilization > 0.0 && s.gpu_memory_utilization <= 1.0) {
+        return Err(SpecError::Utilization(s.gpu_memory_utilization));
+    }
+    Ok(())
+}
+
+/// Where a GPU's memory goes: weights, the profiling pass's activation peak and the
+/// runtime; the rest of the budget is KV cache.
+struct MemoryPlan {
+    weights_gib: f64,
+    reserve_gib: f64,
+    kv_gib: f64,
+    kv_bytes_per_token: f64,
+    total_blocks: u32,
+}
+
+impl MemoryPlan {
+    /// The plan of `spec`; fails when the weights leave no KV cache, or the cache cannot
+    /// hold one request of `max_model_len` tokens.
+    fn new(spec: &SimSpec) -> Result<MemoryPlan, SpecError> {
+        let (s, m, g, c) = (&spec.settings, &spec.model, &spec.gpu, &spec.constants);
         let tp = s.tensor_parallel_size as f64;
-        let hidden = m.hidden as f64;
-        let layers = m.layers as f64;
-        let arch = &spec.arch;
-        let (experts, top_k) = m
-            .moe
-            .map_or((0.0, 0.0), |x| (x.experts as f64, x.top_k as f64));
-        let router = m.moe.map_or(0, |x| m.hidden * x.experts as u64);
-        let dense_mlp = if m.moe.is_some() {
-            0
-        } else {
-            m.mlp_params_per_expert()
-        };
-        let dense_params = layers * (m.attn_params_per_layer() + dense_mlp + router) as f64;
-        let expert_params = m.mlp_params_per_expert() as f64;
-
-        // Which tensor cores the weights run on, and what dequantisation costs.
-        let peak_tflops = match m.weights {
-            WeightFormat::Fp8 if arch.native_fp8 => g.fp8_tflops.unwrap_or(g.fp16_tflops),
-            WeightFormat::Mxfp4 if arch.native_fp4 => 2.0 * g.fp8_tflops.unwrap_or(g.fp16_tflops),
-            _ => g.fp16_tflops,
-        };
-        let int4 = (c.int4_compute_efficiency, c.int4_bw_factor);
-        let fp4 = if arch.native_fp4 {
-            (1.0, 1.0)
-        } else {
-            (c.fp4_compute_efficiency, c.fp4_bw_factor)
-        };
-        let b = m.weights.bytes_per_param();
-        // Bytes per parameter, compute and bandwidth factors of dense layers and experts.
-        let ((dense_b, dense_ce, dense_bwf), (exp_b, expert_ce, expert_bwf)) = match m.weights {
-            WeightFormat::Bf16 | WeightFormat::Fp16 => ((2.0, 1.0, 1.0), (2.0, 1.0, 1.0)),
-            WeightFormat::Fp8 => ((b, 1.0, 1.0), (b, 1.0, 1.0)),
-            WeightFormat::AwqInt4 | WeightFormat::GptqInt4 => {
-                ((b, int4.0, int4.1), (b, int4.0, int4.1))
-            }
-            // MXFP4 quantises the experts only.
-            WeightFormat::Mxfp4 => ((2.0, 1.0, 1.0), (b, fp4.0, fp4.1)),
-        };
-
-        let window_layers = m.sliding_window.map_or(0.0, |w| w.layers as f64);
-        let per_layer_attn = 4.0 * (m.heads * m.head_dim) as f64;
-
-        // Memory: weights, the profiling pass's activation peak, the runtime; the rest is KV.
-        let total_weight_bytes = m.weight_bytes();
-        let weights_gib = total_weight_bytes / tp / GIB;
+        let top_k = m.moe.map_or(0.0, |x| x.top_k as f64);
+        let weights_gib = m.weight_bytes() / tp / GIB;
         let profile_tokens = s.max_num_batched_tokens as f64;
         let mlp_width = m.intermediate as f64 * if m.moe.is_some() { top_k } else { 1.0 };
-        let act_per_token =
-            (2.0 * mlp_width + 4.0 * hidden + ((m.heads + 2 * m.kv_heads) * m.head_dim) as f64)
-                * 2.0
-                / tp;
+        let act_per_token = (2.0 * mlp_width
+            + 4.0 * m.hidden as f64
+            + ((m.heads + 2 * m.kv_heads) * m.head_dim) as f64)
+            * 2.0
+            / tp;
         let logits = s.max_num_seqs as f64 * m.vocab as f64 * 4.0 / tp;
         let reserve_gib =
             c.non_torch_gib + c.activation_factor * (profile_tokens * act_per_token + logits) / GIB;
@@ -552,6 +578,7 @@ impl CostModel {
             return Err(SpecError::DoesNotFit {
                 model: m.name.clone(),
                 gpu: g.name.clone(),
+                gpu_gib: g.memory_gib,
                 util: s.gpu_memory_utilization,
                 need: weights_gib + reserve_gib,
                 have: budget_gib,
@@ -569,37 +596,114 @@ impl CostModel {
                 capacity,
             });
         }
+        Ok(MemoryPlan {
+            weights_gib,
+            reserve_gib,
+            kv_gib,
+            kv_bytes_per_token,
+            total_blocks,
+        })
+    }
+}
+
+/// Which tensor cores the weights run on, and what dequantisation costs: the peak
+/// TFLOPS, and (bytes per parameter, compute factor, bandwidth factor) of the dense
+/// layers and of the experts.
+struct WeightCosts {
+    peak_tflops: f64,
+    dense: (f64, f64, f64),
+    expert: (f64, f64, f64),
+}
+
+impl WeightCosts {
+    fn new(spec: &SimSpec) -> WeightCosts {
+        let (m, g, c, arch) = (&spec.model, &spec.gpu, &spec.constants, &spec.arch);
+        let peak_tflops = match m.weights {
+            WeightFormat::Fp8 if arch.native_fp8 => g.fp8_tflops.unwrap_or(g.fp16_tflops),
+            WeightFormat::Mxfp4 if arch.native_fp4 => 2.0 * g.fp8_tflops.unwrap_or(g.fp16_tflops),
+            _ => g.fp16_tflops,
+        };
+        let int4 = (c.int4_compute_efficiency, c.int4_bw_factor);
+        let fp4 = if arch.native_fp4 {
+            (1.0, 1.0)
+        } else {
+            (c.fp4_compute_efficiency, c.fp4_bw_factor)
+        };
+        let b = m.weights.bytes_per_param();
+        let (dense, expert) = match m.weights {
+            WeightFormat::Bf16 | WeightFormat::Fp16 => ((2.0, 1.0, 1.0), (2.0, 1.0, 1.0)),
+            WeightFormat::Fp8 => ((b, 1.0, 1.0), (b, 1.0, 1.0)),
+            WeightFormat::AwqInt4 | WeightFormat::GptqInt4 => {
+                ((b, int4.0, int4.1), (b, int4.0, int4.1))
+            }
+            // MXFP4 quantises the experts only.
+            WeightFormat::Mxfp4 => ((2.0, 1.0, 1.0), (b, fp4.0, fp4.1)),
+        };
+        WeightCosts {
+            peak_tflops,
+            dense,
+            expert,
+        }
+    }
+}
+
+impl CostModel {
+    /// Derives the cost model; fails when the model does not fit.
+    pub fn new(spec: &SimSpec) -> Result<CostModel, SpecError> {
+        let s = &spec.settings;
+        let m = &spec.model;
+        let g = &spec.gpu;
+        let c = &spec.constants;
+        check_settings(s)?;
+        let memory = MemoryPlan::new(spec)?;
+        let tp = s.tensor_parallel_size as f64;
+        let hidden = m.hidden as f64;
+        let layers = m.layers as f64;
+        let (experts, top_k) = m
+            .moe
+            .map_or((0.0, 0.0), |x| (x.experts as f64, x.top_k as f64));
+        let router = m.moe.map_or(0, |x| m.hidden * x.experts as u64);
+        let dense_mlp = if m.moe.is_some() {
+            0
+        } else {
+            m.mlp_params_per_expert()
+        };
+        let dense_params = layers * (m.attn_params_per_layer() + dense_mlp + router) as f64;
+        let expert_params = m.mlp_params_per_expert() as f64;
+        let w = WeightCosts::new(spec);
+        let window_layers = m.sliding_window.map_or(0.0, |w| w.layers as f64);
+        let per_layer_attn = 4.0 * (m.heads * m.head_dim) as f64;
         Ok(CostModel {
             tp,
             layers,
             hidden,
             dense_flops: 2.0 * dense_params,
-            dense_bytes: dense_params * dense_b,
-            dense_ce,
-            dense_bwf,
+            dense_bytes: dense_params * w.dense.0,
+            dense_ce: w.dense.1,
+            dense_bwf: w.dense.2,
             expert_flops: 2.0 * layers * top_k * expert_params,
-            expert_bytes: expert_params * exp_b,
+            expert_bytes: expert_params * w.expert.0,
             experts,
             top_k,
             moe_layers: if m.moe.is_some() { layers } else { 0.0 },
-            expert_ce,
-            expert_bwf,
+            expert_ce: w.expert.1,
+            expert_bwf: w.expert.2,
             lm_flops: 2.0 * hidden * m.vocab as f64,
             lm_bytes: hidden * m.vocab as f64 * 2.0,
             attn_flops_full: per_layer_attn * m.full_attention_layers() as f64,
             attn_flops_window: per_layer_attn * window_layers,
             window: m.sliding_window.map_or(0.0, |w| w.window as f64),
-            kv_bytes_per_token,
+            kv_bytes_per_token: memory.kv_bytes_per_token,
             kv_window_bytes_per_token: 2.0
                 * window_layers
                 * (m.kv_heads * m.head_dim) as f64
                 * s.kv_cache_dtype.bytes(),
-            peak_flops: peak_tflops * 1e12,
+            peak_flops: w.peak_tflops * 1e12,
             bw: g.bandwidth_gbs * 1e9 * c.bw_efficiency,
-            total_blocks,
-            weights_gib,
-            reserve_gib,
-            kv_gib,
+            total_blocks: memory.total_blocks,
+            weights_gib: memory.weights_gib,
+            reserve_gib: memory.reserve_gib,
+            kv_gib: memory.kv_gib,
             c: c.clone(),
             async_scheduling: s.async_scheduling,
         })
@@ -623,12 +727,12 @@ impl CostModel {
     }
 
     /// Duration of one step with this batch, µs (0 for an empty batch).
-    pub fn step_us(&self, b: &BatchShape) -> f64 {
-        if b.requests == 0 {
+    pub fn step_us(&self, batch: &BatchShape) -> f64 {
+        if batch.requests == 0 {
             return 0.0;
         }
-        let pre = b.prefill_tokens as f64;
-        let dec = b.decode_tokens as f64;
+        let pre = batch.prefill_tokens as f64;
+        let dec = batch.decode_tokens as f64;
         let tokens = pre + dec;
         let win = self.window;
         let dense = self.kernel(
@@ -652,29 +756,30 @@ impl CostModel {
         };
         let lm_head = self.kernel(
             0.0,
-            b.sampled as f64 * self.lm_flops,
+            batch.sampled as f64 * self.lm_flops,
             1.0,
             self.lm_bytes,
             self.bw,
         );
         // Attention: context in sliding layers is capped at the window.
         let decode_win_ctx = if win > 0.0 {
-            b.decode_ctx.min(dec * win)
+            batch.decode_ctx.min(dec * win)
         } else {
             0.0
         };
         let prefill_win_ctx = if win > 0.0 {
-            b.prefill_attn_ctx.min(pre * win)
+            batch.prefill_attn_ctx.min(pre * win)
         } else {
             0.0
         };
-        let kv_read = (b.decode_ctx + b.prefill_kv_read) * self.kv_bytes_per_token
-            + (decode_win_ctx + b.prefill_kv_read.min(b.requests as f64 * win))
+        let kv_read = (batch.decode_ctx + batch.prefill_kv_read) * self.kv_bytes_per_token
+            + (decode_win_ctx + batch.prefill_kv_read.min(batch.requests as f64 * win))
                 * self.kv_window_bytes_per_token;
         let kv_write = tokens * (self.kv_bytes_per_token + self.kv_window_bytes_per_token);
         let attention = self.kernel(
-            b.prefill_attn_ctx * self.attn_flops_full + prefill_win_ctx * self.attn_flops_window,
-            b.decode_ctx * self.attn_flops_full + decode_win_ctx * self.attn_flops_window,
+            batch.prefill_attn_ctx * self.attn_flops_full
+                + prefill_win_ctx * self.attn_flops_window,
+            batch.decode_ctx * self.attn_flops_full + decode_win_ctx * self.attn_flops_window,
             1.0,
             kv_read + kv_write,
             self.bw,
@@ -688,7 +793,7 @@ impl CostModel {
                 * self.layers
                 * (self.c.allreduce_latency_us + bytes / (self.c.tp_link_gbs * 1e9) * 1e6);
         }
-        let cpu = self.c.step_overhead_us + b.requests as f64 * self.c.request_overhead_us;
+        let cpu = self.c.step_overhead_us + batch.requests as f64 * self.c.request_overhead_us;
         if self.async_scheduling {
             gpu.max(cpu)
         } else {
@@ -760,6 +865,35 @@ mod tests {
     }
 
     #[test]
+    fn settings_vllm_refuses_are_refused_with_its_reason() {
+        let refused = |edit: &dyn Fn(&mut SimSpec)| {
+            let mut s = spec("a10", "qwen3-8b-awq");
+            edit(&mut s);
+            CostModel::new(&s).unwrap_err()
+        };
+        let e = refused(&|s| s.settings.max_num_seqs = 0);
+        assert_eq!(e, SpecError::ZeroSetting);
+        assert_eq!(
+            e.to_string(),
+            "invalid engine setting: tensor_parallel_size, block_size, max_num_seqs and max_num_batched_tokens must be at least 1"
+        );
+        let e = refused(&|s| {
+            s.settings.chunked_prefill = false;
+            s.settings.max_num_batched_tokens = 2048;
+            s.settings.max_model_len = 4096;
+        });
+        assert_eq!(
+            e.to_string(),
+            "invalid engine setting: without chunked prefill, max_num_batched_tokens (2048) must be at least max_model_len (4096), as in vLLM"
+        );
+        let e = refused(&|s| s.settings.gpu_memory_utilization = 1.5);
+        assert_eq!(
+            e.to_string(),
+            "invalid engine setting: gpu_memory_utilization must be in (0, 1], got 1.5"
+        );
+    }
+
+    #[test]
     fn too_big_models_are_refused_with_advice() {
         let e = CostModel::new(&spec("rtx5070", "llama-3.1-8b"))
             .unwrap_err()
@@ -792,9 +926,19 @@ mod tests {
         assert!(
             c.set("nope", 1.0)
                 .unwrap_err()
+                .to_string()
                 .contains("known: mfu_prefill")
         );
         assert!(c.set("jitter", -1.0).is_err());
+        assert_eq!(
+            c.set("jitter", -1.0).unwrap_err().to_string(),
+            "jitter must be a non-negative number, got -1"
+        );
+        assert_eq!("fp16".parse::<KvCacheDtype>(), Ok(KvCacheDtype::Auto));
+        assert_eq!(
+            "int8".parse::<KvCacheDtype>().unwrap_err().to_string(),
+            "invalid kv-cache dtype \"int8\": expected auto or fp8"
+        );
         assert_eq!(c.describe().len(), 16);
     }
 }

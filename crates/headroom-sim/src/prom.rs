@@ -101,18 +101,19 @@ impl Default for ServerMetrics {
 
 impl ServerMetrics {
     /// Takes the engine's counters and gauges (engine mode).
-    pub fn set_engine(&self, s: &EngineStats) {
-        self.running.store(s.running as u64, Ordering::Relaxed);
-        self.waiting.store(s.waiting as u64, Ordering::Relaxed);
+    pub fn set_engine(&self, stats: &EngineStats) {
+        self.running.store(stats.running as u64, Ordering::Relaxed);
+        self.waiting.store(stats.waiting as u64, Ordering::Relaxed);
         self.kv_usage_ppm
-            .store((s.kv_usage() * 1e6) as u64, Ordering::Relaxed);
-        self.prompt_tokens.store(s.prompt_tokens, Ordering::Relaxed);
+            .store((stats.kv_usage() * 1e6) as u64, Ordering::Relaxed);
+        self.prompt_tokens
+            .store(stats.prompt_tokens, Ordering::Relaxed);
         self.generation_tokens
-            .store(s.generation_tokens, Ordering::Relaxed);
-        self.preemptions.store(s.preemptions, Ordering::Relaxed);
+            .store(stats.generation_tokens, Ordering::Relaxed);
+        self.preemptions.store(stats.preemptions, Ordering::Relaxed);
         self.prefix_queries
-            .store(s.prefix_queries, Ordering::Relaxed);
-        self.prefix_hits.store(s.prefix_hits, Ordering::Relaxed);
+            .store(stats.prefix_queries, Ordering::Relaxed);
+        self.prefix_hits.store(stats.prefix_hits, Ordering::Relaxed);
     }
 
     /// A request started (fixed mode keeps the gauges itself).
@@ -128,131 +129,127 @@ impl ServerMetrics {
     }
 
     /// Tokens generated (fixed mode).
-    pub fn add_generated(&self, n: u64) {
-        self.generation_tokens.fetch_add(n, Ordering::Relaxed);
+    pub fn add_generated(&self, tokens: u64) {
+        self.generation_tokens.fetch_add(tokens, Ordering::Relaxed);
     }
 
     /// Time to first token as the server saw it.
-    pub fn observe_ttft(&self, s: f64) {
-        self.ttft.observe(s);
+    pub fn observe_ttft(&self, seconds: f64) {
+        self.ttft.observe(seconds);
     }
 
     /// Gap between tokens as the server saw it.
-    pub fn observe_itl(&self, s: f64) {
-        self.itl.observe(s);
+    pub fn observe_itl(&self, seconds: f64) {
+        self.itl.observe(seconds);
     }
 
     /// A completed request's latency.
-    pub fn observe_e2e(&self, s: f64) {
+    pub fn observe_e2e(&self, seconds: f64) {
         self.success.fetch_add(1, Ordering::Relaxed);
-        self.e2e.observe(s);
+        self.e2e.observe(seconds);
     }
 
-    /// The exposition text.
+    /// The exposition text: gauges, counters, then histograms, in vLLM's names.
     pub fn render(&self, model: &str) -> String {
         let label = format!(
             "model_name=\"{}\"",
             model.replace('\\', "\\\\").replace('"', "\\\"")
         );
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let kv = load(&self.kv_usage_ppm) as f64 / 1e6;
+        let gauges = [
+            (
+                "vllm:num_requests_running",
+                "Number of requests in model execution batches.",
+                load(&self.running) as f64,
+            ),
+            (
+                "vllm:num_requests_waiting",
+                "Number of requests waiting to be processed.",
+                load(&self.waiting) as f64,
+            ),
+            (
+                "vllm:kv_cache_usage_perc",
+                "KV-cache usage. 1 means 100 percent usage.",
+                kv,
+            ),
+            (
+                "vllm:gpu_cache_usage_perc",
+                "GPU KV-cache usage (name before vLLM 0.10).",
+                kv,
+            ),
+        ];
+        let counters = [
+            (
+                "vllm:prompt_tokens",
+                "Number of prefill tokens processed.",
+                &self.prompt_tokens,
+            ),
+            (
+                "vllm:generation_tokens",
+                "Number of generation tokens processed.",
+                &self.generation_tokens,
+            ),
+            (
+                "vllm:num_preemptions",
+                "Cumulative number of preemptions from the engine.",
+                &self.preemptions,
+            ),
+            (
+                "vllm:prefix_cache_queries",
+                "Prefix cache queries, in terms of number of queried tokens.",
+                &self.prefix_queries,
+            ),
+            (
+                "vllm:prefix_cache_hits",
+                "Prefix cache hits, in terms of number of cached tokens.",
+                &self.prefix_hits,
+            ),
+            (
+                "vllm:request_success",
+                "Count of successfully processed requests.",
+                &self.success,
+            ),
+        ];
+        let histograms = [
+            (
+                &self.ttft,
+                "vllm:time_to_first_token_seconds",
+                "Histogram of time to first token in seconds.",
+            ),
+            (
+                &self.itl,
+                "vllm:inter_token_latency_seconds",
+                "Histogram of inter-token latency in seconds.",
+            ),
+            (
+                &self.itl,
+                "vllm:time_per_output_token_seconds",
+                "Histogram of time per output token in seconds (name before vLLM 0.11).",
+            ),
+            (
+                &self.e2e,
+                "vllm:e2e_request_latency_seconds",
+                "Histogram of end to end request latency in seconds.",
+            ),
+        ];
         let mut out = String::with_capacity(8192);
-        let g = |out: &mut String, name: &str, help: &str, v: f64| {
+        for (name, help, v) in gauges {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{{label}}} {v}"
             );
-        };
-        let c = |out: &mut String, name: &str, help: &str, v: u64| {
+        }
+        for (name, help, v) in counters {
             let _ = writeln!(
                 out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name}_total{{{label}}} {v}"
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name}_total{{{label}}} {}",
+                load(v)
             );
-        };
-        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        g(
-            &mut out,
-            "vllm:num_requests_running",
-            "Number of requests in model execution batches.",
-            load(&self.running) as f64,
-        );
-        g(
-            &mut out,
-            "vllm:num_requests_waiting",
-            "Number of requests waiting to be processed.",
-            load(&self.waiting) as f64,
-        );
-        let kv = load(&self.kv_usage_ppm) as f64 / 1e6;
-        g(
-            &mut out,
-            "vllm:kv_cache_usage_perc",
-            "KV-cache usage. 1 means 100 percent usage.",
-            kv,
-        );
-        g(
-            &mut out,
-            "vllm:gpu_cache_usage_perc",
-            "GPU KV-cache usage (name before vLLM 0.10).",
-            kv,
-        );
-        c(
-            &mut out,
-            "vllm:prompt_tokens",
-            "Number of prefill tokens processed.",
-            load(&self.prompt_tokens),
-        );
-        c(
-            &mut out,
-            "vllm:generation_tokens",
-            "Number of generation tokens processed.",
-            load(&self.generation_tokens),
-        );
-        c(
-            &mut out,
-            "vllm:num_preemptions",
-            "Cumulative number of preemptions from the engine.",
-            load(&self.preemptions),
-        );
-        c(
-            &mut out,
-            "vllm:prefix_cache_queries",
-            "Prefix cache queries, in terms of number of queried tokens.",
-            load(&self.prefix_queries),
-        );
-        c(
-            &mut out,
-            "vllm:prefix_cache_hits",
-            "Prefix cache hits, in terms of number of cached tokens.",
-            load(&self.prefix_hits),
-        );
-        c(
-            &mut out,
-            "vllm:request_success",
-            "Count of successfully processed requests.",
-            load(&self.success),
-        );
-        self.ttft.render(
-            &mut out,
-            "vllm:time_to_first_token_seconds",
-            "Histogram of time to first token in seconds.",
-            &label,
-        );
-        self.itl.render(
-            &mut out,
-            "vllm:inter_token_latency_seconds",
-            "Histogram of inter-token latency in seconds.",
-            &label,
-        );
-        self.itl.render(
-            &mut out,
-            "vllm:time_per_output_token_seconds",
-            "Histogram of time per output token in seconds (name before vLLM 0.11).",
-            &label,
-        );
-        self.e2e.render(
-            &mut out,
-            "vllm:e2e_request_latency_seconds",
-            "Histogram of end to end request latency in seconds.",
-            &label,
-        );
+        }
+        for (histogram, name, help) in histograms {
+            histogram.render(&mut out, name, help, &label);
+        }
         out
     }
 }

@@ -1,8 +1,9 @@
 //! The virtual-time runner: the same run plan and workload as a real run, executed against
 //! the engine model in virtual time, producing the same records.
 //!
-//! Arrivals follow `headroom-load`'s [`Schedule`] and [`Admission`], so a prediction and a
-//! real run of the same scenario send the same requests at the same (intended) times. The
+//! Arrivals follow `headroom-load`'s [`Schedule`](headroom_load::Schedule) and
+//! [`Admission`], so a prediction and a real run of the same scenario send the same
+//! requests at the same (intended) times, from the same lead ([`LEAD_US`]). The
 //! client sends a request the instant the schedule (or, in closed loop, the end of its
 //! previous request) says so; the network takes half of `network_rtt_us` each way, so a
 //! request reaches the engine, and a token the client, that much later. Requests that
@@ -13,17 +14,14 @@ use crate::engine::{Engine, Event, NewRequest, ReqId, block_hashes, word_hash};
 use crate::perf::{CostModel, SimSpec};
 use headroom_core::seed::mix;
 use headroom_core::{
-    ErrorKind, LoadPolicy, Outcome, Phase, RecordSink, RequestRecord, RequestSource, RunError,
-    RunInfo, RunPlan, Runner, TokenSource,
+    ErrorKind, LoadPolicy, Outcome, Phase, PlanError, RecordSink, RequestRecord, RequestSource,
+    RunError, RunInfo, RunPlan, Runner, SinkError, TokenSource,
 };
-use headroom_load::{Admission, Arrivals};
+use headroom_load::{Admission, Arrivals, LEAD_US};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// Intended times start this long after the epoch (as in the real driver).
-const LEAD_US: u64 = 1_000;
 
 /// Runs plans against the engine model in virtual time.
 #[derive(Debug)]
@@ -56,27 +54,10 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
         sink: &mut (dyn RecordSink + '_),
         stop: &mut dyn FnMut() -> bool,
     ) -> Result<RunInfo, RunError> {
-        headroom_load::validate(plan)?;
-        let cost = CostModel::new(&self.spec).map_err(|e| RunError::Plan(e.to_string()))?;
-        let half_rtt = self.spec.constants.network_rtt_us / 2.0;
-        let mut sim = Sim {
-            engine: Engine::new(cost, self.spec.settings.clone(), self.spec.seed),
-            admission: Admission::new(plan.stop, plan.warmup),
-            source: &*self.source,
-            block_size: self.spec.settings.block_size,
-            max_model_len: self.spec.settings.max_model_len,
-            half_rtt,
-            inflight: HashMap::new(),
-            in_transit: BTreeMap::new(),
-            backlog: VecDeque::new(),
-            cap: None,
-            open: plan.load.is_open(),
-            done: Vec::new(),
-            conversation: plan.conversation,
-            sessions: 0,
-            thinking: BTreeMap::new(),
-            stopped: false,
-        };
+        plan.check()?;
+        let cost = CostModel::new(&self.spec).map_err(|e| PlanError::Runner(Box::new(e)))?;
+        let mut sim = VirtualRun::new(&self.spec, cost, plan, &*self.source);
+        let half_rtt = sim.half_rtt;
         let mut deadline: Option<f64> = None;
         let epoch_unix_us = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -107,9 +88,7 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
             }
             if let Some(d) = deadline.filter(|d| now >= *d) {
                 sim.cancel_all(d);
-                for rec in sim.done.drain(..) {
-                    sink.record(rec)?;
-                }
+                sim.hand_over(sink)?;
                 break;
             }
             // The client sends what the schedule says up to now...
@@ -122,23 +101,14 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
             }
             // ...and what has reached the server by now joins the next step.
             sim.deliver(now);
-            for rec in sim.done.drain(..) {
-                sink.record(rec)?;
-            }
+            sim.hand_over(sink)?;
             // Users whose think time is over send their next turn.
             sim.wake(now);
             if !sim.engine.busy() {
-                // Idle: jump to the next thing that happens.
-                let next_client = next_arrival
-                    .map(|(_, _, t)| t as f64)
-                    .into_iter()
-                    .chain(sim.thinking.keys().next().map(|k| k.0 as f64 / 1e3))
-                    .reduce(f64::min);
-                let next_server = sim.in_transit.keys().next().map(|k| k.0 as f64 / 1e3);
-                match (next_client, next_server) {
-                    (None, None) => break,
-                    (a, b) => {
-                        let t = a.unwrap_or(f64::INFINITY).min(b.unwrap_or(f64::INFINITY));
+                // Idle: jump to the next thing that happens, or end.
+                match sim.next_event(next_arrival.map(|(_, _, t)| t as f64)) {
+                    None => break,
+                    Some(t) => {
                         sim.engine.advance_to(deadline.map_or(t, |d| t.min(d)));
                         continue;
                     }
@@ -146,16 +116,12 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
             }
             events.clear();
             if sim.engine.step(&mut events).is_none() {
-                return Err(RunError::Plan(
-                    "the simulated engine stalled: a request cannot be scheduled with these settings".into(),
-                ));
+                return Err(PlanError::Runner(Box::new(Stalled)).into());
             }
             for ev in &events {
                 sim.on_event(*ev);
             }
-            for rec in sim.done.drain(..) {
-                sink.record(rec)?;
-            }
+            sim.hand_over(sink)?;
         }
         Ok(RunInfo {
             epoch_unix_us,
@@ -184,6 +150,12 @@ impl<S: RequestSource + 'static> Runner for VirtualRunner<S> {
     }
 }
 
+/// The engine cannot go on with the settings of the run: requests wait, but none can be
+/// scheduled in a step (e.g. a prompt needs more KV blocks than the cache has).
+#[derive(Debug, thiserror::Error)]
+#[error("the simulated engine stalled: a request cannot be scheduled with these settings")]
+pub struct Stalled;
+
 /// A request in flight, as the client sees it.
 struct Pending {
     index: u64,
@@ -196,7 +168,10 @@ struct Pending {
     tags: headroom_core::Tags,
 }
 
-struct Sim<'a, S> {
+/// One run in virtual time: the engine, and the client around it (the schedule's
+/// admission, requests in flight and on the wire, arrivals queued behind the cap, users
+/// thinking between turns).
+struct VirtualRun<'a, S> {
     engine: Engine,
     admission: Admission,
     source: &'a S,
@@ -221,7 +196,52 @@ struct Sim<'a, S> {
     stopped: bool,
 }
 
-impl<S: RequestSource> Sim<'_, S> {
+impl<'a, S: RequestSource> VirtualRun<'a, S> {
+    /// A run of `plan` on the engine of `spec` (priced by `cost`), sending nothing yet.
+    fn new(spec: &SimSpec, cost: CostModel, plan: &RunPlan, source: &'a S) -> Self {
+        VirtualRun {
+            engine: Engine::new(cost, spec.settings.clone(), spec.seed),
+            admission: Admission::new(plan.stop, plan.warmup),
+            source,
+            block_size: spec.settings.block_size,
+            max_model_len: spec.settings.max_model_len,
+            half_rtt: spec.constants.network_rtt_us / 2.0,
+            inflight: HashMap::new(),
+            in_transit: BTreeMap::new(),
+            backlog: VecDeque::new(),
+            cap: None,
+            open: plan.load.is_open(),
+            done: Vec::new(),
+            conversation: plan.conversation,
+            sessions: 0,
+            thinking: BTreeMap::new(),
+            stopped: false,
+        }
+    }
+
+    /// Hands the finished records to the sink, in the order they finished.
+    fn hand_over(&mut self, sink: &mut (dyn RecordSink + '_)) -> Result<(), SinkError> {
+        for rec in self.done.drain(..) {
+            sink.record(rec)?;
+        }
+        Ok(())
+    }
+
+    /// While the engine is idle: when the next thing happens — the next arrival (at
+    /// `next_arrival`), a user's next turn, or a request reaching the server — or `None`
+    /// when nothing will.
+    fn next_event(&self, next_arrival: Option<f64>) -> Option<f64> {
+        let next_client = next_arrival
+            .into_iter()
+            .chain(self.thinking.keys().next().map(|k| k.0 as f64 / 1e3))
+            .reduce(f64::min);
+        let next_server = self.in_transit.keys().next().map(|k| k.0 as f64 / 1e3);
+        match (next_client, next_server) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(f64::INFINITY).min(b.unwrap_or(f64::INFINITY))),
+        }
+    }
+
     fn claim_arrival(&mut self, schedule: &mut Arrivals) -> Option<(u64, Phase, u64)> {
         let t = LEAD_US + schedule.next()?;
         let (index, phase) = self.admission.claim(t)?;

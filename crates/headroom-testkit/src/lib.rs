@@ -3,8 +3,14 @@
 //! - [`spawn_sim`]: the simulator on `127.0.0.1:0`, shut down when the handle drops.
 //! - [`refused_url`]: a loopback URL where nothing listens.
 //! - [`redactions`]: regexes that make console output and `--help` snapshot-stable.
+//! - [`record`]: [`RequestRecord`](headroom_core::RequestRecord)s for fixtures, built
+//!   from what the test is about ([`RecordBuilder`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod record;
+
+pub use record::{RecordBuilder, record};
 
 use headroom_sim::{LocalSim, Sim, SimConfig};
 

@@ -25,11 +25,12 @@ mod words;
 
 pub use compose::{CORPUS, Composer};
 pub use dataset::{
-    Dataset, DatasetError, DatasetFormat, DatasetRef, DatasetSource, Entry, LengthFilter, Sampling,
+    Dataset, DatasetError, DatasetFormat, DatasetRef, DatasetRefError, DatasetSource, Entry,
+    LengthFilter, Sampling, SamplingError,
 };
 pub use synthetic::{ConversationSource, PrefixSpec, SyntheticSource, rng_for, sample_length};
 pub use tokenizer::{BUILTIN, DEFAULT_TOKENIZER, Tokenizer, TokenizerError};
-pub use trace::{Trace, TraceEntry, TraceError, TraceFormat, TraceRef, TraceSource};
+pub use trace::{Trace, TraceEntry, TraceError, TraceFormat, TraceRef, TraceRefError, TraceSource};
 pub use words::WordCounter;
 
 use headroom_core::{RequestSource, RequestSpec};
@@ -68,9 +69,12 @@ pub struct Pool<S> {
 }
 
 impl<S: RequestSource> Pool<S> {
-    /// The first `n` requests of `inner`, cycled.
-    pub fn new(inner: S, n: u64) -> Self {
-        Pool { inner, n: n.max(1) }
+    /// The first `size` requests of `inner`, cycled.
+    pub fn new(inner: S, size: u64) -> Self {
+        Pool {
+            inner,
+            n: size.max(1),
+        }
     }
 }
 

@@ -59,6 +59,7 @@ macro_rules! from_errors {
 }
 
 from_errors!(
+    headroom_core::PlanError,
     headroom_sim::EngineError,
     headroom_workload::TokenizerError,
     headroom_workload::DatasetError,

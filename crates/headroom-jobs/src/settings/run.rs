@@ -102,59 +102,10 @@ impl LoadOptions {
     }
 }
 
-/// Every check of a run plan: the one place that says a concurrency, a rate or a
-/// request count cannot work.
+/// The checks of a run plan ([`RunPlan::check`], the one place that says a concurrency, a
+/// rate or a request count cannot work), as a usage error.
 pub fn check_plan(plan: &RunPlan) -> Result<(), SettingsError> {
-    let fail = |m: String| Err(SettingsError::new(m));
-    match plan.load {
-        LoadPolicy::Closed { concurrency: 0 } => {
-            return fail("--concurrency must be at least 1".into());
-        }
-        LoadPolicy::Open {
-            rate, burstiness, ..
-        } => {
-            if !(rate.is_finite() && rate > 0.0) {
-                return fail(format!(
-                    "--rate must be a positive number of requests per second, got {rate}"
-                ));
-            }
-            if !(burstiness.is_finite() && burstiness > 0.0) {
-                return fail(format!("--burstiness must be positive, got {burstiness}"));
-            }
-            if plan.conversation.is_some() {
-                return fail(
-                    "conversations run in closed loop: give --concurrency (the number of users), not --rate".into(),
-                );
-            }
-        }
-        LoadPolicy::Trace { speedup, .. } if !(speedup.is_finite() && speedup > 0.0) => {
-            return fail(format!(
-                "--trace-speedup must be a positive number, got {speedup}"
-            ));
-        }
-        _ => {}
-    }
-    if let LoadPolicy::Open {
-        max_concurrency: Some(0),
-        ..
-    }
-    | LoadPolicy::Trace {
-        max_concurrency: Some(0),
-        ..
-    } = plan.load
-    {
-        return fail("--max-concurrency must be at least 1".into());
-    }
-    if plan.stop.requests == Some(0) {
-        return fail("--requests must be at least 1".into());
-    }
-    if plan.stop.duration == Some(Duration::ZERO) {
-        return fail("--duration must be longer than zero".into());
-    }
-    if plan.stop.requests.is_none() && plan.stop.duration.is_none() {
-        return fail("give a stop rule: --requests or --duration".into());
-    }
-    Ok(())
+    Ok(plan.check()?)
 }
 
 /// The stop rule of a run given neither a request count nor a duration: every entry of a

@@ -4,10 +4,10 @@
 
 use headroom_core::{
     ArrivalKind, Backend, ErrorKind, LoadPolicy, Outcome, Phase, Prompt, RecordSink, RequestCtx,
-    RequestRecord, RequestSource, RequestSpec, RunPlan, Runner, SinkError, StopRule, TokenSource,
-    Warmup,
+    RequestRecord, RequestSource, RequestSpec, RunPlan, Runner, SinkError, StopRule, Warmup,
 };
 use headroom_load::{Driver, Pacing, Schedule};
+use headroom_testkit::record;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -48,26 +48,15 @@ impl Backend for Mock {
             () = cancel => Outcome::Error { kind: ErrorKind::Cancelled, message: "cancelled".into() },
         };
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        RequestRecord {
-            index: ctx.index,
-            phase: ctx.phase,
-            intended_us: ctx.intended_us,
-            send_us: Some(send),
-            end_us: Some(ctx.clock.now_us()),
-            content_us: vec![],
-            content_tokens: vec![],
-            input_tokens: spec.input_tokens,
-            input_tokens_source: TokenSource::Workload,
-            output_tokens: spec.max_tokens,
-            output_tokens_source: TokenSource::Usage,
-            output_tokens_counted: None,
-            max_tokens: spec.max_tokens,
-            requested_input_tokens: None,
-            tags: Default::default(),
-            http_status: Some(200),
-            finish_reason: None,
-            outcome,
-        }
+        record(ctx.index)
+            .phase(ctx.phase)
+            .intended_us(ctx.intended_us)
+            .sent_at(send)
+            .ended_at(ctx.clock.now_us())
+            .input_tokens(spec.input_tokens)
+            .output_tokens(spec.max_tokens)
+            .outcome(outcome)
+            .build()
     }
 }
 

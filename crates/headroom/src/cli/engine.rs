@@ -126,10 +126,10 @@ pub struct SimArgs {
     #[arg(long, value_name = "NAME|PATH|ORG/MODEL")]
     pub tokenizer: Option<String>,
     /// Fixed mode: time to first token (instead of the engine model).
-    #[arg(long, value_parser = super::duration, help_heading = "Fixed timing (instead of the engine)")]
+    #[arg(long, value_parser = headroom_core::duration::parse, help_heading = "Fixed timing (instead of the engine)")]
     pub ttft: Option<Duration>,
     /// Fixed mode: time per token after the first.
-    #[arg(long, value_parser = super::duration, help_heading = "Fixed timing (instead of the engine)")]
+    #[arg(long, value_parser = headroom_core::duration::parse, help_heading = "Fixed timing (instead of the engine)")]
     pub itl: Option<Duration>,
     /// Fixed mode: tokens carried by each streamed chunk.
     #[arg(long, help_heading = "Fixed timing (instead of the engine)")]
@@ -151,13 +151,13 @@ pub struct SimArgs {
     #[arg(long = "fault", value_name = "KIND=RATE")]
     pub faults: Vec<headroom_sim::FaultSpec>,
     /// Delay of the slow-first-byte fault.
-    #[arg(long, default_value = "2s", value_parser = super::duration)]
+    #[arg(long, default_value = "2s", value_parser = headroom_core::duration::parse)]
     pub fault_delay: Duration,
     /// Seed deciding which requests get faults, and of the engine's step-time jitter.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Pretend to load the model for this long: /health and the API answer 503 until then.
-    #[arg(long, default_value = "0s", value_parser = super::duration)]
+    #[arg(long, default_value = "0s", value_parser = headroom_core::duration::parse)]
     pub startup_delay: Duration,
     /// Worker threads [default: all cores].
     #[arg(long, value_parser = headroom_jobs::settings::parse_threads)]

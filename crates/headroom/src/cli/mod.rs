@@ -14,8 +14,6 @@ pub use results::{CompareArgs, CompareFormat, ReportArgs};
 pub use run::{Format, LoadArgs, OutputArgs, RunArgs, TargetArgs, WorkloadArgs};
 
 use clap::{Args, Parser, Subcommand};
-use headroom_metrics::slo::Slo;
-use std::time::Duration;
 
 /// How many concurrent users can this LLM server carry within your latency target?
 ///
@@ -75,16 +73,6 @@ pub enum Command {
     /// Compare runs, sweeps or capacity searches: ratios to the first, significance, cost,
     /// and `--fail-if` as a CI gate.
     Compare(Box<CompareArgs>),
-}
-
-/// Parses an SLO expression; the error shows where it went wrong.
-pub(crate) fn slo(s: &str) -> Result<Slo, String> {
-    s.parse::<Slo>().map_err(|e| e.to_string())
-}
-
-/// Parses a humantime duration (`500ms`, `2m`).
-pub(crate) fn duration(s: &str) -> Result<Duration, String> {
-    headroom_core::duration::parse(s)
 }
 
 #[cfg(test)]

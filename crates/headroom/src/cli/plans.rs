@@ -97,7 +97,7 @@ pub struct SweepArgs {
     pub repeats: u32,
     /// Judge every level by these SLOs too (PASS/FAIL and goodput columns), e.g.
     /// 'p95(e2e)<=5s' (repeatable).
-    #[arg(long = "slo", value_name = "EXPR", value_parser = super::slo, help_heading = "Levels")]
+    #[arg(long = "slo", value_name = "EXPR", help_heading = "Levels")]
     pub slos: Vec<Slo>,
     #[command(flatten)]
     pub each: LevelArgs,
@@ -114,7 +114,12 @@ pub struct SweepArgs {
 pub struct CapacityArgs {
     /// Service-level objective, e.g. 'p95(e2e)<=3.81s', 'p99(ttft)<=1s', 'errors<=1%',
     /// 'goodput>=5/s' (repeatable; a level must meet all).
-    #[arg(long = "slo", value_name = "EXPR", value_parser = super::slo, required_unless_present = "resume", help_heading = "Search")]
+    #[arg(
+        long = "slo",
+        value_name = "EXPR",
+        required_unless_present = "resume",
+        help_heading = "Search"
+    )]
     pub slos: Vec<Slo>,
     /// Search over closed-loop concurrency or open-loop request rate.
     #[arg(long, value_enum, default_value_t = LoadAxis::Concurrency, help_heading = "Search")]
@@ -172,10 +177,10 @@ pub struct LevelArgs {
     #[arg(short = 'n', long, visible_alias = "requests", value_name = "N|Nx")]
     pub requests_per_level: Option<PerLevel>,
     /// Length of each level (after its warmup), e.g. 10m.
-    #[arg(short, long, value_parser = super::duration)]
+    #[arg(short, long, value_parser = headroom_core::duration::parse)]
     pub duration: Option<Duration>,
     /// Pause between levels, to let the server settle (the genai-perf sweep's `sleep 30`).
-    #[arg(long, value_parser = super::duration, default_value = "0s")]
+    #[arg(long, value_parser = headroom_core::duration::parse, default_value = "0s")]
     pub cooldown: Duration,
     /// Continue an interrupted sweep or search from its results directory (give no
     /// other flags: the settings are read from it).
@@ -204,7 +209,7 @@ pub struct PacingArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// After Ctrl-C, how long in-flight requests may finish before they are cancelled.
-    #[arg(long, default_value = "5s", value_parser = super::duration)]
+    #[arg(long, default_value = "5s", value_parser = headroom_core::duration::parse)]
     pub grace: Duration,
     /// Worker threads for the load generator [default: all cores].
     #[arg(long, value_parser = headroom_jobs::settings::parse_threads)]

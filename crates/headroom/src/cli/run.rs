@@ -67,10 +67,10 @@ pub struct TargetArgs {
     #[arg(long)]
     pub no_stream: bool,
     /// Give up on a request after this long.
-    #[arg(long, default_value = "10m", value_parser = super::duration)]
+    #[arg(long, default_value = "10m", value_parser = headroom_core::duration::parse)]
     pub timeout: Duration,
     /// Give up on a response that sends nothing for this long.
-    #[arg(long, default_value = "60s", value_parser = super::duration)]
+    #[arg(long, default_value = "60s", value_parser = headroom_core::duration::parse)]
     pub stall_timeout: Duration,
 }
 
@@ -128,7 +128,7 @@ pub struct WorkloadArgs {
     #[arg(long, value_name = "T", conflicts_with_all = ["dataset", "trace"])]
     pub conversation_turns: Option<u32>,
     /// Pause between a response and the user's next turn.
-    #[arg(long, value_parser = super::duration, value_name = "DURATION", requires = "conversation_turns")]
+    #[arg(long, value_parser = headroom_core::duration::parse, value_name = "DURATION", requires = "conversation_turns")]
     pub think_time: Option<Duration>,
     /// Replay a trace of timed arrivals: headroom:PATH (our JSONL: t_ms, input_tokens,
     /// output_tokens, session, prefix), mooncake:PATH or azure:PATH (CSV).
@@ -200,7 +200,7 @@ pub struct LoadArgs {
     #[arg(short = 'n', long)]
     pub requests: Option<u64>,
     /// Stop sending after this long (measured after the warmup).
-    #[arg(short, long, value_parser = super::duration)]
+    #[arg(short, long, value_parser = headroom_core::duration::parse)]
     pub duration: Option<Duration>,
     /// Excluded from metrics: a request count (20) or a duration (20s).
     #[arg(long, default_value = "0")]
@@ -209,7 +209,7 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// After Ctrl-C, how long in-flight requests may finish before they are cancelled.
-    #[arg(long, default_value = "5s", value_parser = super::duration)]
+    #[arg(long, default_value = "5s", value_parser = headroom_core::duration::parse)]
     pub grace: Duration,
     /// Worker threads for the load generator [default: all cores].
     #[arg(long, value_parser = headroom_jobs::settings::parse_threads)]

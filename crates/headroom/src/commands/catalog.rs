@@ -28,7 +28,7 @@ fn opt(v: Option<f64>) -> String {
 
 pub fn execute(a: CatalogArgs) -> anyhow::Result<ExitCode> {
     let out = if a.toml {
-        headroom_sim::catalog::BUILTIN.to_string()
+        headroom_sim::catalog::BUILTIN_TOML.to_string()
     } else if a.engine.gpu.is_some() || a.engine.model.is_some() {
         pairing(&a)?
     } else {
