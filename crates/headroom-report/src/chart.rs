@@ -1,4 +1,4 @@
-//! Charts as data: what to draw, independent of how. [`crate::plot::svg`] and [`crate::plot::png`] draw the same
+//! Charts as data: what to draw, independent of how. [`crate::draw::svg`] and [`crate::draw::png`] draw the same
 //! [`Chart`], so the HTML report (inline SVG) and `plots/` (SVG and PNG files) show the
 //! same pictures.
 //!

@@ -111,7 +111,7 @@ fn table(out: &mut String, caption: Option<&str>, t: &Table) {
 }
 
 /// Renders `doc`; `svgs` holds each chart's SVG document by chart id (from
-/// [`crate::plot::svg`]). A chart without an SVG is listed as missing rather than dropped.
+/// [`crate::draw::svg`]). A chart without an SVG is listed as missing rather than dropped.
 pub fn render(doc: &Document, svgs: &HashMap<String, String>) -> String {
     let mut out = String::with_capacity(64 * 1024 + svgs.values().map(String::len).sum::<usize>());
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");

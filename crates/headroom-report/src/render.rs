@@ -4,7 +4,7 @@
 
 use crate::chart::Chart;
 use crate::document::Document;
-use crate::plot::{self, PlotError};
+use crate::draw::{self, PlotError};
 use std::collections::HashMap;
 
 /// A rendered report.
@@ -39,8 +39,8 @@ impl Default for Options {
 type Drawn = (String, String, Option<Vec<u8>>);
 
 fn draw(c: &Chart, png: bool) -> Result<Drawn, PlotError> {
-    let svg = plot::svg(c)?;
-    let png = if png { Some(plot::png(c)?) } else { None };
+    let svg = draw::svg(c)?;
+    let png = if png { Some(draw::png(c)?) } else { None };
     Ok((c.id.clone(), svg, png))
 }
 

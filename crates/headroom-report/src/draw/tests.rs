@@ -1,0 +1,762 @@
+//! Tests of drawing: both formats, text, escaping, ranges and ticks, the legend, labels.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::canvas::hex;
+use super::labels::{LABEL_DY, point_label_box};
+use super::layout::{H, Rect, W, layout, obstacles};
+use super::legend::{LEGEND_MAX_ROWS, LEGEND_MAX_W, LegendAt};
+use super::scale::{Scale, linear_ticks, log_ticks, tick_labels};
+use super::*;
+use crate::chart::{self, Axis, Chart, Mark, Orientation, Point, Rule, Series, Status};
+
+fn series(name: &str, mark: Mark, points: Vec<Point>, color: usize) -> Series {
+    Series {
+        name: name.into(),
+        mark,
+        points,
+        color,
+        dashed: false,
+    }
+}
+
+fn chart(title: &str, x: Axis, y: Axis, series: Vec<Series>) -> Chart {
+    Chart {
+        id: "test".into(),
+        title: title.into(),
+        x,
+        y,
+        series,
+        rules: Vec::new(),
+    }
+}
+
+fn line(n: usize, f: impl Fn(f64) -> f64) -> Vec<Point> {
+    (0..n)
+        .map(|i| {
+            let x = i as f64;
+            Point::new(x, f(x))
+        })
+        .collect()
+}
+
+/// Parses as XML; the root is an `<svg>` of the right size with a viewBox.
+fn well_formed(svg: &str) -> roxmltree::Document<'_> {
+    let doc = roxmltree::Document::parse(svg).expect("SVG is well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert_eq!(root.attribute("width"), Some("960"));
+    assert_eq!(root.attribute("height"), Some("540"));
+    assert_eq!(root.attribute("viewBox"), Some("0 0 960 540"));
+    doc
+}
+
+/// All text drawn in the SVG, one string per `<text>` element.
+fn texts(svg: &str) -> Vec<String> {
+    let doc = well_formed(svg);
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_string())
+        .collect()
+}
+
+/// Width and height from a PNG's IHDR chunk, after checking the signature.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+/// Decodes the PNG and returns its RGB pixels.
+fn decode(bytes: &[u8]) -> Vec<u8> {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), (WIDTH, HEIGHT));
+    buf.truncate(info.buffer_size());
+    buf
+}
+
+/// Whether any pixel has exactly this colour.
+fn has_color(rgb: &[u8], hex_color: &str) -> bool {
+    let c = hex(hex_color);
+    rgb.chunks_exact(3).any(|p| p == [c.0, c.1, c.2])
+}
+
+fn all_marks() -> Vec<Mark> {
+    vec![
+        Mark::Line,
+        Mark::Step,
+        Mark::Points,
+        Mark::LinePoints,
+        Mark::Bars { width: 0.8 },
+    ]
+}
+
+#[test]
+fn every_mark_renders_in_both_formats() {
+    for (i, mark) in all_marks().into_iter().enumerate() {
+        let c = chart(
+            "Marks",
+            Axis::new("Concurrency"),
+            Axis::new("Throughput (req/s)"),
+            vec![series(
+                &format!("series {i}"),
+                mark,
+                line(12, |x| 3.0 + x * x),
+                i,
+            )],
+        );
+        let s = svg(&c).unwrap();
+        let t = texts(&s);
+        assert!(t.contains(&format!("series {i}")), "{mark:?}: {t:?}");
+        let p = png(&c).unwrap();
+        assert_eq!(png_size(&p), (WIDTH, HEIGHT));
+        let rgb = decode(&p);
+        assert!(has_color(&rgb, chart::color(i)), "{mark:?} drew its colour");
+    }
+}
+
+#[test]
+fn svg_has_title_axis_titles_and_series_names() {
+    let mut c = chart(
+        "Sweep: throughput",
+        Axis::new("Concurrency"),
+        Axis::new("Output tokens/s"),
+        vec![
+            series("vllm-a", Mark::LinePoints, line(8, |x| x * 10.0), 0),
+            series("vllm-b", Mark::Line, line(8, |x| x * 12.0), 1),
+        ],
+    );
+    c.series[1].dashed = true;
+    let t = texts(&svg(&c).unwrap());
+    for want in [
+        "Sweep: throughput",
+        "Concurrency",
+        "Output tokens/s",
+        "vllm-a",
+        "vllm-b",
+    ] {
+        assert!(t.iter().any(|s| s == want), "{want} missing from {t:?}");
+    }
+    // The SVG names a generic family and embeds no font.
+    let s = svg(&c).unwrap();
+    assert!(s.contains("font-family=\"sans-serif\""));
+    assert!(!s.contains("@font-face") && !s.contains("base64"));
+}
+
+#[test]
+fn text_is_escaped() {
+    let evil = "<script>alert(1)</script> & \"x\"";
+    let mut c = chart(
+        evil,
+        Axis::new(evil),
+        Axis::new("y <&> 'q'"),
+        vec![series(evil, Mark::Points, vec![Point::new(1.0, 1.0)], 0)],
+    );
+    c.series[0].points[0].label = Some(evil.into());
+    c.rules.push(Rule {
+        orientation: Orientation::Horizontal,
+        value: 0.5,
+        label: evil.into(),
+    });
+    let s = svg(&c).unwrap();
+    assert!(!s.contains("<script"), "raw markup in the SVG");
+    assert!(!s.contains("& \""), "raw ampersand in the SVG");
+    let t = texts(&s);
+    assert!(
+        t.iter().filter(|s| s.as_str() == evil).count() >= 4,
+        "{t:?}"
+    );
+    assert!(t.iter().any(|s| s == "y <&> 'q'"), "{t:?}");
+}
+
+#[test]
+fn empty_chart_draws_axes_and_a_note() {
+    for (xlog, ylog) in [(false, false), (true, true)] {
+        let mut c = chart(
+            "Nothing",
+            Axis::new("x"),
+            Axis::new("y"),
+            vec![series("empty", Mark::Line, vec![], 0)],
+        );
+        c.x.log = xlog;
+        c.y.log = ylog;
+        let t = texts(&svg(&c).unwrap());
+        assert!(t.iter().any(|s| s == "no data"), "{t:?}");
+        assert!(t.iter().any(|s| s == "x") && t.iter().any(|s| s == "y"));
+        assert_eq!(png_size(&png(&c).unwrap()), (WIDTH, HEIGHT));
+    }
+    let bare = chart("", Axis::default(), Axis::default(), vec![]);
+    assert!(texts(&svg(&bare).unwrap()).iter().any(|s| s == "no data"));
+    png(&bare).unwrap();
+}
+
+#[test]
+fn one_point_and_non_finite_values() {
+    let c = chart(
+        "One",
+        Axis::new("x"),
+        Axis::new("y"),
+        vec![series(
+            "one",
+            Mark::LinePoints,
+            vec![Point::new(5.0, 3.0)],
+            0,
+        )],
+    );
+    let t = texts(&svg(&c).unwrap());
+    assert!(!t.iter().any(|s| s == "no data"));
+    png(&c).unwrap();
+
+    let mut pts = line(10, |x| x);
+    pts[3].y = f64::NAN;
+    pts[5].x = f64::INFINITY;
+    pts[7].y = f64::NEG_INFINITY;
+    pts[2].hi = Some(f64::NAN);
+    pts[2].lo = Some(1.0);
+    for mark in all_marks() {
+        let mut c = chart(
+            "Holes",
+            Axis::new("x"),
+            Axis::new("y"),
+            vec![series("holes", mark, pts.clone(), 2)],
+        );
+        let s = svg(&c).unwrap();
+        assert!(!s.contains("NaN") && !s.contains("inf"), "{mark:?}");
+        png(&c).unwrap();
+        c.x.log = true;
+        c.y.log = true;
+        let s = svg(&c).unwrap();
+        assert!(!s.contains("NaN") && !s.contains("inf"), "{mark:?} log");
+        png(&c).unwrap();
+    }
+    let nan = chart(
+        "All NaN",
+        Axis::new("x"),
+        Axis::new("y"),
+        vec![series(
+            "nan",
+            Mark::Line,
+            vec![Point::new(f64::NAN, f64::NAN); 3],
+            0,
+        )],
+    );
+    assert!(texts(&svg(&nan).unwrap()).iter().any(|s| s == "no data"));
+}
+
+#[test]
+fn log_axis_ticks_are_decades() {
+    let mut c = chart(
+        "Latency CDF",
+        Axis::new("Latency (s)"),
+        Axis::new("Fraction of requests"),
+        vec![series(
+            "run",
+            Mark::Step,
+            (0..200)
+                .map(|i| Point::new(0.01 * 1.05f64.powi(i), f64::from(i) / 199.0))
+                .collect(),
+            0,
+        )],
+    );
+    c.x.log = true;
+    let t = texts(&svg(&c).unwrap());
+    for want in ["0.01", "0.1", "1", "10"] {
+        assert!(t.iter().any(|s| s == want), "{want} missing from {t:?}");
+    }
+    // Log tick labels read as numbers, not as floats' noise.
+    assert!(t.iter().all(|s| !s.contains("0000000")), "{t:?}");
+    png(&c).unwrap();
+}
+
+#[test]
+fn rules_are_labelled_and_statuses_in_the_legend() {
+    let mut pts = line(5, |x| 1.0 + x * 0.5);
+    for (i, p) in pts.iter_mut().enumerate() {
+        p.status = Some(
+            [
+                Status::Pass,
+                Status::Pass,
+                Status::Marginal,
+                Status::Fail,
+                Status::Fail,
+            ][i],
+        );
+        p.lo = Some(p.y * 0.9);
+        p.hi = Some(p.y * 1.1);
+        p.label = Some(format!("c{}", 5 * (i + 1)));
+    }
+    let mut c = chart(
+        "Capacity",
+        Axis::new("Concurrency"),
+        Axis::new("p95 e2e latency (s)"),
+        vec![series("p95(e2e)", Mark::Points, pts, 0)],
+    );
+    c.rules.push(Rule {
+        orientation: Orientation::Horizontal,
+        value: 2.5,
+        label: "SLO p95(e2e) ≤ 2.5 s".into(),
+    });
+    c.rules.push(Rule {
+        orientation: Orientation::Vertical,
+        value: 2.0,
+        label: "chosen c15".into(),
+    });
+    let s = svg(&c).unwrap();
+    let t = texts(&s);
+    for want in [
+        "PASS",
+        "MARGINAL",
+        "FAIL",
+        "SLO p95(e2e) ≤ 2.5 s",
+        "chosen c15",
+        "p95(e2e)",
+        "c5",
+        "c25",
+    ] {
+        assert!(t.iter().any(|s| s == want), "{want} missing from {t:?}");
+    }
+    let rgb = decode(&png(&c).unwrap());
+    for st in [Status::Pass, Status::Marginal, Status::Fail] {
+        assert!(has_color(&rgb, chart::status_color(st)), "{st:?}");
+    }
+    // No status, no status legend.
+    let plain = chart(
+        "Plain",
+        Axis::new("x"),
+        Axis::new("y"),
+        vec![series("s", Mark::Points, line(3, |x| x), 0)],
+    );
+    assert!(!texts(&svg(&plain).unwrap()).iter().any(|s| s == "PASS"));
+}
+
+#[test]
+fn unnamed_series_have_no_legend() {
+    let c = chart(
+        "Unnamed",
+        Axis::new("x"),
+        Axis::new("y"),
+        vec![series(" ", Mark::Line, line(3, |x| x), 0)],
+    );
+    let l = layout(&c);
+    assert!(l.legend.is_none());
+}
+
+#[test]
+fn svg_is_deterministic() {
+    let c = sample_sweep();
+    assert_eq!(svg(&c).unwrap(), svg(&c).unwrap());
+    assert_eq!(png(&c).unwrap(), png(&c).unwrap());
+}
+
+#[test]
+fn ranges_and_tick_labels() {
+    let a = Axis::new("a");
+    // Data ≥ 0 start at 0, with headroom on top.
+    let s = Scale::fit(&a, &[2.0, 10.0], 0.05);
+    assert_eq!(s.lo, 0.0);
+    assert!((s.hi - 10.5).abs() < 1e-9);
+    // Negative data get padding at both ends.
+    let s = Scale::fit(&a, &[-10.0, 10.0], 0.05);
+    assert!(s.lo < -10.0 && s.hi > 10.0);
+    // One value, all zeros, nothing.
+    for vals in [&[3.0][..], &[0.0], &[], &[-2.0]] {
+        let s = Scale::fit(&a, vals, 0.05);
+        assert!(
+            s.lo < s.hi && s.lo.is_finite() && s.hi.is_finite(),
+            "{vals:?}: {s:?}"
+        );
+    }
+    // Fixed ends win.
+    let fixed = Axis {
+        min: Some(1.0),
+        max: Some(2.0),
+        ..Axis::new("f")
+    };
+    assert_eq!(
+        Scale::fit(&fixed, &[0.0, 100.0], 0.05),
+        Scale {
+            lo: 1.0,
+            hi: 2.0,
+            log: false
+        }
+    );
+
+    let labels = |lo, hi, n| tick_labels(&linear_ticks(lo, hi, n), false);
+    assert_eq!(labels(0.0, 1.0, 4), ["0", "0.25", "0.50", "0.75", "1.00"]);
+    assert_eq!(labels(0.0, 0.3, 3), ["0", "0.1", "0.2", "0.3"]);
+    assert_eq!(
+        labels(0.0, 5000.0, 5),
+        ["0", "1,000", "2,000", "3,000", "4,000", "5,000"]
+    );
+    assert_eq!(labels(0.0, 40000.0, 4), ["0", "10k", "20k", "30k", "40k"]);
+    assert_eq!(labels(0.0, 3.0e6, 3), ["0", "1M", "2M", "3M"]);
+    assert_eq!(labels(-1.0, 1.0, 4), ["-1.0", "-0.5", "0", "0.5", "1.0"]);
+    let (major, _) = log_ticks(0.02, 30000.0, 10);
+    assert_eq!(
+        tick_labels(&major, true),
+        ["0.1", "1", "10", "100", "1k", "10k"]
+    );
+    let (major, minor) = log_ticks(1.0, 100.0, 10);
+    assert_eq!(
+        tick_labels(&major, true),
+        ["1", "2", "5", "10", "20", "50", "100"]
+    );
+    assert!(minor.contains(&3.0));
+}
+
+#[test]
+fn long_names_are_shortened() {
+    let long = "x".repeat(300);
+    let c = chart(
+        &long,
+        Axis::new(&long),
+        Axis::new(&long),
+        vec![series(&long, Mark::Line, line(3, |x| x), 0)],
+    );
+    let t = texts(&svg(&c).unwrap());
+    assert!(t.iter().any(|s| s.ends_with('…')));
+    let l = layout(&c);
+    let Some((LegendAt::Inside(r) | LegendAt::Outside(r), _)) = l.legend else {
+        panic!("no legend")
+    };
+    assert!(r.x1 - r.x0 <= LEGEND_MAX_W + 1.0);
+}
+
+#[test]
+fn many_series_cap_the_legend() {
+    let many = (0..30)
+        .map(|i| series(&format!("s{i}"), Mark::Line, line(3, |x| x + i as f64), i))
+        .collect();
+    let c = chart("Many", Axis::new("x"), Axis::new("y"), many);
+    let l = layout(&c);
+    let Some((LegendAt::Inside(r) | LegendAt::Outside(r), entries)) = &l.legend else {
+        panic!("no legend")
+    };
+    assert_eq!(entries.len(), LEGEND_MAX_ROWS);
+    assert_eq!(entries[LEGEND_MAX_ROWS - 1].text, "and 11 more");
+    assert!(r.y1 <= H, "{r:?}");
+    let t = texts(&svg(&c).unwrap());
+    assert!(t.iter().any(|s| s == "and 11 more"));
+}
+
+#[test]
+fn point_labels_stay_in_the_plot() {
+    let area = Rect {
+        x0: 60.0,
+        y0: 40.0,
+        x1: 900.0,
+        y1: 480.0,
+    };
+    for at in [
+        (area.x0, area.y0),
+        (area.x1, area.y0),
+        (area.x0, area.y1),
+        (area.x1, area.y1),
+        (480.0, 260.0),
+    ] {
+        let (r, _) = point_label_box(&area, at, "c100");
+        assert!(
+            r.x0 >= area.x0
+                && r.x1 <= area.x1
+                && r.y0 >= area.y0
+                && r.y1 <= area.y1 + LABEL_DY + 20.0,
+            "{at:?}: {r:?}"
+        );
+    }
+}
+
+// --- samples (run with `-- --ignored`, written to /tmp/plot-samples) ---
+
+fn sample_histogram() -> Chart {
+    // A lognormal-ish latency histogram.
+    let pts = (0..40)
+        .map(|i| {
+            let x = 0.05 + 0.1 * f64::from(i);
+            let y = 1800.0 * (-(x.ln() - 0.3).powi(2) / 0.3).exp() / x;
+            Point::new(x, y.round())
+        })
+        .collect();
+    chart(
+        "Request latency distribution",
+        Axis::new("Request latency (s)"),
+        Axis::new("Requests"),
+        vec![series(
+            "vllm-a, concurrency 32",
+            Mark::Bars { width: 0.1 },
+            pts,
+            0,
+        )],
+    )
+}
+
+fn sample_cdf() -> Chart {
+    let cdf = |scale: f64, spread: f64| -> Vec<Point> {
+        let n = 400;
+        let mut xs: Vec<f64> = (0..n)
+            .map(|i| {
+                let u = (f64::from(i) + 0.5) / f64::from(n);
+                // An inverse-logistic quantile, skewed.
+                scale * (spread * (u / (1.0 - u)).ln()).exp()
+            })
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        xs.iter()
+            .enumerate()
+            .map(|(i, &x)| Point::new(x, (i + 1) as f64 / f64::from(n)))
+            .collect()
+    };
+    let mut c = chart(
+        "Time to first token: CDF",
+        Axis {
+            log: true,
+            ..Axis::new("Time to first token (s)")
+        },
+        Axis::new("Fraction of requests"),
+        vec![
+            series("vllm-a (c=8)", Mark::Step, cdf(0.08, 0.35), 0),
+            series("vllm-b (c=8)", Mark::Step, cdf(0.2, 0.5), 1),
+            series("sglang (c=8)", Mark::Step, cdf(0.5, 0.4), 2),
+        ],
+    );
+    c.rules.push(Rule {
+        orientation: Orientation::Vertical,
+        value: 1.0,
+        label: "SLO p95(ttft) ≤ 1 s".into(),
+    });
+    c
+}
+
+fn sample_sweep() -> Chart {
+    let p95 = [1, 2, 4, 8, 16, 24, 32, 48, 64]
+        .iter()
+        .map(|&c| {
+            let c = f64::from(c);
+            Point::new(c, 0.9 + 0.02 * c + 0.0009 * c * c)
+        })
+        .collect::<Vec<_>>();
+    let p99 = p95
+        .iter()
+        .map(|p| Point::new(p.x, p.y * 1.35 + 0.1))
+        .collect();
+    let mut c = chart(
+        "Sweep: request latency by concurrency",
+        Axis::new("Concurrency (requests in flight)"),
+        Axis::new("Request latency (s)"),
+        vec![
+            series("vllm-a P95", Mark::LinePoints, p95, 0),
+            series("vllm-a P99", Mark::LinePoints, p99, 0),
+        ],
+    );
+    c.series[1].dashed = true;
+    c
+}
+
+fn sample_envelope() -> Chart {
+    let levels = [
+        (5.0, 1.9, Status::Pass),
+        (10.0, 2.4, Status::Pass),
+        (15.0, 3.1, Status::Pass),
+        (20.0, 3.75, Status::Marginal),
+        (25.0, 4.6, Status::Fail),
+        (30.0, 5.8, Status::Fail),
+    ];
+    let pts = levels
+        .iter()
+        .map(|&(c, y, st)| Point {
+            x: c,
+            y,
+            lo: Some(y * 0.93),
+            hi: Some(y * 1.08),
+            label: Some(format!("c{c}")),
+            status: Some(st),
+        })
+        .collect();
+    let mut c = chart(
+        "Capacity: p95 request latency by concurrency",
+        Axis::new("Concurrency"),
+        Axis::new("p95 request latency (s)"),
+        vec![series("p95(e2e) with 95% CI", Mark::Points, pts, 0)],
+    );
+    c.rules.push(Rule {
+        orientation: Orientation::Horizontal,
+        value: 3.81,
+        label: "SLO p95(e2e) ≤ 3.81 s".into(),
+    });
+    c
+}
+
+fn sample_big() -> Chart {
+    let pts = (0..2000)
+        .map(|i| {
+            let x = f64::from(i) * 0.01;
+            Point::new(x, 50.0 + 30.0 * (x * 0.7).sin() + 10.0 * (x * 5.3).cos())
+        })
+        .collect();
+    let pts2 = (0..2000)
+        .map(|i| {
+            let x = f64::from(i) * 0.01;
+            Point::new(x, 60.0 + 25.0 * (x * 0.4).cos())
+        })
+        .collect();
+    let mut c = chart(
+        "2,000 points",
+        Axis::new("Time (s)"),
+        Axis::new("Tokens/s"),
+        vec![
+            series("throughput", Mark::Line, pts, 0),
+            series("smoothed", Mark::Line, pts2, 5),
+        ],
+    );
+    c.series[1].dashed = true;
+    c
+}
+
+/// Points all over the plot, in three series with long names: the legend must go
+/// outside.
+fn sample_crowded() -> Chart {
+    let mut series_list = Vec::new();
+    for k in 0..3u32 {
+        let pts = (0..300u32)
+            .map(|i| {
+                let t = f64::from(i * 7 + k * 13);
+                Point::new(
+                    (t * 0.618).fract() * 100.0,
+                    (t * 0.377).fract() * 50.0 + 1.0,
+                )
+            })
+            .collect();
+        series_list.push(series(
+            &format!("deployment-{k} of a model with a rather long name, run {k}"),
+            Mark::Points,
+            pts,
+            k as usize,
+        ));
+    }
+    chart(
+        "Scatter everywhere",
+        Axis::new("Prompt tokens"),
+        Axis::new("Time to first token (ms)"),
+        series_list,
+    )
+}
+
+fn sample_log_y() -> Chart {
+    let pts = (0..30)
+        .map(|i| Point::new(f64::from(i) * 1500.0, 3.0 * 1.6f64.powi(i)))
+        .collect();
+    let mut c = chart(
+        "Log y, big numbers",
+        Axis::new("Input tokens"),
+        Axis {
+            log: true,
+            ..Axis::new("Output tokens")
+        },
+        vec![series("growth", Mark::Line, pts, 3)],
+    );
+    c.rules.push(Rule {
+        orientation: Orientation::Vertical,
+        value: 40_000.0,
+        label: "context limit".into(),
+    });
+    c.rules.push(Rule {
+        orientation: Orientation::Vertical,
+        value: 20_000.0,
+        label: "half".into(),
+    });
+    c
+}
+
+#[test]
+fn legend_avoids_data_or_goes_outside() {
+    let l = layout(&sample_crowded());
+    let Some((LegendAt::Outside(r), _)) = l.legend else {
+        panic!("legend inside a crowded plot")
+    };
+    assert!(r.x0 > l.frame.area.x1 && r.x1 <= W);
+    for c in [
+        sample_cdf(),
+        sample_sweep(),
+        sample_envelope(),
+        sample_histogram(),
+    ] {
+        let l = layout(&c);
+        let Some((LegendAt::Inside(r), _)) = l.legend else {
+            panic!("{}: legend outside", c.title)
+        };
+        assert!(
+            obstacles(&c, &l.frame).iter().all(|o| !o.intersects(&r)),
+            "{}",
+            c.title
+        );
+    }
+}
+
+#[test]
+#[ignore = "writes sample charts to /tmp/plot-samples for a person to look at"]
+fn write_samples() {
+    let dir = std::path::Path::new("/tmp/plot-samples");
+    std::fs::create_dir_all(dir).unwrap();
+    let mut escape = sample_sweep();
+    escape.series[0].name = "<script>alert(1)</script> & \"x\"".into();
+    let mut empty = chart("Empty chart", Axis::new("x (s)"), Axis::new("y"), vec![]);
+    empty.y.log = true;
+    for (name, c) in [
+        ("histogram", sample_histogram()),
+        ("cdf", sample_cdf()),
+        ("sweep", sample_sweep()),
+        ("envelope", sample_envelope()),
+        ("big", sample_big()),
+        ("crowded", sample_crowded()),
+        ("log-y", sample_log_y()),
+        (
+            "single",
+            chart(
+                "One point",
+                Axis::new("Concurrency"),
+                Axis::new("Requests/s"),
+                vec![series(
+                    "only",
+                    Mark::LinePoints,
+                    vec![Point {
+                        label: Some("c8".into()),
+                        ..Point::new(8.0, 1234.5)
+                    }],
+                    1,
+                )],
+            ),
+        ),
+        ("escape", escape),
+        ("empty", empty),
+    ] {
+        std::fs::write(dir.join(format!("{name}.svg")), svg(&c).unwrap()).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png(&c).unwrap()).unwrap();
+    }
+}
+
+#[test]
+#[ignore = "timing; run in release: cargo test --release -p headroom-report -- --ignored render_time"]
+fn render_time() {
+    let c = sample_big();
+    let _ = png(&c).unwrap();
+    let n = 20;
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(png(&c).unwrap());
+    }
+    let png_ms = t.elapsed().as_secs_f64() * 1000.0 / f64::from(n);
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(svg(&c).unwrap());
+    }
+    let svg_ms = t.elapsed().as_secs_f64() * 1000.0 / f64::from(n);
+    let sizes = (png(&c).unwrap().len(), svg(&c).unwrap().len());
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("2,000-point chart: png {png_ms:.1} ms, svg {svg_ms:.1} ms, sizes {sizes:?}");
+    }
+}
