@@ -14,9 +14,9 @@
 //!   requests per dollar at the operating point's throughput, and, for capacity searches,
 //!   dollars per hour per concurrent user (or per req/s) at the SLO.
 
-use crate::chart::{Axis, Chart, Mark, Orientation, Point, Rule, Series};
-use crate::charts::{self, TimeUnit};
+use crate::chart::{Chart, ChartAxis, DataPoint, Mark, Orientation, Rule, Series};
 use crate::document::{Block, Card, Cell, Document, Section, Table, Tone};
+use crate::figures::{self, TimeUnit};
 use crate::levels::ms;
 use crate::load::Results;
 use crate::{fmt_num, fmt_thousands};
@@ -40,7 +40,7 @@ pub enum PriceSource {
 
 /// One compared result.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub struct CompareEntry {
     /// Its name in tables: labels, else GPU, else directory.
     pub name: String,
     /// What was loaded.
@@ -49,10 +49,10 @@ pub struct Entry {
     pub price: Option<(f64, PriceSource)>,
 }
 
-impl Entry {
+impl CompareEntry {
     /// An entry without a price.
     pub fn new(results: Results) -> Self {
-        Entry {
+        CompareEntry {
             name: results.display_name(),
             results,
             price: None,
@@ -343,7 +343,7 @@ impl Comparison {
 }
 
 /// Compares `entries` (the first is the baseline) at `confidence`, judging `gates`.
-pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison {
+pub fn compare(entries: &[CompareEntry], gates: &[Gate], confidence: f64) -> Comparison {
     let ops: Vec<Operating<'_>> = entries.iter().map(|e| operating(&e.results)).collect();
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
     let mut doc = Document {
@@ -644,7 +644,7 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
             .collect();
         if dists.iter().any(|(_, d)| !d.is_empty()) {
             // Keep colours by entry: empty distributions stay in the list and draw nothing.
-            cdfs.push(charts::cdf(id, m, &dists));
+            cdfs.push(figures::cdf(id, m, &dists));
         }
     }
     if !cdfs.is_empty() {
@@ -771,7 +771,7 @@ pub fn compare(entries: &[Entry], gates: &[Gate], confidence: f64) -> Comparison
 
 /// P95 latency and throughput versus load, one colour per result.
 fn versus_load_overlay(
-    entries: &[Entry],
+    entries: &[CompareEntry],
     rows: &[Option<Vec<&Row>>],
     axis: LoadAxis,
 ) -> Vec<Chart> {
@@ -781,7 +781,7 @@ fn versus_load_overlay(
         .flat_map(|r| r.iter().map(|r| r.p50_e2e_ms))
         .fold(0.0, f64::max);
     let unit = TimeUnit::for_ms(typical);
-    let x = || charts::level_axis(axis);
+    let x = || figures::level_axis(axis);
     let mk = |f: &dyn Fn(&Row) -> f64| -> Vec<Series> {
         entries
             .iter()
@@ -789,10 +789,10 @@ fn versus_load_overlay(
             .enumerate()
             .filter_map(|(i, (e, r))| {
                 let r = r.as_ref()?;
-                let mut pts: Vec<Point> = r
+                let mut pts: Vec<DataPoint> = r
                     .iter()
                     .filter(|r| r.ok > 0)
-                    .map(|r| Point::new(r.level, f(r)))
+                    .map(|r| DataPoint::new(r.level, f(r)))
                     .collect();
                 pts.sort_by(|a, b| a.x.total_cmp(&b.x));
                 Some(Series {
@@ -833,7 +833,7 @@ fn versus_load_overlay(
             id: "compare-latency-vs-load".into(),
             title: "P95 request latency versus load".into(),
             x: x(),
-            y: Axis::new(format!("P95 request latency ({})", unit.symbol())),
+            y: ChartAxis::new(format!("P95 request latency ({})", unit.symbol())),
             series: mk(&|r| unit.of(r.p95_e2e_ms)),
             rules,
         },
@@ -841,7 +841,7 @@ fn versus_load_overlay(
             id: "compare-throughput-vs-load".into(),
             title: "Output token throughput versus load".into(),
             x: x(),
-            y: Axis::new("Output tokens per second (tok/s)"),
+            y: ChartAxis::new("Output tokens per second (tok/s)"),
             series: mk(&|r| r.output_tokens_per_s),
             rules: Vec::new(),
         },
@@ -849,9 +849,9 @@ fn versus_load_overlay(
 }
 
 /// The gates' outcomes as lines for the console, e.g. `FAIL p95(e2e) > +10%: after …`.
-pub fn gate_lines(c: &Comparison) -> String {
+pub fn gate_lines(comparison: &Comparison) -> String {
     let mut out = String::new();
-    for g in &c.gates {
+    for g in &comparison.gates {
         if g.no_data {
             let _ = writeln!(
                 out,

@@ -6,9 +6,10 @@ use comfy_table::{CellAlignment, ContentArrangement, Table};
 use headroom_metrics::{Dist, Lengths, Metric, PrefixCache, Stats, Summary, TurnStats};
 use std::collections::BTreeMap;
 
-/// What the run was, for the title line.
+/// What the run was, for the console report's title line
+/// (`headroom | concurrency 20 | model | target`).
 #[derive(Debug, Clone, Default)]
-pub struct Header {
+pub struct RunTitle {
     /// e.g. `concurrency 20` or `rate 8/s poisson`.
     pub load: String,
     /// Model name.
@@ -70,7 +71,8 @@ const HEAD: [&str; 9] = [
 /// The console report: a title, the statistics table, throughput, request and error
 /// counts, requested versus delivered lengths, and, when the workload had them, cold
 /// versus warm prefix TTFT and a per-turn table. Pure text, no colour.
-pub fn table(s: &Summary, h: &Header) -> String {
+pub fn table(summary: &Summary, title: &RunTitle) -> String {
+    let (s, h) = (summary, title);
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
@@ -298,7 +300,8 @@ fn counts_line(s: &Summary) -> String {
 
 /// The statistics as CSV: one row per metric, then throughput, counts, requested versus
 /// delivered lengths, and the prefix-cache and per-turn numbers when present.
-pub fn csv(s: &Summary) -> String {
+pub fn csv(summary: &Summary) -> String {
+    let s = summary;
     let mut out = String::from("Metric,unit,avg,min,max,p99,p95,p90,p75,p50,p99.9,stddev,count\n");
     for m in rows(s) {
         let st = s.stats(m);
@@ -380,8 +383,8 @@ pub fn csv(s: &Summary) -> String {
 }
 
 /// The summary as pretty JSON (the shape of `summary.json`).
-pub fn json(s: &Summary) -> String {
-    serde_json::to_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+pub fn json(summary: &Summary) -> String {
+    serde_json::to_string_pretty(summary).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 #[cfg(test)]
@@ -426,8 +429,8 @@ mod tests {
         r.finish(0)
     }
 
-    fn header() -> Header {
-        Header {
+    fn header() -> RunTitle {
+        RunTitle {
             load: "concurrency 4".into(),
             model: "sim".into(),
             target: "http://127.0.0.1:8000".into(),

@@ -27,23 +27,25 @@ fn right(t: &mut Table, from: usize) {
 }
 
 /// Milliseconds for people: `850 ms`, `3.62 s`.
-pub fn ms(v: f64) -> String {
-    if v >= 1000.0 {
-        format!("{} s", fmt_num(v / 1e3))
-    } else if v >= 10.0 {
-        format!("{} ms", fmt_thousands(v, 0))
+pub fn ms(millis: f64) -> String {
+    if millis >= 1000.0 {
+        format!("{} s", fmt_num(millis / 1e3))
+    } else if millis >= 10.0 {
+        format!("{} ms", fmt_thousands(millis, 0))
     } else {
-        format!("{v:.2} ms")
+        format!("{millis:.2} ms")
     }
 }
 
 /// An SLO's value in its unit: latency in ms or s, error rate and goodput share in %,
 /// goodput in req/s.
-pub fn value(slo: &Slo, v: f64) -> String {
+pub fn value(slo: &Slo, amount: f64) -> String {
     match slo {
-        Slo::Latency { .. } => ms(v),
-        Slo::Errors { .. } | Slo::Goodput(GoodputTarget::Share(_)) => format!("{:.2}%", v * 100.0),
-        Slo::Goodput(GoodputTarget::PerSecond(_)) => format!("{} req/s", fmt_num(v)),
+        Slo::Latency { .. } => ms(amount),
+        Slo::Errors { .. } | Slo::Goodput(GoodputTarget::Share(_)) => {
+            format!("{:.2}%", amount * 100.0)
+        }
+        Slo::Goodput(GoodputTarget::PerSecond(_)) => format!("{} req/s", fmt_num(amount)),
     }
 }
 
@@ -52,8 +54,8 @@ fn unit_of(slo: &str) -> Option<Slo> {
 }
 
 /// `3.62 s [3.51–3.74 s]`: the estimate and its interval, in the SLO's unit.
-pub fn estimate(a: &Assessment) -> String {
-    estimate_in(a, Some(&a.slo))
+pub fn estimate(assessment: &Assessment) -> String {
+    estimate_in(assessment, Some(&assessment.slo))
 }
 
 fn estimate_in(a: &Assessment, slo: Option<&Slo>) -> String {

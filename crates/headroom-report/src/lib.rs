@@ -23,11 +23,11 @@
 #![deny(missing_docs)]
 
 pub mod chart;
-pub mod charts;
 pub mod compare;
 mod console;
 pub mod document;
 pub mod draw;
+pub mod figures;
 pub mod genai_perf;
 pub mod html;
 pub mod levels;
@@ -39,5 +39,5 @@ pub mod reports;
 pub mod text;
 pub mod timeline;
 
-pub use console::{Header, csv, json, table};
+pub use console::{RunTitle, csv, json, table};
 pub use num::{fmt_num, fmt_thousands};

@@ -2,8 +2,8 @@
 //! then tables, charts and seed 000's documentation template per level and run.
 
 use crate::chart::Chart;
-use crate::charts;
 use crate::document::{Block, Card, Cell, Document, Section, Table, Tone};
+use crate::figures;
 use crate::levels::{estimate, ms};
 use crate::load::{Levels, Results, Run};
 use crate::{fmt_num, fmt_thousands};
@@ -360,7 +360,7 @@ pub fn run_document(run: &Run, gpu: Option<String>) -> Document {
     }));
     doc.sections.push(tmpl);
 
-    let dists = charts::distributions(s);
+    let dists = figures::distributions(s);
     if !dists.is_empty() {
         let mut sec = Section::new("Distributions");
         sec.push(Block::Charts(dists));
@@ -368,7 +368,7 @@ pub fn run_document(run: &Run, gpu: Option<String>) -> Document {
     }
     if let Some(tl) = &run.timeline {
         let mut sec = Section::new("Over time");
-        sec.push(Block::Charts(charts::over_time(tl)));
+        sec.push(Block::Charts(figures::over_time(tl)));
         doc.sections.push(sec);
     }
     if let Some(m) = m {
@@ -478,7 +478,7 @@ fn cdfs_by_level<D>(l: &Levels<D>, axis: LoadAxis, only: Option<&[f64]>) -> Vec<
             .filter(|(_, d)| !d.is_empty())
             .collect();
         if !dists.is_empty() {
-            out.push(charts::cdf(id, m, &dists));
+            out.push(figures::cdf(id, m, &dists));
         }
     }
     out
@@ -629,7 +629,7 @@ pub fn sweep_document(l: &Levels<SweepDoc>, gpu: Option<String>) -> Document {
     doc.sections.push(sec);
     let rows: Vec<&headroom_capacity::sweep::Row> = levels.iter().map(|l| &l.merged).collect();
     let mut ch = Section::new("Versus load");
-    ch.push(Block::Charts(charts::versus_load(
+    ch.push(Block::Charts(figures::versus_load(
         axis,
         &rows,
         d.marks.knee,
@@ -788,7 +788,14 @@ pub fn capacity_document(l: &Levels<CapacityDoc>, gpu: Option<String>) -> Docume
         } else {
             format!("capacity-envelope-{}", i + 1)
         };
-        env_charts.push(charts::envelope(&id, axis, &levels, i, slo, found.max_pass));
+        env_charts.push(figures::envelope(
+            &id,
+            axis,
+            &levels,
+            i,
+            slo,
+            found.max_pass,
+        ));
     }
     env.push(Block::Charts(env_charts));
     let mut et = Table::new([
@@ -841,7 +848,7 @@ pub fn capacity_document(l: &Levels<CapacityDoc>, gpu: Option<String>) -> Docume
         _ => None,
     });
     let mut ch = Section::new("Versus load");
-    ch.push(Block::Charts(charts::versus_load(
+    ch.push(Block::Charts(figures::versus_load(
         axis, &rows, None, slo_line, true,
     )));
     doc.sections.push(ch);

@@ -10,7 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::font::FONT;
 use super::layout::Rect;
-use super::{PlotError, draw_err};
+use super::{DrawError, draw_err};
 
 pub(super) const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 pub(super) const TICK_INK: RGBColor = RGBColor(0x44, 0x44, 0x44);
@@ -59,7 +59,7 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
         color.stroke_width((width * self.s).round().max(1.0) as u32)
     }
 
-    pub(super) fn draw<E>(&self, e: &E) -> Result<(), PlotError>
+    pub(super) fn draw<E>(&self, e: &E) -> Result<(), DrawError>
     where
         for<'b> &'b E: PointCollection<'b, (i32, i32)>,
         E: Drawable<DB>,
@@ -73,7 +73,7 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
         pts: &[(f64, f64)],
         style: ShapeStyle,
         dash: Option<(f64, f64)>,
-    ) -> Result<(), PlotError> {
+    ) -> Result<(), DrawError> {
         let mut px: Vec<(i32, i32)> = Vec::with_capacity(pts.len());
         for &p in pts {
             let q = self.p(p);
@@ -99,7 +99,7 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
         a: (f64, f64),
         b: (f64, f64),
         color: &RGBColor,
-    ) -> Result<(), PlotError> {
+    ) -> Result<(), DrawError> {
         let (a, b) = if a.0 == b.0 {
             ((Self::crisp(a.0), a.1), (Self::crisp(b.0), b.1))
         } else {
@@ -116,7 +116,7 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
     }
 
     /// A filled box covering exactly `r` (edges rounded to pixels).
-    pub(super) fn fill(&self, r: Rect, style: ShapeStyle) -> Result<(), PlotError> {
+    pub(super) fn fill(&self, r: Rect, style: ShapeStyle) -> Result<(), DrawError> {
         let (x0, y0) = self.p((r.x0, r.y0));
         let (x1, y1) = self.p((r.x1, r.y1));
         if x1 <= x0 || y1 <= y0 {
@@ -135,7 +135,7 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
         at: (f64, f64),
         r: f64,
         style: ShapeStyle,
-    ) -> Result<(), PlotError> {
+    ) -> Result<(), DrawError> {
         let r = (r * self.s).round().max(1.0) as u32;
         self.draw(&Circle::new(self.p(at), r, style))
     }
@@ -147,7 +147,7 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
         size: f64,
         color: &RGBColor,
         (h, v): (HPos, VPos),
-    ) -> Result<(), PlotError> {
+    ) -> Result<(), DrawError> {
         let style = (FONT, size * self.s)
             .into_font()
             .color(color)
@@ -163,7 +163,7 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
         at: (f64, f64),
         size: f64,
         color: &RGBColor,
-    ) -> Result<(), PlotError> {
+    ) -> Result<(), DrawError> {
         let style = (FONT, size * self.s)
             .into_font()
             .color(color)

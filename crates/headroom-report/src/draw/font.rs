@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
 use plotters::style::FontStyle;
 
-use super::PlotError;
+use super::DrawError;
 
 /// The family the text is drawn in: registered with the bundled font in plotters, and
 /// named as is in SVGs (the browser's default sans-serif).
@@ -20,7 +20,7 @@ pub(super) fn face() -> Option<&'static FontRef<'static>> {
         .as_ref()
 }
 
-pub(super) fn ensure_font() -> Result<(), PlotError> {
+pub(super) fn ensure_font() -> Result<(), DrawError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()
@@ -28,7 +28,7 @@ pub(super) fn ensure_font() -> Result<(), PlotError> {
     if ok && face().is_some() {
         Ok(())
     } else {
-        Err(PlotError::Font)
+        Err(DrawError::Font)
     }
 }
 

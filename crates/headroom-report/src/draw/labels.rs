@@ -1,4 +1,4 @@
-//! Point labels and rule labels: where each goes, so that it stays in the plot.
+//! DataPoint labels and rule labels: where each goes, so that it stays in the plot.
 
 use plotters::style::text_anchor::HPos;
 

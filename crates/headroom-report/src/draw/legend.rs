@@ -6,7 +6,7 @@ use plotters::style::RGBColor;
 use super::canvas::{INK, hex};
 use super::font::{LEGEND_SIZE, fit_text, text_size};
 use super::layout::Rect;
-use crate::chart::{self, Chart, Mark, Status};
+use crate::chart::{self, Chart, Mark, PointStatus};
 
 /// What a legend entry's swatch shows.
 #[derive(Debug, Clone, Copy)]
@@ -58,9 +58,9 @@ pub(super) fn legend_entries(c: &Chart) -> Vec<LegendEntry> {
         });
     }
     for (status, text) in [
-        (Status::Pass, "PASS"),
-        (Status::Marginal, "MARGINAL"),
-        (Status::Fail, "FAIL"),
+        (PointStatus::Pass, "PASS"),
+        (PointStatus::Marginal, "MARGINAL"),
+        (PointStatus::Fail, "FAIL"),
     ] {
         let present = c
             .series

@@ -9,10 +9,11 @@
 //!
 //! What is drawn:
 //! - the title on top, both axis titles, ticks with readable labels (`0.25`, `1,200`,
-//!   `15k`), logarithmic axes where [`Axis::log`](crate::chart::Axis::log) is set;
+//!   `15k`), logarithmic axes where [`ChartAxis::log`](crate::chart::ChartAxis::log) is
+//!   set;
 //! - each series by its [`Mark`](crate::chart::Mark); points with a
-//!   [`Status`](crate::chart::Status) filled in its colour, error bars where a point has
-//!   `lo`/`hi`, point labels above right of the point;
+//!   [`PointStatus`](crate::chart::PointStatus) filled in its colour, error bars where a
+//!   point has `lo`/`hi`, point labels above right of the point;
 //! - rules as dashed dark grey lines, labelled inside the plot near the line's end;
 //! - a legend (named series, then the statuses present) in a corner of the plot that no
 //!   data cross, or to the right of the plot when there is none.
@@ -53,7 +54,7 @@ pub const HEIGHT: u32 = 540;
 
 /// Why a chart could not be drawn.
 #[derive(Debug, thiserror::Error)]
-pub enum PlotError {
+pub enum DrawError {
     /// The bundled font could not be parsed (a broken build).
     #[error("the bundled font (DejaVu Sans) could not be loaded")]
     Font,
@@ -68,7 +69,7 @@ pub enum PlotError {
 /// Draws the chart as a standalone SVG document, [`WIDTH`] × [`HEIGHT`] with a `viewBox`
 /// (so that it scales when inlined in HTML with CSS `width: 100%; height: auto`).
 /// The same chart always gives the same string.
-pub fn svg(c: &Chart) -> Result<String, PlotError> {
+pub fn svg(chart: &Chart) -> Result<String, DrawError> {
     font::ensure_font()?;
     let mut out = String::with_capacity(32 * 1024);
     {
@@ -78,7 +79,7 @@ pub fn svg(c: &Chart) -> Result<String, PlotError> {
             s: 1.0,
             inclusive: false,
         };
-        picture::render(&canvas, c)?;
+        picture::render(&canvas, chart)?;
         root.present().map_err(draw_err)?;
     }
     Ok(out)
@@ -88,7 +89,7 @@ pub fn svg(c: &Chart) -> Result<String, PlotError> {
 const SUPERSAMPLE: u32 = 2;
 
 /// Draws the chart as a PNG image (RGB), [`WIDTH`] × [`HEIGHT`] pixels.
-pub fn png(c: &Chart) -> Result<Vec<u8>, PlotError> {
+pub fn png(chart: &Chart) -> Result<Vec<u8>, DrawError> {
     font::ensure_font()?;
     let (w, h) = (WIDTH * SUPERSAMPLE, HEIGHT * SUPERSAMPLE);
     let mut big = vec![255u8; (w * h * 3) as usize];
@@ -102,12 +103,12 @@ pub fn png(c: &Chart) -> Result<Vec<u8>, PlotError> {
             s: f64::from(SUPERSAMPLE),
             inclusive: true,
         };
-        picture::render(&canvas, c)?;
+        picture::render(&canvas, chart)?;
         root.present().map_err(draw_err)?;
     }
     let rgb = downsample(&big, w as usize, h as usize, SUPERSAMPLE as usize);
     let mut out = Vec::with_capacity(64 * 1024);
-    let enc_err = |e: png::EncodingError| PlotError::Encode(e.to_string());
+    let enc_err = |e: png::EncodingError| DrawError::Encode(e.to_string());
     {
         let mut enc = png::Encoder::new(&mut out, WIDTH, HEIGHT);
         enc.set_color(png::ColorType::Rgb);
@@ -120,6 +121,6 @@ pub fn png(c: &Chart) -> Result<Vec<u8>, PlotError> {
     Ok(out)
 }
 
-fn draw_err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> PlotError {
-    PlotError::Draw(e.to_string())
+fn draw_err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> DrawError {
+    DrawError::Draw(e.to_string())
 }

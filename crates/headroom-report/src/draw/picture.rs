@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::PlotError;
+use super::DrawError;
 use super::canvas::{AXIS_LINE, Canvas, GRID, GRID_MINOR, INK, NOTE, RULE, TICK_INK, hex};
 use super::font::{
     AXIS_SIZE, LABEL_SIZE, LEGEND_SIZE, NOTE_SIZE, RULE_SIZE, TICK_SIZE, TITLE_SIZE, em,
@@ -15,7 +15,7 @@ use super::layout::{Frame, H, Layout, Rect, TICK_LEN, W, layout};
 use super::legend::{LEGEND_PAD, LEGEND_ROW, LegendAt, LegendEntry, SWATCH_W, Swatch};
 use crate::chart::{self, Chart, Mark, Orientation, Series};
 
-pub(super) fn render<DB: DrawingBackend>(cv: &Canvas<'_, DB>, c: &Chart) -> Result<(), PlotError> {
+pub(super) fn render<DB: DrawingBackend>(cv: &Canvas<'_, DB>, c: &Chart) -> Result<(), DrawError> {
     let l = layout(c);
     let f = &l.frame;
     let a = f.area;
@@ -54,7 +54,7 @@ pub(super) fn render<DB: DrawingBackend>(cv: &Canvas<'_, DB>, c: &Chart) -> Resu
 }
 
 /// Minor and major grid lines.
-fn draw_grid<DB: DrawingBackend>(cv: &Canvas<'_, DB>, l: &Layout) -> Result<(), PlotError> {
+fn draw_grid<DB: DrawingBackend>(cv: &Canvas<'_, DB>, l: &Layout) -> Result<(), DrawError> {
     let f = &l.frame;
     let a = f.area;
     for &v in &l.axes.x_minor {
@@ -83,7 +83,7 @@ fn draw_rules<DB: DrawingBackend>(
     cv: &Canvas<'_, DB>,
     c: &Chart,
     f: &Frame,
-) -> Result<(), PlotError> {
+) -> Result<(), DrawError> {
     let a = f.area;
     for r in &c.rules {
         let (p0, p1) = match r.orientation {
@@ -104,8 +104,8 @@ fn draw_rules<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Axis lines, ticks with their labels, the axis titles and the chart's title.
-fn draw_axes<DB: DrawingBackend>(cv: &Canvas<'_, DB>, l: &Layout) -> Result<(), PlotError> {
+/// ChartAxis lines, ticks with their labels, the axis titles and the chart's title.
+fn draw_axes<DB: DrawingBackend>(cv: &Canvas<'_, DB>, l: &Layout) -> Result<(), DrawError> {
     let a = l.frame.area;
     cv.hairline((a.x0, a.y0), (a.x0, a.y1), &AXIS_LINE)?;
     cv.hairline((a.x0, a.y1), (a.x1, a.y1), &AXIS_LINE)?;
@@ -172,7 +172,7 @@ fn draw_point_labels<DB: DrawingBackend>(
     cv: &Canvas<'_, DB>,
     c: &Chart,
     f: &Frame,
-) -> Result<(), PlotError> {
+) -> Result<(), DrawError> {
     let a = f.area;
     for s in &c.series {
         for p in &s.points {
@@ -200,7 +200,7 @@ fn draw_rule_labels<DB: DrawingBackend>(
     cv: &Canvas<'_, DB>,
     c: &Chart,
     f: &Frame,
-) -> Result<(), PlotError> {
+) -> Result<(), DrawError> {
     for (text, r, anchor) in rule_labels(c, f) {
         cv.fill(
             Rect {
@@ -227,7 +227,7 @@ pub(super) fn draw_series<DB: DrawingBackend>(
     cv: &Canvas<'_, DB>,
     f: &Frame,
     s: &Series,
-) -> Result<bool, PlotError> {
+) -> Result<bool, DrawError> {
     let color = hex(chart::color(s.color));
     let a = f.area;
     let mut any = false;
@@ -309,7 +309,7 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
     cv: &Canvas<'_, DB>,
     at: LegendAt,
     entries: &[LegendEntry],
-) -> Result<(), PlotError> {
+) -> Result<(), DrawError> {
     let r = match at {
         LegendAt::Inside(r) | LegendAt::Outside(r) => r,
     };

@@ -30,7 +30,7 @@ impl Scale {
 
     /// The range for `axis` fitting `values`, with `pad` of the span added at each end
     /// that is not fixed (and not the 0 of a linear axis whose data are all ≥ 0).
-    pub(super) fn fit(axis: &chart::Axis, values: &[f64], pad: f64) -> Scale {
+    pub(super) fn fit(axis: &chart::ChartAxis, values: &[f64], pad: f64) -> Scale {
         let log = axis.log;
         let ok = |v: f64| v.is_finite() && (!log || v > 0.0);
         let (dmin, dmax) = values

@@ -8,19 +8,11 @@ use super::layout::{H, Rect, W, layout, obstacles};
 use super::legend::{LEGEND_MAX_ROWS, LEGEND_MAX_W, LegendAt};
 use super::scale::{Scale, linear_ticks, log_ticks, tick_labels};
 use super::*;
-use crate::chart::{self, Axis, Chart, Mark, Orientation, Point, Rule, Series, Status};
+use crate::chart::{
+    self, Chart, ChartAxis, DataPoint, Mark, Orientation, PointStatus, Rule, Series,
+};
 
-fn series(name: &str, mark: Mark, points: Vec<Point>, color: usize) -> Series {
-    Series {
-        name: name.into(),
-        mark,
-        points,
-        color,
-        dashed: false,
-    }
-}
-
-fn chart(title: &str, x: Axis, y: Axis, series: Vec<Series>) -> Chart {
+fn chart(title: &str, x: ChartAxis, y: ChartAxis, series: Vec<Series>) -> Chart {
     Chart {
         id: "test".into(),
         title: title.into(),
@@ -31,11 +23,11 @@ fn chart(title: &str, x: Axis, y: Axis, series: Vec<Series>) -> Chart {
     }
 }
 
-fn line(n: usize, f: impl Fn(f64) -> f64) -> Vec<Point> {
+fn line(n: usize, f: impl Fn(f64) -> f64) -> Vec<DataPoint> {
     (0..n)
         .map(|i| {
             let x = i as f64;
-            Point::new(x, f(x))
+            DataPoint::new(x, f(x))
         })
         .collect()
 }
@@ -101,10 +93,10 @@ fn every_mark_renders_in_both_formats() {
     for (i, mark) in all_marks().into_iter().enumerate() {
         let c = chart(
             "Marks",
-            Axis::new("Concurrency"),
-            Axis::new("Throughput (req/s)"),
-            vec![series(
-                &format!("series {i}"),
+            ChartAxis::new("Concurrency"),
+            ChartAxis::new("Throughput (req/s)"),
+            vec![Series::new(
+                format!("series {i}"),
                 mark,
                 line(12, |x| 3.0 + x * x),
                 i,
@@ -124,11 +116,11 @@ fn every_mark_renders_in_both_formats() {
 fn svg_has_title_axis_titles_and_series_names() {
     let mut c = chart(
         "Sweep: throughput",
-        Axis::new("Concurrency"),
-        Axis::new("Output tokens/s"),
+        ChartAxis::new("Concurrency"),
+        ChartAxis::new("Output tokens/s"),
         vec![
-            series("vllm-a", Mark::LinePoints, line(8, |x| x * 10.0), 0),
-            series("vllm-b", Mark::Line, line(8, |x| x * 12.0), 1),
+            Series::new("vllm-a", Mark::LinePoints, line(8, |x| x * 10.0), 0),
+            Series::new("vllm-b", Mark::Line, line(8, |x| x * 12.0), 1),
         ],
     );
     c.series[1].dashed = true;
@@ -153,9 +145,14 @@ fn text_is_escaped() {
     let evil = "<script>alert(1)</script> & \"x\"";
     let mut c = chart(
         evil,
-        Axis::new(evil),
-        Axis::new("y <&> 'q'"),
-        vec![series(evil, Mark::Points, vec![Point::new(1.0, 1.0)], 0)],
+        ChartAxis::new(evil),
+        ChartAxis::new("y <&> 'q'"),
+        vec![Series::new(
+            evil,
+            Mark::Points,
+            vec![DataPoint::new(1.0, 1.0)],
+            0,
+        )],
     );
     c.series[0].points[0].label = Some(evil.into());
     c.rules.push(Rule {
@@ -179,9 +176,9 @@ fn empty_chart_draws_axes_and_a_note() {
     for (xlog, ylog) in [(false, false), (true, true)] {
         let mut c = chart(
             "Nothing",
-            Axis::new("x"),
-            Axis::new("y"),
-            vec![series("empty", Mark::Line, vec![], 0)],
+            ChartAxis::new("x"),
+            ChartAxis::new("y"),
+            vec![Series::new("empty", Mark::Line, vec![], 0)],
         );
         c.x.log = xlog;
         c.y.log = ylog;
@@ -190,7 +187,7 @@ fn empty_chart_draws_axes_and_a_note() {
         assert!(t.iter().any(|s| s == "x") && t.iter().any(|s| s == "y"));
         assert_eq!(png_size(&png(&c).unwrap()), (WIDTH, HEIGHT));
     }
-    let bare = chart("", Axis::default(), Axis::default(), vec![]);
+    let bare = chart("", ChartAxis::default(), ChartAxis::default(), vec![]);
     assert!(texts(&svg(&bare).unwrap()).iter().any(|s| s == "no data"));
     png(&bare).unwrap();
 }
@@ -199,12 +196,12 @@ fn empty_chart_draws_axes_and_a_note() {
 fn one_point_and_non_finite_values() {
     let c = chart(
         "One",
-        Axis::new("x"),
-        Axis::new("y"),
-        vec![series(
+        ChartAxis::new("x"),
+        ChartAxis::new("y"),
+        vec![Series::new(
             "one",
             Mark::LinePoints,
-            vec![Point::new(5.0, 3.0)],
+            vec![DataPoint::new(5.0, 3.0)],
             0,
         )],
     );
@@ -221,9 +218,9 @@ fn one_point_and_non_finite_values() {
     for mark in all_marks() {
         let mut c = chart(
             "Holes",
-            Axis::new("x"),
-            Axis::new("y"),
-            vec![series("holes", mark, pts.clone(), 2)],
+            ChartAxis::new("x"),
+            ChartAxis::new("y"),
+            vec![Series::new("holes", mark, pts.clone(), 2)],
         );
         let s = svg(&c).unwrap();
         assert!(!s.contains("NaN") && !s.contains("inf"), "{mark:?}");
@@ -236,12 +233,12 @@ fn one_point_and_non_finite_values() {
     }
     let nan = chart(
         "All NaN",
-        Axis::new("x"),
-        Axis::new("y"),
-        vec![series(
+        ChartAxis::new("x"),
+        ChartAxis::new("y"),
+        vec![Series::new(
             "nan",
             Mark::Line,
-            vec![Point::new(f64::NAN, f64::NAN); 3],
+            vec![DataPoint::new(f64::NAN, f64::NAN); 3],
             0,
         )],
     );
@@ -252,13 +249,13 @@ fn one_point_and_non_finite_values() {
 fn log_axis_ticks_are_decades() {
     let mut c = chart(
         "Latency CDF",
-        Axis::new("Latency (s)"),
-        Axis::new("Fraction of requests"),
-        vec![series(
+        ChartAxis::new("Latency (s)"),
+        ChartAxis::new("Fraction of requests"),
+        vec![Series::new(
             "run",
             Mark::Step,
             (0..200)
-                .map(|i| Point::new(0.01 * 1.05f64.powi(i), f64::from(i) / 199.0))
+                .map(|i| DataPoint::new(0.01 * 1.05f64.powi(i), f64::from(i) / 199.0))
                 .collect(),
             0,
         )],
@@ -279,11 +276,11 @@ fn rules_are_labelled_and_statuses_in_the_legend() {
     for (i, p) in pts.iter_mut().enumerate() {
         p.status = Some(
             [
-                Status::Pass,
-                Status::Pass,
-                Status::Marginal,
-                Status::Fail,
-                Status::Fail,
+                PointStatus::Pass,
+                PointStatus::Pass,
+                PointStatus::Marginal,
+                PointStatus::Fail,
+                PointStatus::Fail,
             ][i],
         );
         p.lo = Some(p.y * 0.9);
@@ -292,9 +289,9 @@ fn rules_are_labelled_and_statuses_in_the_legend() {
     }
     let mut c = chart(
         "Capacity",
-        Axis::new("Concurrency"),
-        Axis::new("p95 e2e latency (s)"),
-        vec![series("p95(e2e)", Mark::Points, pts, 0)],
+        ChartAxis::new("Concurrency"),
+        ChartAxis::new("p95 e2e latency (s)"),
+        vec![Series::new("p95(e2e)", Mark::Points, pts, 0)],
     );
     c.rules.push(Rule {
         orientation: Orientation::Horizontal,
@@ -321,15 +318,15 @@ fn rules_are_labelled_and_statuses_in_the_legend() {
         assert!(t.iter().any(|s| s == want), "{want} missing from {t:?}");
     }
     let rgb = decode(&png(&c).unwrap());
-    for st in [Status::Pass, Status::Marginal, Status::Fail] {
+    for st in [PointStatus::Pass, PointStatus::Marginal, PointStatus::Fail] {
         assert!(has_color(&rgb, chart::status_color(st)), "{st:?}");
     }
     // No status, no status legend.
     let plain = chart(
         "Plain",
-        Axis::new("x"),
-        Axis::new("y"),
-        vec![series("s", Mark::Points, line(3, |x| x), 0)],
+        ChartAxis::new("x"),
+        ChartAxis::new("y"),
+        vec![Series::new("s", Mark::Points, line(3, |x| x), 0)],
     );
     assert!(!texts(&svg(&plain).unwrap()).iter().any(|s| s == "PASS"));
 }
@@ -338,9 +335,9 @@ fn rules_are_labelled_and_statuses_in_the_legend() {
 fn unnamed_series_have_no_legend() {
     let c = chart(
         "Unnamed",
-        Axis::new("x"),
-        Axis::new("y"),
-        vec![series(" ", Mark::Line, line(3, |x| x), 0)],
+        ChartAxis::new("x"),
+        ChartAxis::new("y"),
+        vec![Series::new(" ", Mark::Line, line(3, |x| x), 0)],
     );
     let l = layout(&c);
     assert!(l.legend.is_none());
@@ -355,7 +352,7 @@ fn svg_is_deterministic() {
 
 #[test]
 fn ranges_and_tick_labels() {
-    let a = Axis::new("a");
+    let a = ChartAxis::new("a");
     // Data ≥ 0 start at 0, with headroom on top.
     let s = Scale::fit(&a, &[2.0, 10.0], 0.05);
     assert_eq!(s.lo, 0.0);
@@ -372,10 +369,10 @@ fn ranges_and_tick_labels() {
         );
     }
     // Fixed ends win.
-    let fixed = Axis {
+    let fixed = ChartAxis {
         min: Some(1.0),
         max: Some(2.0),
-        ..Axis::new("f")
+        ..ChartAxis::new("f")
     };
     assert_eq!(
         Scale::fit(&fixed, &[0.0, 100.0], 0.05),
@@ -414,9 +411,9 @@ fn long_names_are_shortened() {
     let long = "x".repeat(300);
     let c = chart(
         &long,
-        Axis::new(&long),
-        Axis::new(&long),
-        vec![series(&long, Mark::Line, line(3, |x| x), 0)],
+        ChartAxis::new(&long),
+        ChartAxis::new(&long),
+        vec![Series::new(&long, Mark::Line, line(3, |x| x), 0)],
     );
     let t = texts(&svg(&c).unwrap());
     assert!(t.iter().any(|s| s.ends_with('…')));
@@ -430,9 +427,9 @@ fn long_names_are_shortened() {
 #[test]
 fn many_series_cap_the_legend() {
     let many = (0..30)
-        .map(|i| series(&format!("s{i}"), Mark::Line, line(3, |x| x + i as f64), i))
+        .map(|i| Series::new(format!("s{i}"), Mark::Line, line(3, |x| x + i as f64), i))
         .collect();
-    let c = chart("Many", Axis::new("x"), Axis::new("y"), many);
+    let c = chart("Many", ChartAxis::new("x"), ChartAxis::new("y"), many);
     let l = layout(&c);
     let Some((LegendAt::Inside(r) | LegendAt::Outside(r), entries)) = &l.legend else {
         panic!("no legend")
@@ -478,14 +475,14 @@ fn sample_histogram() -> Chart {
         .map(|i| {
             let x = 0.05 + 0.1 * f64::from(i);
             let y = 1800.0 * (-(x.ln() - 0.3).powi(2) / 0.3).exp() / x;
-            Point::new(x, y.round())
+            DataPoint::new(x, y.round())
         })
         .collect();
     chart(
         "Request latency distribution",
-        Axis::new("Request latency (s)"),
-        Axis::new("Requests"),
-        vec![series(
+        ChartAxis::new("Request latency (s)"),
+        ChartAxis::new("Requests"),
+        vec![Series::new(
             "vllm-a, concurrency 32",
             Mark::Bars { width: 0.1 },
             pts,
@@ -495,7 +492,7 @@ fn sample_histogram() -> Chart {
 }
 
 fn sample_cdf() -> Chart {
-    let cdf = |scale: f64, spread: f64| -> Vec<Point> {
+    let cdf = |scale: f64, spread: f64| -> Vec<DataPoint> {
         let n = 400;
         let mut xs: Vec<f64> = (0..n)
             .map(|i| {
@@ -507,20 +504,20 @@ fn sample_cdf() -> Chart {
         xs.sort_by(f64::total_cmp);
         xs.iter()
             .enumerate()
-            .map(|(i, &x)| Point::new(x, (i + 1) as f64 / f64::from(n)))
+            .map(|(i, &x)| DataPoint::new(x, (i + 1) as f64 / f64::from(n)))
             .collect()
     };
     let mut c = chart(
         "Time to first token: CDF",
-        Axis {
+        ChartAxis {
             log: true,
-            ..Axis::new("Time to first token (s)")
+            ..ChartAxis::new("Time to first token (s)")
         },
-        Axis::new("Fraction of requests"),
+        ChartAxis::new("Fraction of requests"),
         vec![
-            series("vllm-a (c=8)", Mark::Step, cdf(0.08, 0.35), 0),
-            series("vllm-b (c=8)", Mark::Step, cdf(0.2, 0.5), 1),
-            series("sglang (c=8)", Mark::Step, cdf(0.5, 0.4), 2),
+            Series::new("vllm-a (c=8)", Mark::Step, cdf(0.08, 0.35), 0),
+            Series::new("vllm-b (c=8)", Mark::Step, cdf(0.2, 0.5), 1),
+            Series::new("sglang (c=8)", Mark::Step, cdf(0.5, 0.4), 2),
         ],
     );
     c.rules.push(Rule {
@@ -536,20 +533,20 @@ fn sample_sweep() -> Chart {
         .iter()
         .map(|&c| {
             let c = f64::from(c);
-            Point::new(c, 0.9 + 0.02 * c + 0.0009 * c * c)
+            DataPoint::new(c, 0.9 + 0.02 * c + 0.0009 * c * c)
         })
         .collect::<Vec<_>>();
     let p99 = p95
         .iter()
-        .map(|p| Point::new(p.x, p.y * 1.35 + 0.1))
+        .map(|p| DataPoint::new(p.x, p.y * 1.35 + 0.1))
         .collect();
     let mut c = chart(
         "Sweep: request latency by concurrency",
-        Axis::new("Concurrency (requests in flight)"),
-        Axis::new("Request latency (s)"),
+        ChartAxis::new("Concurrency (requests in flight)"),
+        ChartAxis::new("Request latency (s)"),
         vec![
-            series("vllm-a P95", Mark::LinePoints, p95, 0),
-            series("vllm-a P99", Mark::LinePoints, p99, 0),
+            Series::new("vllm-a P95", Mark::LinePoints, p95, 0),
+            Series::new("vllm-a P99", Mark::LinePoints, p99, 0),
         ],
     );
     c.series[1].dashed = true;
@@ -558,16 +555,16 @@ fn sample_sweep() -> Chart {
 
 fn sample_envelope() -> Chart {
     let levels = [
-        (5.0, 1.9, Status::Pass),
-        (10.0, 2.4, Status::Pass),
-        (15.0, 3.1, Status::Pass),
-        (20.0, 3.75, Status::Marginal),
-        (25.0, 4.6, Status::Fail),
-        (30.0, 5.8, Status::Fail),
+        (5.0, 1.9, PointStatus::Pass),
+        (10.0, 2.4, PointStatus::Pass),
+        (15.0, 3.1, PointStatus::Pass),
+        (20.0, 3.75, PointStatus::Marginal),
+        (25.0, 4.6, PointStatus::Fail),
+        (30.0, 5.8, PointStatus::Fail),
     ];
     let pts = levels
         .iter()
-        .map(|&(c, y, st)| Point {
+        .map(|&(c, y, st)| DataPoint {
             x: c,
             y,
             lo: Some(y * 0.93),
@@ -578,9 +575,9 @@ fn sample_envelope() -> Chart {
         .collect();
     let mut c = chart(
         "Capacity: p95 request latency by concurrency",
-        Axis::new("Concurrency"),
-        Axis::new("p95 request latency (s)"),
-        vec![series("p95(e2e) with 95% CI", Mark::Points, pts, 0)],
+        ChartAxis::new("Concurrency"),
+        ChartAxis::new("p95 request latency (s)"),
+        vec![Series::new("p95(e2e) with 95% CI", Mark::Points, pts, 0)],
     );
     c.rules.push(Rule {
         orientation: Orientation::Horizontal,
@@ -594,22 +591,22 @@ fn sample_big() -> Chart {
     let pts = (0..2000)
         .map(|i| {
             let x = f64::from(i) * 0.01;
-            Point::new(x, 50.0 + 30.0 * (x * 0.7).sin() + 10.0 * (x * 5.3).cos())
+            DataPoint::new(x, 50.0 + 30.0 * (x * 0.7).sin() + 10.0 * (x * 5.3).cos())
         })
         .collect();
     let pts2 = (0..2000)
         .map(|i| {
             let x = f64::from(i) * 0.01;
-            Point::new(x, 60.0 + 25.0 * (x * 0.4).cos())
+            DataPoint::new(x, 60.0 + 25.0 * (x * 0.4).cos())
         })
         .collect();
     let mut c = chart(
         "2,000 points",
-        Axis::new("Time (s)"),
-        Axis::new("Tokens/s"),
+        ChartAxis::new("Time (s)"),
+        ChartAxis::new("Tokens/s"),
         vec![
-            series("throughput", Mark::Line, pts, 0),
-            series("smoothed", Mark::Line, pts2, 5),
+            Series::new("throughput", Mark::Line, pts, 0),
+            Series::new("smoothed", Mark::Line, pts2, 5),
         ],
     );
     c.series[1].dashed = true;
@@ -624,14 +621,14 @@ fn sample_crowded() -> Chart {
         let pts = (0..300u32)
             .map(|i| {
                 let t = f64::from(i * 7 + k * 13);
-                Point::new(
+                DataPoint::new(
                     (t * 0.618).fract() * 100.0,
                     (t * 0.377).fract() * 50.0 + 1.0,
                 )
             })
             .collect();
-        series_list.push(series(
-            &format!("deployment-{k} of a model with a rather long name, run {k}"),
+        series_list.push(Series::new(
+            format!("deployment-{k} of a model with a rather long name, run {k}"),
             Mark::Points,
             pts,
             k as usize,
@@ -639,24 +636,24 @@ fn sample_crowded() -> Chart {
     }
     chart(
         "Scatter everywhere",
-        Axis::new("Prompt tokens"),
-        Axis::new("Time to first token (ms)"),
+        ChartAxis::new("Prompt tokens"),
+        ChartAxis::new("Time to first token (ms)"),
         series_list,
     )
 }
 
 fn sample_log_y() -> Chart {
     let pts = (0..30)
-        .map(|i| Point::new(f64::from(i) * 1500.0, 3.0 * 1.6f64.powi(i)))
+        .map(|i| DataPoint::new(f64::from(i) * 1500.0, 3.0 * 1.6f64.powi(i)))
         .collect();
     let mut c = chart(
         "Log y, big numbers",
-        Axis::new("Input tokens"),
-        Axis {
+        ChartAxis::new("Input tokens"),
+        ChartAxis {
             log: true,
-            ..Axis::new("Output tokens")
+            ..ChartAxis::new("Output tokens")
         },
-        vec![series("growth", Mark::Line, pts, 3)],
+        vec![Series::new("growth", Mark::Line, pts, 3)],
     );
     c.rules.push(Rule {
         orientation: Orientation::Vertical,
@@ -703,7 +700,12 @@ fn write_samples() {
     std::fs::create_dir_all(dir).unwrap();
     let mut escape = sample_sweep();
     escape.series[0].name = "<script>alert(1)</script> & \"x\"".into();
-    let mut empty = chart("Empty chart", Axis::new("x (s)"), Axis::new("y"), vec![]);
+    let mut empty = chart(
+        "Empty chart",
+        ChartAxis::new("x (s)"),
+        ChartAxis::new("y"),
+        vec![],
+    );
     empty.y.log = true;
     for (name, c) in [
         ("histogram", sample_histogram()),
@@ -717,14 +719,14 @@ fn write_samples() {
             "single",
             chart(
                 "One point",
-                Axis::new("Concurrency"),
-                Axis::new("Requests/s"),
-                vec![series(
+                ChartAxis::new("Concurrency"),
+                ChartAxis::new("Requests/s"),
+                vec![Series::new(
                     "only",
                     Mark::LinePoints,
-                    vec![Point {
+                    vec![DataPoint {
                         label: Some("c8".into()),
-                        ..Point::new(8.0, 1234.5)
+                        ..DataPoint::new(8.0, 1234.5)
                     }],
                     1,
                 )],

@@ -3,7 +3,7 @@
 use crate::cli::{CompareArgs, CompareFormat};
 use anyhow::{Context as _, bail};
 use headroom_metrics::gate::Gate;
-use headroom_report::compare::{Entry, PriceSource, compare, gate_lines};
+use headroom_report::compare::{CompareEntry, PriceSource, compare, gate_lines};
 use headroom_report::load::{Depth, Results};
 use std::process::ExitCode;
 
@@ -42,7 +42,7 @@ pub fn execute(a: CompareArgs) -> anyhow::Result<ExitCode> {
     for d in &a.dirs {
         let r = Results::load(d, Depth::Summary)
             .with_context(|| format!("cannot compare {}", d.display()))?;
-        entries.push(Entry::new(r));
+        entries.push(CompareEntry::new(r));
     }
     // Names must tell results apart: fall back to directory names when they collide.
     let mut names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();

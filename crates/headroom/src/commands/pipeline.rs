@@ -12,7 +12,7 @@ use headroom_core::results::{
 };
 use headroom_core::{LoadPolicy, RunError, RunPlan, Runner, Scenario, StopRule, Warmup};
 use headroom_metrics::slo::SloSet;
-use headroom_report::Header;
+use headroom_report::RunTitle;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -346,8 +346,8 @@ impl Finished {
     }
 
     /// The console report's title.
-    pub fn header(&self, model: String) -> Header {
-        Header {
+    pub fn header(&self, model: String) -> RunTitle {
+        RunTitle {
             load: self.manifest.scenario.plan.load.label(),
             model,
             target: report_target(&self.manifest),

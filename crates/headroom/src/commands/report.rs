@@ -92,7 +92,7 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let text = match &results {
         headroom_report::load::Results::Run(run) => {
             let m = run.manifest.as_ref();
-            let header = headroom_report::Header {
+            let header = headroom_report::RunTitle {
                 load: m.map_or_else(String::new, |m| m.scenario.plan.load.label()),
                 model: m.map_or_else(
                     || "unknown model".into(),

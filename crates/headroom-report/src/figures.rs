@@ -1,6 +1,6 @@
 //! The charts of each report, built from summaries, timelines and sweep rows.
 
-use crate::chart::{Axis, Chart, Mark, Orientation, Point, Rule, Series, Status};
+use crate::chart::{Chart, ChartAxis, DataPoint, Mark, Orientation, PointStatus, Rule, Series};
 use crate::timeline::Timeline;
 use headroom_capacity::sweep::Row;
 use headroom_capacity::{Axis as LoadAxis, LevelResult};
@@ -43,21 +43,6 @@ impl TimeUnit {
     }
 }
 
-fn series(name: impl Into<String>, mark: Mark, points: Vec<Point>, color: usize) -> Series {
-    Series {
-        name: name.into(),
-        mark,
-        points,
-        color,
-        dashed: false,
-    }
-}
-
-fn dashed(mut s: Series) -> Series {
-    s.dashed = true;
-    s
-}
-
 /// A number with as few decimals as it needs (3 significant digits below 100).
 fn round(v: f64) -> String {
     if v == v.round() || v.abs() >= 100.0 {
@@ -72,8 +57,8 @@ fn round(v: f64) -> String {
 }
 
 /// The short name of a latency metric for titles.
-pub fn short(m: Metric) -> &'static str {
-    match m {
+pub fn short(metric: Metric) -> &'static str {
+    match metric {
         Metric::Ttft => "TTFT",
         Metric::Itl => "ITL",
         Metric::ItlPerToken => "ITL per token",
@@ -93,7 +78,7 @@ fn stem(m: Metric) -> &'static str {
 }
 
 /// The points of a CDF (value in `unit`, cumulative %), at most ~400 of them.
-fn cdf_points(d: &Dist, unit: TimeUnit) -> Vec<Point> {
+fn cdf_points(d: &Dist, unit: TimeUnit) -> Vec<DataPoint> {
     let rec = d.recorded();
     let n = d.count().max(1) as f64;
     let step = (rec.len() / 400).max(1);
@@ -102,7 +87,7 @@ fn cdf_points(d: &Dist, unit: TimeUnit) -> Vec<Point> {
     for (i, (v, c)) in rec.iter().enumerate() {
         seen += c;
         if i % step == 0 || i + 1 == rec.len() {
-            out.push(Point::new(unit.of(*v), 100.0 * seen as f64 / n));
+            out.push(DataPoint::new(unit.of(*v), 100.0 * seen as f64 / n));
         }
     }
     out
@@ -134,27 +119,27 @@ fn unit_of(dists: &[&Dist]) -> TimeUnit {
 }
 
 /// Overlaid CDFs of metric `m`, one series per (name, distribution).
-pub fn cdf(id: &str, m: Metric, dists: &[(String, &Dist)]) -> Chart {
+pub fn cdf(id: &str, metric: Metric, dists: &[(String, &Dist)]) -> Chart {
     let all: Vec<&Dist> = dists.iter().map(|(_, d)| *d).collect();
     let unit = unit_of(&all);
     let log = wide(&all);
     Chart {
         id: id.into(),
-        title: format!("{} distribution (CDF)", short(m)),
-        x: Axis {
+        title: format!("{} distribution (CDF)", short(metric)),
+        x: ChartAxis {
             log,
-            ..Axis::new(format!("{} ({})", short(m), unit.symbol()))
+            ..ChartAxis::new(format!("{} ({})", short(metric), unit.symbol()))
         },
-        y: Axis {
+        y: ChartAxis {
             min: Some(0.0),
             max: Some(100.0),
-            ..Axis::new("Requests at or below (%)")
+            ..ChartAxis::new("Requests at or below (%)")
         },
         series: dists
             .iter()
             .enumerate()
             .filter(|(_, (_, d))| !d.is_empty())
-            .map(|(i, (name, d))| series(name.clone(), Mark::Step, cdf_points(d, unit), i))
+            .map(|(i, (name, d))| Series::new(name.clone(), Mark::Step, cdf_points(d, unit), i))
             .collect(),
         rules: Vec::new(),
     }
@@ -163,13 +148,13 @@ pub fn cdf(id: &str, m: Metric, dists: &[(String, &Dist)]) -> Chart {
 /// A histogram of metric `m` with about 40 bars between the minimum and the 99.5th
 /// percentile (a long tail would squash everything else into one bar); the title says
 /// how many values lie beyond.
-pub fn histogram(id: &str, m: Metric, d: &Dist) -> Chart {
-    let unit = unit_of(&[d]);
-    let rec = d.recorded();
-    let (lo, hi) = if d.is_empty() {
+pub fn histogram(id: &str, metric: Metric, dist: &Dist) -> Chart {
+    let unit = unit_of(&[dist]);
+    let rec = dist.recorded();
+    let (lo, hi) = if dist.is_empty() {
         (0.0, 1.0)
     } else {
-        (unit.of(d.quantile(0.0)), unit.of(d.quantile(0.995)))
+        (unit.of(dist.quantile(0.0)), unit.of(dist.quantile(0.995)))
     };
     let span = (hi - lo).max(hi.abs() * 1e-3).max(1e-9);
     let nbins = 40usize;
@@ -188,29 +173,29 @@ pub fn histogram(id: &str, m: Metric, d: &Dist) -> Chart {
     let points = counts
         .iter()
         .enumerate()
-        .map(|(i, c)| Point::new(lo + (i as f64 + 0.5) * width, *c as f64))
+        .map(|(i, c)| DataPoint::new(lo + (i as f64 + 0.5) * width, *c as f64))
         .collect();
     let title = if beyond > 0 {
         format!(
             "{} histogram ({} above {} {})",
-            short(m),
+            short(metric),
             crate::fmt_thousands(beyond as f64, 0),
             round(hi),
             unit.symbol()
         )
     } else {
-        format!("{} histogram", short(m))
+        format!("{} histogram", short(metric))
     };
-    let noun = match m {
+    let noun = match metric {
         Metric::Itl | Metric::ItlPerToken => "Gaps",
         _ => "Requests",
     };
     Chart {
         id: id.into(),
         title,
-        x: Axis::new(format!("{} ({})", short(m), unit.symbol())),
-        y: Axis::new(noun),
-        series: vec![series(
+        x: ChartAxis::new(format!("{} ({})", short(metric), unit.symbol())),
+        y: ChartAxis::new(noun),
+        series: vec![Series::new(
             format!("{noun} per {} {}", round(width), unit.symbol()),
             Mark::Bars {
                 width: width * 0.92,
@@ -224,10 +209,10 @@ pub fn histogram(id: &str, m: Metric, d: &Dist) -> Chart {
 
 /// The distribution charts of a run: histogram and CDF of TTFT, ITL and request latency
 /// (those that have data).
-pub fn distributions(s: &Summary) -> Vec<Chart> {
+pub fn distributions(summary: &Summary) -> Vec<Chart> {
     let mut out = Vec::new();
     for m in [Metric::Ttft, Metric::Itl, Metric::E2e] {
-        let d = s.dist(m);
+        let d = summary.dist(m);
         if d.is_empty() {
             continue;
         }
@@ -255,13 +240,13 @@ pub fn over_time(t: &Timeline) -> Vec<Chart> {
         .fold(0.0, f64::max);
     let unit = TimeUnit::for_ms(typical);
     let mid = |b: &crate::timeline::Bin| b.t_s + t.bin_s / 2.0;
-    let line = |f: &dyn Fn(&crate::timeline::Bin) -> Option<f64>| -> Vec<Point> {
+    let line = |f: &dyn Fn(&crate::timeline::Bin) -> Option<f64>| -> Vec<DataPoint> {
         t.bins
             .iter()
-            .filter_map(|b| f(b).map(|v| Point::new(mid(b), v)))
+            .filter_map(|b| f(b).map(|v| DataPoint::new(mid(b), v)))
             .collect()
     };
-    let x = || Axis::new("Time since start (s)");
+    let x = || ChartAxis::new("Time since start (s)");
     let latency = Chart {
         id: "latency-over-time".into(),
         title: format!(
@@ -269,32 +254,34 @@ pub fn over_time(t: &Timeline) -> Vec<Chart> {
             round(t.bin_s)
         ),
         x: x(),
-        y: Axis::new(format!("Latency ({})", unit.symbol())),
+        y: ChartAxis::new(format!("Latency ({})", unit.symbol())),
         series: vec![
-            series(
+            Series::new(
                 "P50 request latency",
                 Mark::Line,
                 line(&|b| b.e2e_p50_ms.map(|v| unit.of(v))),
                 0,
             ),
-            dashed(series(
+            Series::new(
                 "P95 request latency",
                 Mark::Line,
                 line(&|b| b.e2e_p95_ms.map(|v| unit.of(v))),
                 0,
-            )),
-            series(
+            )
+            .dashed(),
+            Series::new(
                 "P50 TTFT",
                 Mark::Line,
                 line(&|b| b.ttft_p50_ms.map(|v| unit.of(v))),
                 1,
             ),
-            dashed(series(
+            Series::new(
                 "P95 TTFT",
                 Mark::Line,
                 line(&|b| b.ttft_p95_ms.map(|v| unit.of(v))),
                 1,
-            )),
+            )
+            .dashed(),
         ]
         .into_iter()
         .filter(|s| !s.points.is_empty())
@@ -305,8 +292,8 @@ pub fn over_time(t: &Timeline) -> Vec<Chart> {
         id: "throughput-over-time".into(),
         title: "Output token throughput over time".into(),
         x: x(),
-        y: Axis::new("Output tokens per second (tok/s)"),
-        series: vec![series(
+        y: ChartAxis::new("Output tokens per second (tok/s)"),
+        series: vec![Series::new(
             "Output tok/s",
             Mark::Line,
             line(&|b| Some(b.output_tokens as f64 / t.bin_s)),
@@ -314,14 +301,14 @@ pub fn over_time(t: &Timeline) -> Vec<Chart> {
         )],
         rules: start_rule.clone(),
     };
-    let mut req = vec![series(
+    let mut req = vec![Series::new(
         "Completed req/s",
         Mark::Line,
         line(&|b| Some(b.completed as f64 / t.bin_s)),
         0,
     )];
     if t.bins.iter().any(|b| b.errors > 0) {
-        req.push(series(
+        req.push(Series::new(
             "Failed req/s",
             Mark::Line,
             line(&|b| Some(b.errors as f64 / t.bin_s)),
@@ -332,7 +319,7 @@ pub fn over_time(t: &Timeline) -> Vec<Chart> {
         id: "requests-over-time".into(),
         title: "Requests over time".into(),
         x: x(),
-        y: Axis::new("Requests per second (req/s)"),
+        y: ChartAxis::new("Requests per second (req/s)"),
         series: req,
         rules: start_rule.clone(),
     };
@@ -340,8 +327,8 @@ pub fn over_time(t: &Timeline) -> Vec<Chart> {
         id: "concurrency-over-time".into(),
         title: "Requests in flight over time".into(),
         x: x(),
-        y: Axis::new("Requests in flight (mean per bin)"),
-        series: vec![series(
+        y: ChartAxis::new("Requests in flight (mean per bin)"),
+        series: vec![Series::new(
             "In flight",
             Mark::Line,
             line(&|b| Some(b.in_flight)),
@@ -353,10 +340,10 @@ pub fn over_time(t: &Timeline) -> Vec<Chart> {
 }
 
 /// The x axis of load levels: concurrent users or request rate, from 0.
-pub fn level_axis(axis: LoadAxis) -> Axis {
-    Axis {
+pub fn level_axis(axis: LoadAxis) -> ChartAxis {
+    ChartAxis {
         min: Some(0.0),
-        ..Axis::new(match axis {
+        ..ChartAxis::new(match axis {
             LoadAxis::Concurrency => "Concurrent users",
             LoadAxis::Rate => "Request rate (req/s)",
         })
@@ -380,10 +367,10 @@ pub fn versus_load(
 ) -> Vec<Chart> {
     let typical = rows.iter().map(|r| r.p50_e2e_ms).fold(0.0, f64::max);
     let unit = TimeUnit::for_ms(typical);
-    let pts = |f: &dyn Fn(&Row) -> f64| -> Vec<Point> {
+    let pts = |f: &dyn Fn(&Row) -> f64| -> Vec<DataPoint> {
         rows.iter()
             .filter(|r| r.ok > 0)
-            .map(|r| Point::new(r.level, f(r)))
+            .map(|r| DataPoint::new(r.level, f(r)))
             .collect()
     };
     let knee_rule: Vec<Rule> = knee
@@ -406,32 +393,34 @@ pub fn versus_load(
         id: "latency-vs-load".into(),
         title: "Latency versus load".into(),
         x: level_axis(axis),
-        y: Axis::new(format!("Latency ({})", unit.symbol())),
+        y: ChartAxis::new(format!("Latency ({})", unit.symbol())),
         series: vec![
-            series(
+            Series::new(
                 "P50 request latency",
                 Mark::LinePoints,
                 pts(&|r| unit.of(r.p50_e2e_ms)),
                 0,
             ),
-            series(
+            Series::new(
                 "P95 request latency",
                 Mark::LinePoints,
                 pts(&|r| unit.of(r.p95_e2e_ms)),
                 1,
             ),
-            dashed(series(
+            Series::new(
                 "P99 request latency",
                 Mark::LinePoints,
                 pts(&|r| unit.of(r.p99_e2e_ms)),
                 5,
-            )),
-            dashed(series(
+            )
+            .dashed(),
+            Series::new(
                 "P95 TTFT",
                 Mark::LinePoints,
                 pts(&|r| unit.of(r.p95_ttft_ms)),
                 2,
-            )),
+            )
+            .dashed(),
         ],
         rules: latency_rules,
     };
@@ -439,8 +428,8 @@ pub fn versus_load(
         id: "throughput-vs-load".into(),
         title: "Output token throughput versus load".into(),
         x: level_axis(axis),
-        y: Axis::new("Output tokens per second (tok/s)"),
-        series: vec![series(
+        y: ChartAxis::new("Output tokens per second (tok/s)"),
+        series: vec![Series::new(
             "Output tok/s",
             Mark::LinePoints,
             pts(&|r| r.output_tokens_per_s),
@@ -448,45 +437,48 @@ pub fn versus_load(
         )],
         rules: knee_rule.clone(),
     };
-    let mut req = vec![series(
+    let mut req = vec![Series::new(
         "Completed req/s",
         Mark::LinePoints,
         pts(&|r| r.requests_per_s),
         0,
     )];
     if goodput && rows.iter().any(|r| r.goodput_per_s.is_some()) {
-        req.push(dashed(series(
-            "Goodput (req/s meeting every SLO)",
-            Mark::LinePoints,
-            pts(&|r| r.goodput_per_s.unwrap_or(0.0)),
-            2,
-        )));
+        req.push(
+            Series::new(
+                "Goodput (req/s meeting every SLO)",
+                Mark::LinePoints,
+                pts(&|r| r.goodput_per_s.unwrap_or(0.0)),
+                2,
+            )
+            .dashed(),
+        );
     }
     let requests = Chart {
         id: "requests-vs-load".into(),
         title: "Request throughput versus load".into(),
         x: level_axis(axis),
-        y: Axis::new("Requests per second (req/s)"),
+        y: ChartAxis::new("Requests per second (req/s)"),
         series: req,
         rules: knee_rule,
     };
     let curve = Chart {
         id: "latency-throughput".into(),
         title: "Latency versus throughput (each point a level)".into(),
-        x: Axis::new("Output tokens per second (tok/s)"),
-        y: Axis::new(format!("P95 request latency ({})", unit.symbol())),
-        series: vec![series(
+        x: ChartAxis::new("Output tokens per second (tok/s)"),
+        y: ChartAxis::new(format!("P95 request latency ({})", unit.symbol())),
+        series: vec![Series::new(
             "P95 request latency",
             Mark::LinePoints,
             rows.iter()
                 .filter(|r| r.ok > 0)
-                .map(|r| Point {
+                .map(|r| DataPoint {
                     label: Some(if knee == Some(r.level) {
                         format!("{} (knee)", tag(axis, r.level))
                     } else {
                         tag(axis, r.level)
                     }),
-                    ..Point::new(r.output_tokens_per_s, unit.of(r.p95_e2e_ms))
+                    ..DataPoint::new(r.output_tokens_per_s, unit.of(r.p95_e2e_ms))
                 })
                 .collect(),
             1,
@@ -497,11 +489,11 @@ pub fn versus_load(
 }
 
 /// The status colour of a verdict.
-pub fn status(v: Verdict) -> Status {
-    match v {
-        Verdict::Pass => Status::Pass,
-        Verdict::Fail => Status::Fail,
-        Verdict::Marginal => Status::Marginal,
+pub fn status(verdict: Verdict) -> PointStatus {
+    match verdict {
+        Verdict::Pass => PointStatus::Pass,
+        Verdict::Fail => PointStatus::Fail,
+        Verdict::Marginal => PointStatus::Marginal,
     }
 }
 
@@ -532,16 +524,16 @@ pub fn envelope(
         let Some(s) = l.slos.get(i) else { continue };
         let a = &s.assessment;
         if let Some(e) = a.estimate {
-            estimates.push(Point {
+            estimates.push(DataPoint {
                 lo: a.interval.map(|iv| iv.lo * scale),
                 hi: a.interval.map(|iv| iv.hi * scale),
                 label: Some(tag(axis, l.level)),
                 status: Some(status(a.verdict)),
-                ..Point::new(l.level, e * scale)
+                ..DataPoint::new(l.level, e * scale)
             });
         }
         for v in a.per_repeat.iter().flatten() {
-            runs.push(Point::new(l.level, v * scale));
+            runs.push(DataPoint::new(l.level, v * scale));
         }
     }
     let mut rules = vec![Rule {
@@ -558,9 +550,9 @@ pub fn envelope(
     }
     let mut series_list = Vec::new();
     if levels.iter().any(|l| l.repeats.len() > 1) {
-        series_list.push(series("Each run", Mark::Points, runs, 7));
+        series_list.push(Series::new("Each run", Mark::Points, runs, 7));
     }
-    series_list.push(series(
+    series_list.push(Series::new(
         "Estimate with its interval",
         Mark::Points,
         estimates,
@@ -570,7 +562,7 @@ pub fn envelope(
         id: id.into(),
         title: format!("Capacity envelope: {slo} per level"),
         x: level_axis(axis),
-        y: Axis::new(format!("{} ({unit})", slo_quantity(slo))),
+        y: ChartAxis::new(format!("{} ({unit})", slo_quantity(slo))),
         series: series_list,
         rules,
     }
