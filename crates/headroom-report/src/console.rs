@@ -1,8 +1,7 @@
 //! Console table, CSV and JSON renderings of a summary.
 
+use crate::console_table;
 use crate::num::{fmt_num, fmt_thousands};
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
 use headroom_metrics::{Dist, Lengths, Metric, PrefixCache, Stats, Summary, TurnStats};
 use std::collections::BTreeMap;
 
@@ -73,20 +72,13 @@ const HEAD: [&str; 9] = [
 /// versus warm prefix TTFT and a per-turn table. Pure text, no colour.
 pub fn table(summary: &Summary, title: &RunTitle) -> String {
     let (s, h) = (summary, title);
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(HEAD);
+    let mut t = console_table::new(HEAD);
     for m in rows(s) {
         let mut row = vec![label(m)];
         row.extend(columns(&s.stats(m)).iter().map(|v| fmt_num(*v)));
         t.add_row(row);
     }
-    for i in 0..HEAD.len() {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    console_table::align_right(&mut t, 0..HEAD.len());
     let mut out = String::new();
     out.push_str(&format!(
         "headroom | {} | {} | {}\n",
@@ -237,18 +229,15 @@ fn turns_table(turns: &BTreeMap<u32, TurnStats>) -> String {
             fmt_num(q(&d.stats()))
         }
     };
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header([
-            "Turn",
-            "Requests",
-            "Prompt tokens",
-            "TTFT p50",
-            "TTFT p95",
-            "E2E p50",
-            "E2E p95",
-        ]);
+    let mut t = console_table::new([
+        "Turn",
+        "Requests",
+        "Prompt tokens",
+        "TTFT p50",
+        "TTFT p95",
+        "E2E p50",
+        "E2E p95",
+    ]);
     for (turn, ts) in turns {
         t.add_row([
             turn.to_string(),
@@ -260,11 +249,7 @@ fn turns_table(turns: &BTreeMap<u32, TurnStats>) -> String {
             ms(&ts.e2e, |s| s.p95),
         ]);
     }
-    for i in 0..7 {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    console_table::align_right(&mut t, 0..7);
     format!("Per conversation turn (mean prompt tokens; TTFT and E2E in ms):\n{t}\n")
 }
 

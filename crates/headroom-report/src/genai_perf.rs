@@ -19,9 +19,8 @@
 //! are metrics without samples (TTFT and inter-token latency of runs that did not stream).
 
 use crate::console::notes;
+use crate::console_table;
 use crate::num::fmt_num;
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
 use headroom_metrics::{Dist, Metric, Summary};
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -117,10 +116,7 @@ const TABLE_HEAD: [&str; 7] = ["Statistic", "avg", "min", "max", "p99", "p90", "
 /// throughputs as rows with only an average) under `title`, centred as genai-perf centres
 /// it, followed by headroom's request counts, token-count source and lengths.
 pub fn table(summary: &Summary, title: &str) -> String {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(TABLE_HEAD);
+    let mut t = console_table::new(TABLE_HEAD);
     for (key, d) in request_metrics(summary) {
         let st = d.stats();
         let mut row = vec![console_label(key, d.unit().display())];
@@ -136,11 +132,7 @@ pub fn table(summary: &Summary, title: &str) -> String {
         row.extend(std::iter::repeat_n("N/A".to_string(), TABLE_HEAD.len() - 2));
         t.add_row(row);
     }
-    for i in 0..TABLE_HEAD.len() {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    console_table::align_right(&mut t, 0..TABLE_HEAD.len());
     let body = t.to_string();
     let width = body.lines().next().map_or(0, |l| l.chars().count());
     let pad = width.saturating_sub(title.chars().count()) / 2;

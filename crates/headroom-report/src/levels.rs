@@ -1,30 +1,13 @@
 //! Sweeps and capacity searches on the console: seed 004's scaling table with the marked
 //! levels, and seed 000's envelope (one row per level and run, PASS/FAIL).
 
+use crate::console_table::{self, align_right};
 use crate::num::{fmt_num, fmt_thousands};
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
+use comfy_table::{CellAlignment, Table};
 use headroom_capacity::doc::{CapacityDoc, Status, SweepDoc};
 use headroom_capacity::{Axis, LevelResult};
 use headroom_metrics::slo::{Assessment, GoodputTarget, Slo};
 use std::fmt::Write as _;
-
-fn table(head: Vec<String>) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(head);
-    t
-}
-
-fn right(t: &mut Table, from: usize) {
-    let n = t.column_count();
-    for i in from..n {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-}
 
 /// Milliseconds for people: `850 ms`, `3.62 s`.
 pub fn ms(millis: f64) -> String {
@@ -125,7 +108,7 @@ pub fn capacity(doc: &CapacityDoc) -> String {
     let mut head = vec![axis.heading().to_string()];
     head.extend(h.slos.iter().cloned());
     head.extend(["Goodput (req/s)".into(), "Verdict".into()]);
-    let mut t = table(head);
+    let mut t = console_table::new(head);
     let mut sorted: Vec<&LevelResult> = doc.levels.iter().collect();
     sorted.sort_by(|a, b| a.level.total_cmp(&b.level));
     for l in &sorted {
@@ -142,7 +125,8 @@ pub fn capacity(doc: &CapacityDoc) -> String {
         });
         t.add_row(row);
     }
-    right(&mut t, 0);
+    let columns = t.column_count();
+    align_right(&mut t, 0..columns);
     let _ = writeln!(
         out,
         "\nLevels (estimate [{:.0}% interval])",
@@ -170,7 +154,7 @@ pub fn capacity(doc: &CapacityDoc) -> String {
 
 /// Seed 000's documentation template as a table: one row per level and run.
 fn envelope(levels: &[&LevelResult], axis: Axis) -> Table {
-    let mut t = table(
+    let mut t = console_table::new(
         [
             axis.heading(),
             "Run",
@@ -202,7 +186,8 @@ fn envelope(levels: &[&LevelResult], axis: Axis) -> Table {
             ]);
         }
     }
-    right(&mut t, 0);
+    let columns = t.column_count();
+    align_right(&mut t, 0..columns);
     t
 }
 
@@ -274,7 +259,7 @@ pub fn sweep(doc: &SweepDoc) -> String {
         head.push(h.slos.join(", "));
     }
     head.push("Note".into());
-    let mut t = table(head);
+    let mut t = console_table::new(head);
     let is = |o: Option<f64>, l: f64| o == Some(l);
     for l in doc.rows() {
         let r = &l.merged;
@@ -312,7 +297,8 @@ pub fn sweep(doc: &SweepDoc) -> String {
         row.push(notes.join(", "));
         t.add_row(row);
     }
-    right(&mut t, 0);
+    let columns = t.column_count();
+    align_right(&mut t, 0..columns);
     let last = t.column_count() - 1;
     if let Some(c) = t.column_mut(last) {
         c.set_cell_alignment(CellAlignment::Left);

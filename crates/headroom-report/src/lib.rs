@@ -25,6 +25,7 @@
 pub mod chart;
 pub mod compare;
 mod console;
+pub mod console_table;
 pub mod document;
 pub mod draw;
 pub mod figures;

@@ -2,9 +2,8 @@
 //! comfy-table; charts are named by their files in `plots/`, templates are skipped (they
 //! are in `report.md`).
 
+use crate::console_table;
 use crate::document::{Block, Document, Tone};
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
 use std::fmt::Write as _;
 
 fn mark(text: &str, tone: Tone) -> String {
@@ -45,20 +44,14 @@ pub fn render(doc: &Document) -> String {
                     if let Some(c) = caption {
                         let _ = writeln!(body, "{c}");
                     }
-                    let mut ct = Table::new();
-                    ct.load_style(UTF8_FULL_CONDENSED)
-                        .set_content_arrangement(ContentArrangement::Disabled)
-                        .set_header(t.head.clone());
+                    let mut ct = console_table::new(t.head.clone());
                     for row in &t.rows {
                         ct.add_row(row.iter().map(|c| mark(&c.text, c.tone)));
                     }
-                    for i in 0..t.head.len() {
-                        if !t.is_left(i)
-                            && let Some(col) = ct.column_mut(i)
-                        {
-                            col.set_cell_alignment(CellAlignment::Right);
-                        }
-                    }
+                    console_table::align_right(
+                        &mut ct,
+                        (0..t.head.len()).filter(|&i| !t.is_left(i)),
+                    );
                     let _ = writeln!(body, "{ct}");
                 }
                 Block::Charts(charts) => {
