@@ -488,6 +488,65 @@ pub fn versus_load(
     vec![latency, throughput, requests, curve]
 }
 
+/// P95 latency and throughput versus load for several results, one colour per result
+/// (a result without levels keeps its colour and draws nothing), with each latency
+/// SLO as a line.
+pub fn versus_load_overlay(
+    axis: LoadAxis,
+    results: &[(String, Option<Vec<&Row>>)],
+    slos: &[Slo],
+) -> Vec<Chart> {
+    let typical = results
+        .iter()
+        .filter_map(|(_, rows)| rows.as_ref())
+        .flat_map(|r| r.iter().map(|r| r.p50_e2e_ms))
+        .fold(0.0, f64::max);
+    let unit = TimeUnit::for_ms(typical);
+    let x = || level_axis(axis);
+    let mk = |f: &dyn Fn(&Row) -> f64| -> Vec<Series> {
+        results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (name, rows))| {
+                let mut pts: Vec<DataPoint> = rows
+                    .as_ref()?
+                    .iter()
+                    .filter(|r| r.ok > 0)
+                    .map(|r| DataPoint::new(r.level, f(r)))
+                    .collect();
+                pts.sort_by(|a, b| a.x.total_cmp(&b.x));
+                Some(Series::new(name.clone(), Mark::LinePoints, pts, i))
+            })
+            .collect()
+    };
+    let rules = slos
+        .iter()
+        .map(|slo| Rule {
+            orientation: Orientation::Horizontal,
+            value: unit.of(slo.threshold()),
+            label: format!("SLO {slo}"),
+        })
+        .collect();
+    vec![
+        Chart {
+            id: "compare-latency-vs-load".into(),
+            title: "P95 request latency versus load".into(),
+            x: x(),
+            y: ChartAxis::new(format!("P95 request latency ({})", unit.symbol())),
+            series: mk(&|r| unit.of(r.p95_e2e_ms)),
+            rules,
+        },
+        Chart {
+            id: "compare-throughput-vs-load".into(),
+            title: "Output token throughput versus load".into(),
+            x: x(),
+            y: ChartAxis::new("Output tokens per second (tok/s)"),
+            series: mk(&|r| r.output_tokens_per_s),
+            rules: Vec::new(),
+        },
+    ]
+}
+
 /// The status colour of a verdict.
 pub fn status(verdict: Verdict) -> PointStatus {
     match verdict {

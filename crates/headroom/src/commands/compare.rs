@@ -3,7 +3,7 @@
 use crate::cli::{CompareArgs, CompareFormat};
 use anyhow::{Context as _, bail};
 use headroom_metrics::gate::Gate;
-use headroom_report::compare::{CompareEntry, PriceSource, compare, gate_lines};
+use headroom_report::compare::{Price, compare, entries, gate_lines};
 use headroom_report::load::{Depth, Results};
 use std::process::ExitCode;
 
@@ -25,8 +25,9 @@ pub fn execute(a: CompareArgs) -> anyhow::Result<ExitCode> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut prices = Vec::new();
     for p in &a.prices {
-        let (k, v) = super::pipeline::pair(p, '=', "--price", "NAME=USD_PER_HOUR, e.g. l20=1.10")?;
-        let usd: f64 = v
+        let (name, v) =
+            super::pipeline::pair(p, '=', "--price", "NAME=USD_PER_HOUR, e.g. l20=1.10")?;
+        let usd_per_hour: f64 = v
             .trim_start_matches('$')
             .parse()
             .ok()
@@ -36,53 +37,17 @@ pub fn execute(a: CompareArgs) -> anyhow::Result<ExitCode> {
                     "invalid --price {p:?}: the price must be a positive number of dollars per hour"
                 )
             })?;
-        prices.push((k.to_lowercase(), usd, p.clone()));
+        prices.push(Price { name, usd_per_hour });
     }
-    let mut entries = Vec::new();
+    let mut results = Vec::new();
     for d in &a.dirs {
-        let r = Results::load(d, Depth::Summary)
-            .with_context(|| format!("cannot compare {}", d.display()))?;
-        entries.push(CompareEntry::new(r));
+        results.push(
+            Results::load(d, Depth::Summary)
+                .with_context(|| format!("cannot compare {}", d.display()))?,
+        );
     }
-    // Names must tell results apart: fall back to directory names when they collide.
-    let mut names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
-    for i in 0..names.len() {
-        if names.iter().filter(|n| **n == names[i]).count() > 1 {
-            for (e, n) in entries.iter().zip(names.iter_mut()) {
-                if *n == e.name {
-                    *n = e.results.dir().display().to_string();
-                }
-            }
-        }
-    }
-    for (e, n) in entries.iter_mut().zip(names) {
-        e.name = n;
-    }
-    for (key, usd, flag) in &prices {
-        let mut matched = false;
-        for e in entries.iter_mut() {
-            if e.price.is_none() && e.price_keys().contains(key) {
-                e.price = Some((*usd, PriceSource::Flag(key.clone())));
-                matched = true;
-            }
-        }
-        if !matched {
-            let known: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
-            bail!(
-                "--price {flag} matches none of the results; use a label value, a GPU or a directory name ({})",
-                known.join(", ")
-            );
-        }
-    }
-    for e in entries.iter_mut() {
-        if e.price.is_none()
-            && !prices.is_empty()
-            && let Some(p) = e.results.catalog_price()
-        {
-            e.price = Some((p, PriceSource::Catalog));
-        }
-    }
-    let c = compare(&entries, &gates, a.confidence);
+    let entries = entries(results, &prices)?;
+    let c = compare(&entries, &gates, a.confidence)?;
     let text = match a.format {
         CompareFormat::Table => headroom_report::text::render(&c.document),
         CompareFormat::Markdown => headroom_report::markdown::render(&c.document),
