@@ -235,12 +235,11 @@ pub fn envelope_csv(levels: &[LevelResult], axis: Axis) -> String {
     out
 }
 
-/// The sweep: seed 004's scaling table with the marked levels, and what they mean.
-pub fn sweep(doc: &SweepDoc) -> String {
+/// Seed 004's scaling table: one row per level with the marks in a last column.
+fn sweep_table(doc: &SweepDoc) -> Table {
     let h = &doc.header;
     let axis = h.axis;
     let m = &doc.marks;
-    let mut out = title("sweep", &h.model, &h.target, h.status);
     let with_slo = !h.slos.is_empty();
     let mut head: Vec<String> = [
         axis.heading(),
@@ -303,6 +302,16 @@ pub fn sweep(doc: &SweepDoc) -> String {
     if let Some(c) = t.column_mut(last) {
         c.set_cell_alignment(CellAlignment::Left);
     }
+    t
+}
+
+/// The sweep: seed 004's scaling table with the marked levels, and what they mean.
+pub fn sweep(doc: &SweepDoc) -> String {
+    let h = &doc.header;
+    let axis = h.axis;
+    let m = &doc.marks;
+    let mut out = title("sweep", &h.model, &h.target, h.status);
+    let t = sweep_table(doc);
     let _ = writeln!(out, "{t}");
     let find = |o: Option<f64>| o.and_then(|v| doc.levels.iter().find(|l| l.level == v));
     if let Some(l) = find(m.max_throughput) {
