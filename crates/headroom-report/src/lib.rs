@@ -38,7 +38,9 @@ mod num;
 pub mod render;
 pub mod reports;
 pub mod text;
-pub mod timeline;
 
 pub use console::{RunTitle, csv, json, table};
+/// A run in time bins; it lives in `headroom_metrics` (pure, and built incrementally while
+/// a run goes), re-exported here for the readers of results directories.
+pub use headroom_metrics::timeline;
 pub use num::{fmt_num, fmt_thousands};

@@ -4,7 +4,7 @@
 
 use super::{TimeUnit, round};
 use crate::chart::{Chart, ChartAxis, DataPoint, Mark, Orientation, Rule, Series};
-use crate::timeline::{Bin, Timeline};
+use headroom_metrics::timeline::{Bin, Timeline};
 
 /// Latency, throughput and concurrency over the run.
 pub fn over_time(timeline: &Timeline) -> Vec<Chart> {
