@@ -19,10 +19,17 @@ pub struct RunTitle {
     pub partial: Option<String>,
 }
 
-/// Rows shown, in order. Metrics without samples are left out (e.g. TTFT when not
-/// streaming, scheduling lag in closed loop).
-fn rows(s: &Summary) -> Vec<Metric> {
+/// Whether a report shows metric `m` of `s`: not when it has no samples (TTFT when not
+/// streaming, scheduling lag in closed loop), and inter-chunk latency only when chunks
+/// carried several tokens (otherwise it repeats inter-token latency row for row). One
+/// rule for the console table, the CSV and the HTML and Markdown reports.
+pub(crate) fn shows(s: &Summary, m: Metric) -> bool {
     let chunky = s.dist(Metric::Itl).count() != s.dist(Metric::ItlPerToken).count();
+    !s.dist(m).is_empty() && (m != Metric::Itl || chunky)
+}
+
+/// Rows shown, in order.
+fn rows(s: &Summary) -> Vec<Metric> {
     [
         Metric::Ttft,
         Metric::ItlPerToken,
@@ -36,8 +43,7 @@ fn rows(s: &Summary) -> Vec<Metric> {
         Metric::E2eFromIntended,
     ]
     .into_iter()
-    .filter(|m| !s.dist(*m).is_empty())
-    .filter(|m| *m != Metric::Itl || chunky)
+    .filter(|m| shows(s, *m))
     .collect()
 }
 

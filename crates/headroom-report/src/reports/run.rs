@@ -2,6 +2,7 @@
 //! distributions, the run over time and its setup.
 
 use super::{TemplateRun, template};
+use crate::console::shows;
 use crate::document::{Block, Card, Document, Section, Table, Tone};
 use crate::figures;
 use crate::levels::ms;
@@ -33,17 +34,14 @@ fn target_of(m: &Manifest) -> String {
     }
 }
 
-/// Statistic table rows for the latency and length metrics that have data.
+/// Statistic table rows for the latency and length metrics the console shows too.
 fn stats_table(s: &Summary) -> Table {
     let mut t = Table::new([
         "Metric", "Unit", "Mean", "Min", "P50", "P75", "P90", "P95", "P99", "P99.9", "Max", "Count",
     ]);
     t.left = vec![1];
-    for m in Metric::ALL {
+    for m in Metric::ALL.into_iter().filter(|m| shows(s, *m)) {
         let d = s.dist(m);
-        if d.is_empty() {
-            continue;
-        }
         let st = d.stats();
         let f = |v: f64| fmt_num(v);
         t.row([
@@ -324,4 +322,70 @@ fn cards(s: &Summary) -> Vec<Card> {
             .tone(if failed > 0 { Tone::Bad } else { Tone::Good }),
     );
     cards
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::Block;
+    use headroom_metrics::Recorder;
+
+    /// A summary of 20 streamed requests whose chunks carry `per_chunk` tokens each.
+    fn summary(per_chunk: u32) -> Summary {
+        let mut rec = Recorder::new();
+        for i in 0..20u64 {
+            let chunks: Vec<u64> = (0..10).map(|k| 50_000 + k * 15_000).collect();
+            let r = serde_json::from_value(serde_json::json!({
+                "index": i, "phase": "measure", "send_us": i * 200_000,
+                "end_us": i * 200_000 + 200_000, "content_us": chunks,
+                "content_tokens": vec![per_chunk; 10], "input_tokens": 100,
+                "input_tokens_source": "usage", "output_tokens": 10 * per_chunk,
+                "output_tokens_source": "usage", "max_tokens": 10 * per_chunk,
+                "http_status": 200, "outcome": {"status": "ok"}
+            }))
+            .unwrap();
+            rec.add(&r);
+        }
+        rec.finish(0)
+    }
+
+    fn metric_rows(s: Summary) -> Vec<String> {
+        let run = Run {
+            dir: "run".into(),
+            manifest: None,
+            summary: s,
+            rebuilt: false,
+            damaged_lines: 0,
+            timeline: None,
+        };
+        let doc = run_document(&run, None);
+        let Some(Block::Table(_, t)) = doc.sections[0].blocks.first() else {
+            panic!("no statistics table")
+        };
+        t.rows.iter().map(|r| r[0].text.clone()).collect()
+    }
+
+    #[test]
+    fn inter_chunk_latency_shows_only_when_chunks_carry_several_tokens() {
+        // Regression: the run report showed identical inter-chunk and inter-token rows
+        // where the console table already hid the first.
+        let rows = metric_rows(summary(1));
+        assert!(
+            rows.contains(&"Inter-token latency".to_string()),
+            "{rows:?}"
+        );
+        assert!(
+            !rows.contains(&"Inter-chunk latency".to_string()),
+            "{rows:?}"
+        );
+        let rows = metric_rows(summary(3));
+        assert!(
+            rows.contains(&"Inter-chunk latency".to_string()),
+            "{rows:?}"
+        );
+        assert!(
+            rows.contains(&"Inter-token latency".to_string()),
+            "{rows:?}"
+        );
+    }
 }
