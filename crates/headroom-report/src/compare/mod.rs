@@ -291,6 +291,10 @@ mod tests {
         }))
     }
 
+    fn gate(text: &str) -> Gate {
+        text.parse().unwrap()
+    }
+
     fn price(name: &str, usd_per_hour: f64) -> Price {
         Price {
             name: name.into(),
@@ -340,5 +344,38 @@ mod tests {
             Err(CompareError::TooFew { got: 1 })
         ));
         assert!(compare(&one, &[], 0.95).is_ok());
+    }
+
+    #[test]
+    fn gate_lines_use_the_units_of_the_gates_table() {
+        // Regression: a failed gate printed `(1006.0790 → 1164.7310)` where the table
+        // showed 1.01 s → 1.16 s.
+        let c = Comparison {
+            document: Document::default(),
+            gates: vec![GateResult {
+                gate: "p95(e2e) > +10%".into(),
+                candidate: "after".into(),
+                baseline: Some(1006.079),
+                value: Some(1164.731),
+                failed: true,
+                no_data: false,
+                significant: Some(true),
+                baseline_shown: "1.01 s".into(),
+                value_shown: "1.16 s".into(),
+            }],
+        };
+        assert_eq!(
+            gate_lines(&c),
+            "FAIL p95(e2e) > +10%: after (1.01 s → 1.16 s)\n"
+        );
+        let text = serde_json::to_string(&c.gates).unwrap();
+        assert!(!text.contains("shown"), "{text}");
+        use operating::{Kind, show};
+        let p95 = gate("p95(e2e) > +10%");
+        assert_eq!(show(Kind::of(p95.quantity()), 1006.079), "1.01 s");
+        let osl = gate("p95(osl) > +10%");
+        assert_eq!(show(Kind::of(osl.quantity()), 117.0), "117.00");
+        let errors = gate("errors > 1%");
+        assert_eq!(show(Kind::of(errors.quantity()), 0.012), "1.20%");
     }
 }

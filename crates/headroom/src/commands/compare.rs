@@ -48,8 +48,9 @@ pub fn execute(a: CompareArgs) -> anyhow::Result<ExitCode> {
     }
     let entries = entries(results, &prices)?;
     let c = compare(&entries, &gates, a.confidence)?;
+    let plots = a.out.as_ref().map(|o| o.join(super::report::PLOTS));
     let text = match a.format {
-        CompareFormat::Table => headroom_report::text::render(&c.document),
+        CompareFormat::Table => headroom_report::text::render(&c.document, plots.as_deref()),
         CompareFormat::Markdown => headroom_report::markdown::render(&c.document),
         CompareFormat::Json => serde_json::to_string_pretty(&c.gates)? + "\n",
     };
@@ -58,6 +59,11 @@ pub fn execute(a: CompareArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         let w = super::report::write_document(out, &c.document)?;
         tracing::info!("report: {}", w.html.display());
+    } else if c.document.charts().next().is_some() {
+        tracing::info!(
+            "{} charts not drawn: pass --out DIR for them and report.html",
+            c.document.charts().count()
+        );
     }
     if c.failed() {
         for line in gate_lines(&c).lines().filter(|l| l.starts_with("FAIL")) {
