@@ -123,6 +123,17 @@ fn unit_of(dists: &[&Dist]) -> TimeUnit {
     TimeUnit::for_ms(p50)
 }
 
+/// What one observation of `metric` is, for the axis that counts them: a request, or
+/// for inter-token latency a gap between chunks (`itl`) or a token (`itl_per_token`,
+/// which counts each gap once per token of the later chunk).
+fn counted(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Itl => "Gaps between chunks",
+        Metric::ItlPerToken => "Tokens",
+        _ => "Requests",
+    }
+}
+
 /// Overlaid CDFs of metric `m`, one series per (name, distribution).
 pub fn cdf(id: &str, metric: Metric, dists: &[(String, &Dist)]) -> Chart {
     let all: Vec<&Dist> = dists.iter().map(|(_, d)| *d).collect();
@@ -138,7 +149,7 @@ pub fn cdf(id: &str, metric: Metric, dists: &[(String, &Dist)]) -> Chart {
         y: ChartAxis {
             min: Some(0.0),
             max: Some(100.0),
-            ..ChartAxis::new("Requests at or below (%)")
+            ..ChartAxis::new(format!("{} at or below (%)", counted(metric)))
         },
         series: dists
             .iter()
@@ -249,5 +260,24 @@ pub fn status(verdict: Verdict) -> PointStatus {
         Verdict::Pass => PointStatus::Pass,
         Verdict::Fail => PointStatus::Fail,
         Verdict::Marginal => PointStatus::Marginal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cdf_says_what_it_counts() {
+        // Regression: the ITL CDF's y axis said "Requests" for gaps between tokens.
+        let mut d = Dist::new(headroom_metrics::Unit::Micros);
+        for v in [10_000, 12_000, 15_000, 40_000] {
+            d.record(v);
+        }
+        let y = |m| cdf("x", m, &[("run".into(), &d)]).y.label;
+        assert_eq!(y(Metric::Itl), "Gaps between chunks at or below (%)");
+        assert_eq!(y(Metric::ItlPerToken), "Tokens at or below (%)");
+        assert_eq!(y(Metric::E2e), "Requests at or below (%)");
+        assert_eq!(y(Metric::Ttft), "Requests at or below (%)");
     }
 }
