@@ -32,14 +32,16 @@ pub(super) fn ensure_font() -> Result<(), DrawError> {
     }
 }
 
-// Text sizes in plotters' units: the em is this / 1.24 pixels (SVG font-size).
-pub(super) const TITLE_SIZE: f64 = 23.0;
-pub(super) const AXIS_SIZE: f64 = 18.0;
-pub(super) const TICK_SIZE: f64 = 16.0;
-pub(super) const LEGEND_SIZE: f64 = 16.0;
-pub(super) const LABEL_SIZE: f64 = 14.0;
-pub(super) const NOTE_SIZE: f64 = 22.0;
-pub(super) const RULE_SIZE: f64 = 15.0;
+// Text sizes in plotters' units: the em is this / 1.24 pixels (SVG font-size). The
+// smallest em (point and rule labels, 14.1 px) reads at 11.5 px where the HTML report
+// shows a chart at its narrowest, `crate::html::CHART_MIN_PX` wide.
+pub(super) const TITLE_SIZE: f64 = 25.0;
+pub(super) const AXIS_SIZE: f64 = 20.0;
+pub(super) const TICK_SIZE: f64 = 18.0;
+pub(super) const LEGEND_SIZE: f64 = 18.0;
+pub(super) const LABEL_SIZE: f64 = 17.5;
+pub(super) const NOTE_SIZE: f64 = 24.0;
+pub(super) const RULE_SIZE: f64 = 17.5;
 
 /// The em of a plotters text size, as plotters' SVG backend writes it.
 pub(super) fn em(size: f64) -> f64 {
@@ -108,4 +110,38 @@ pub(super) fn fit_text(text: &str, size: f64, max_w: f64) -> String {
         .to_string();
     s.push('…');
     s
+}
+
+/// `text` in at most `max_lines` lines of at most `max_w` pixels at `size`, broken
+/// between words; what does not fit ends the last line with `…`. A word too long for a
+/// line is shortened on one line rather than broken.
+pub(super) fn wrap_text(text: &str, size: f64, max_w: f64, max_lines: usize) -> Vec<String> {
+    let fits = |s: &str| text_size(s, size).0 <= max_w;
+    if fits(text) || max_lines <= 1 {
+        return vec![fit_text(text, size, max_w)];
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut rest = text.trim();
+    while lines.len() + 1 < max_lines {
+        // The longest run of whole words that fits.
+        let mut cut = None;
+        for (i, _) in rest.match_indices(' ') {
+            if fits(rest[..i].trim_end()) {
+                cut = Some(i);
+            } else {
+                break;
+            }
+        }
+        let Some(i) = cut else { break };
+        lines.push(rest[..i].trim_end().to_string());
+        rest = rest[i..].trim_start();
+        if fits(rest) {
+            break;
+        }
+    }
+    if lines.is_empty() {
+        return vec![fit_text(text, size, max_w)];
+    }
+    lines.push(fit_text(rest, size, max_w));
+    lines
 }

@@ -3,7 +3,7 @@
 
 use super::font::{AXIS_SIZE, TICK_SIZE, TITLE_SIZE, fit_text, text_size};
 use super::geometry::{bar_rect, error_bar, path_points, polylines};
-use super::labels::{point_label_box, rule_labels};
+use super::labels::{Placed, point_labels, rule_labels};
 use super::legend::{LegendAt, LegendEntry, legend_entries, legend_size};
 use super::scale::{Scale, Tick, thin, tick_labels};
 use super::{HEIGHT, WIDTH};
@@ -69,6 +69,10 @@ pub(super) struct Layout {
     pub(super) frame: Frame,
     pub(super) axes: Axes,
     pub(super) legend: Option<(LegendAt, Vec<LegendEntry>)>,
+    /// Each rule's label, placed clear of the data where it can be.
+    pub(super) rule_labels: Vec<Placed>,
+    /// Each labelled point's label, placed clear of the data, the rules and each other.
+    pub(super) point_labels: Vec<Placed>,
     pub(super) title: String,
     pub(super) x_title: String,
     pub(super) y_title: String,
@@ -116,11 +120,18 @@ pub(super) fn layout(c: &Chart) -> Layout {
             y_minor,
         },
         legend: None,
+        rule_labels: Vec::new(),
+        point_labels: Vec::new(),
         title,
         x_title,
         y_title,
     };
     place_legend(c, &plot, &mut out);
+    // In the final frame: a legend put outside narrows the plot.
+    let mut avoid = data_obstacles(c, &out.frame);
+    out.rule_labels = rule_labels(c, &out.frame, &avoid);
+    avoid.extend(out.rule_labels.iter().map(|(_, r, _)| *r));
+    out.point_labels = point_labels(c, &out.frame, &avoid);
     out
 }
 
@@ -288,9 +299,25 @@ fn place_legend(c: &Chart, plot: &PlotBox, out: &mut Layout) {
     }
 }
 
-/// Boxes around everything drawn inside the plot that a legend must not cover: samples
-/// along lines, markers, bars, error bars, point labels and rule labels.
+/// Boxes around everything drawn inside the plot that a legend must not cover: the
+/// data and the rules ([`data_obstacles`]), rule labels and point labels.
 pub(super) fn obstacles(c: &Chart, f: &Frame) -> Vec<Rect> {
+    let mut out = label_obstacles(c, f);
+    out.extend(point_labels(c, f, &out).into_iter().map(|(_, r, _)| r));
+    out
+}
+
+/// What a point label must not cover: the data, the rules and their labels.
+fn label_obstacles(c: &Chart, f: &Frame) -> Vec<Rect> {
+    let mut out = data_obstacles(c, f);
+    let rules = rule_labels(c, f, &out);
+    out.extend(rules.into_iter().map(|(_, r, _)| r));
+    out
+}
+
+/// Boxes around the data drawn inside the plot (samples along lines, markers, bars,
+/// error bars) and the rules' lines.
+pub(super) fn data_obstacles(c: &Chart, f: &Frame) -> Vec<Rect> {
     let mut out = Vec::new();
     for s in &c.series {
         match s.mark {
@@ -331,13 +358,31 @@ pub(super) fn obstacles(c: &Chart, f: &Frame) -> Vec<Rect> {
                     y1: r.1.max(r.2),
                 });
             }
-            if let Some(label) = p.label.as_deref().filter(|l| !l.is_empty()) {
-                out.push(point_label_box(&f.area, at, label).0);
-            }
         }
     }
-    for (_, r, _) in rule_labels(c, f) {
-        out.push(r);
+    let a = f.area;
+    for r in &c.rules {
+        match r.orientation {
+            Orientation::Horizontal if f.y.valid(r.value) => {
+                let y = f.py(r.value);
+                out.push(Rect {
+                    x0: a.x0,
+                    y0: y - 1.5,
+                    x1: a.x1,
+                    y1: y + 1.5,
+                });
+            }
+            Orientation::Vertical if f.x.valid(r.value) => {
+                let x = f.px(r.value);
+                out.push(Rect {
+                    x0: x - 1.5,
+                    y0: a.y0,
+                    x1: x + 1.5,
+                    y1: a.y1,
+                });
+            }
+            _ => {}
+        }
     }
     out
 }

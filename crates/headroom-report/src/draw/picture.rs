@@ -10,9 +10,8 @@ use super::font::{
     AXIS_SIZE, LABEL_SIZE, LEGEND_SIZE, NOTE_SIZE, RULE_SIZE, TICK_SIZE, TITLE_SIZE, em,
 };
 use super::geometry::{bar_rect, clip, error_bar, path_points, polylines};
-use super::labels::{point_label_box, rule_labels};
 use super::layout::{Frame, H, Layout, Rect, TICK_LEN, W, layout};
-use super::legend::{LEGEND_PAD, LEGEND_ROW, LegendAt, LegendEntry, SWATCH_W, Swatch};
+use super::legend::{LEGEND_LINE, LEGEND_PAD, LEGEND_ROW, LegendAt, LegendEntry, SWATCH_W, Swatch};
 use crate::chart::{self, Chart, Mark, Orientation, Series};
 
 pub(super) fn render<DB: DrawingBackend>(cv: &Canvas<'_, DB>, c: &Chart) -> Result<(), DrawError> {
@@ -36,8 +35,8 @@ pub(super) fn render<DB: DrawingBackend>(cv: &Canvas<'_, DB>, c: &Chart) -> Resu
     }
     draw_axes(cv, &l)?;
     // Labels over the data.
-    draw_point_labels(cv, c, f)?;
-    draw_rule_labels(cv, c, f)?;
+    draw_point_labels(cv, &l)?;
+    draw_rule_labels(cv, &l)?;
     if !drawn_any {
         cv.text(
             "no data",
@@ -160,48 +159,30 @@ fn draw_axes<DB: DrawingBackend>(cv: &Canvas<'_, DB>, l: &Layout) -> Result<(), 
 
 /// The x at which text anchored `anchor` starts or ends in box `r`.
 fn anchor_x(r: &Rect, anchor: HPos) -> f64 {
-    if matches!(anchor, HPos::Right) {
-        r.x1
-    } else {
-        r.x0
+    match anchor {
+        HPos::Left => r.x0,
+        HPos::Center => (r.x0 + r.x1) / 2.0,
+        HPos::Right => r.x1,
     }
 }
 
-/// Each labelled point's label.
-fn draw_point_labels<DB: DrawingBackend>(
-    cv: &Canvas<'_, DB>,
-    c: &Chart,
-    f: &Frame,
-) -> Result<(), DrawError> {
-    let a = f.area;
-    for s in &c.series {
-        for p in &s.points {
-            let Some(label) = p.label.as_deref().filter(|l| !l.is_empty()) else {
-                continue;
-            };
-            let Some(at) = f.at(p.x, p.y).filter(|&at| a.contains(at)) else {
-                continue;
-            };
-            let (r, anchor) = point_label_box(&a, at, label);
-            cv.text(
-                label,
-                (anchor_x(&r, anchor), r.y0),
-                LABEL_SIZE,
-                &INK,
-                (anchor, VPos::Top),
-            )?;
-        }
+/// Each labelled point's label, where the layout placed it.
+fn draw_point_labels<DB: DrawingBackend>(cv: &Canvas<'_, DB>, l: &Layout) -> Result<(), DrawError> {
+    for (label, r, anchor) in &l.point_labels {
+        cv.text(
+            label,
+            (anchor_x(r, *anchor), r.y0),
+            LABEL_SIZE,
+            &INK,
+            (*anchor, VPos::Top),
+        )?;
     }
     Ok(())
 }
 
 /// Each rule's label, on a near-opaque box so that lines under it do not cross the text.
-fn draw_rule_labels<DB: DrawingBackend>(
-    cv: &Canvas<'_, DB>,
-    c: &Chart,
-    f: &Frame,
-) -> Result<(), DrawError> {
-    for (text, r, anchor) in rule_labels(c, f) {
+fn draw_rule_labels<DB: DrawingBackend>(cv: &Canvas<'_, DB>, l: &Layout) -> Result<(), DrawError> {
+    for (text, r, anchor) in &l.rule_labels {
         cv.fill(
             Rect {
                 x0: r.x0 - 3.0,
@@ -212,11 +193,11 @@ fn draw_rule_labels<DB: DrawingBackend>(
             WHITE.mix(0.92).filled(),
         )?;
         cv.text(
-            &text,
-            (anchor_x(&r, anchor), r.y0),
+            text,
+            (anchor_x(r, *anchor), r.y0),
             RULE_SIZE,
             &RULE,
-            (anchor, VPos::Top),
+            (*anchor, VPos::Top),
         )?;
     }
     Ok(())
@@ -324,8 +305,10 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
     cv.hairline((r.x0, r.y1), (r.x1, r.y1), &border)?;
     cv.hairline((r.x0, r.y0), (r.x0, r.y1), &border)?;
     cv.hairline((r.x1, r.y0), (r.x1, r.y1), &border)?;
-    for (i, e) in entries.iter().enumerate() {
-        let cy = r.y0 + LEGEND_PAD - 2.0 + LEGEND_ROW * (i as f64 + 0.5);
+    let mut top = r.y0 + LEGEND_PAD - 2.0;
+    for e in entries {
+        let cy = top + LEGEND_ROW / 2.0;
+        top += e.height();
         let x0 = r.x0 + LEGEND_PAD;
         let x1 = x0 + SWATCH_W;
         let mid = (x0 + x1) / 2.0;
@@ -353,13 +336,15 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
                 e.color.filled(),
             )?,
         }
-        cv.text(
-            &e.text,
-            (x1 + 6.0, cy),
-            LEGEND_SIZE,
-            &INK,
-            (HPos::Left, VPos::Center),
-        )?;
+        for (k, line) in e.lines.iter().enumerate() {
+            cv.text(
+                line,
+                (x1 + 6.0, cy + LEGEND_LINE * k as f64),
+                LEGEND_SIZE,
+                &INK,
+                (HPos::Left, VPos::Center),
+            )?;
+        }
     }
     Ok(())
 }

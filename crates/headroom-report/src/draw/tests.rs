@@ -4,8 +4,8 @@
 
 use super::canvas::hex;
 use super::labels::{LABEL_DY, point_label_box};
-use super::layout::{H, Rect, W, layout, obstacles};
-use super::legend::{LEGEND_MAX_ROWS, LEGEND_MAX_W, LegendAt};
+use super::layout::{H, Rect, W, data_obstacles, layout, obstacles};
+use super::legend::{LEGEND_MAX_ROWS, LEGEND_MAX_W, LegendAt, legend_entries};
 use super::scale::{Scale, linear_ticks, log_ticks, tick_labels};
 use super::*;
 use crate::chart::{
@@ -465,6 +465,68 @@ fn point_labels_stay_in_the_plot() {
             "{at:?}: {r:?}"
         );
     }
+}
+
+#[test]
+fn point_labels_keep_clear_of_each_other_the_data_and_the_rules() {
+    // Regression: the labels of a capacity search's levels collided with each other and
+    // crossed the curve and the SLO line.
+    let pts = (0..10)
+        .map(|i| {
+            let x = 600.0 + 30.0 * (1.0 - 0.8f64.powi(i));
+            DataPoint {
+                label: Some(format!("c{}", 5 * (i + 1))),
+                ..DataPoint::new(x, 1.0 + 0.3 * f64::from(i))
+            }
+        })
+        .collect();
+    let mut c = chart(
+        "Latency versus throughput",
+        ChartAxis::new("Output tokens per second (tok/s)"),
+        ChartAxis::new("P95 request latency (s)"),
+        vec![Series::new("P95", Mark::LinePoints, pts, 1)],
+    );
+    c.rules.push(Rule {
+        orientation: Orientation::Horizontal,
+        value: 2.2,
+        label: "SLO p95(e2e) <= 2.2 s".into(),
+    });
+    let l = layout(&c);
+    assert_eq!(l.point_labels.len(), 10);
+    let data = data_obstacles(&c, &l.frame);
+    for (i, (text, r, _)) in l.point_labels.iter().enumerate() {
+        assert!(l.frame.area.contains((r.x0, r.y0)) && l.frame.area.contains((r.x1, r.y1)));
+        for (other, o, _) in l.point_labels.iter().skip(i + 1) {
+            assert!(!r.intersects(o), "{text} covers {other}");
+        }
+        for (rule, o, _) in &l.rule_labels {
+            assert!(!r.intersects(o), "{text} covers {rule}");
+        }
+        assert!(
+            data.iter().all(|d| !d.intersects(r)),
+            "{text} covers the data"
+        );
+    }
+    let t = texts(&svg(&c).unwrap());
+    assert!(t.iter().any(|s| s == "c50"), "{t:?}");
+}
+
+#[test]
+fn a_long_legend_entry_wraps_instead_of_being_cut() {
+    // Regression: "Goodput (req/s meeting every SLO)" was cut to "Goodput (req/s
+    // meeting every…" in the legend of capacity charts.
+    let name = "Goodput (req/s meeting every SLO) at each level of the search";
+    let c = chart(
+        "Requests",
+        ChartAxis::new("x"),
+        ChartAxis::new("y"),
+        vec![Series::new(name, Mark::LinePoints, line(5, |x| x), 2)],
+    );
+    let entries = legend_entries(&c);
+    assert_eq!(entries[0].lines.len(), 2, "{:?}", entries[0].lines);
+    assert_eq!(entries[0].lines.join(" "), name);
+    let t = texts(&svg(&c).unwrap());
+    assert!(!t.iter().any(|s| s.contains('…')), "{t:?}");
 }
 
 // --- samples (run with `-- --ignored`, written to /tmp/plot-samples) ---
