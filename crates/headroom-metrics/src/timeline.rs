@@ -158,33 +158,33 @@ impl TimelineBuilder {
     }
 
     /// Adds one finished (or abandoned) request, in any order.
-    pub fn add(&mut self, r: &RequestRecord) {
-        if let Some(t) = r.end_us.or(r.send_us) {
+    pub fn add(&mut self, record: &RequestRecord) {
+        if let Some(t) = record.end_us.or(record.send_us) {
             self.span_us = self.span_us.max(t);
         }
-        match r.phase {
+        match record.phase {
             Phase::Warmup => self.warmup = true,
             _ => {
-                if let Some(s) = r.send_us {
+                if let Some(s) = record.send_us {
                     self.first_measured = Some(self.first_measured.map_or(s, |f| f.min(s)));
                 }
             }
         }
-        let (Some(send_us), Some(end_us)) = (r.send_us, r.end_us) else {
+        let (Some(send_us), Some(end_us)) = (record.send_us, record.end_us) else {
             return;
         };
-        let ok = r.is_ok();
+        let ok = record.is_ok();
         self.ended.push(Ended {
             send_us,
             end_us,
-            ttft_us: r.ttft_us().filter(|_| ok).unwrap_or(NO_TTFT),
+            ttft_us: record.ttft_us().filter(|_| ok).unwrap_or(NO_TTFT),
             ok,
         });
-        if r.content_us.is_empty() {
-            self.count_tokens(end_us, u64::from(r.output_tokens));
+        if record.content_us.is_empty() {
+            self.count_tokens(end_us, u64::from(record.output_tokens));
         } else {
-            for (i, off) in r.content_us.iter().enumerate() {
-                self.count_tokens(send_us + off, u64::from(r.chunk_tokens(i)));
+            for (i, off) in record.content_us.iter().enumerate() {
+                self.count_tokens(send_us + off, u64::from(record.chunk_tokens(i)));
             }
         }
     }

@@ -1,4 +1,4 @@
-//! Drawing a [`Chart`] as SVG ([`svg`]) or PNG ([`png`]).
+//! Drawing a [`Chart`] as SVG ([`svg()`]) or PNG ([`png()`]).
 //!
 //! Both go through one drawing routine on a plotters backend, so the two files show the
 //! same picture. The layout (axis ranges, ticks, where the legend goes) is computed here
