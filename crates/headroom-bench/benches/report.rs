@@ -7,9 +7,9 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use headroom_core::{Outcome, TokenSource};
 use headroom_metrics::Recorder;
-use headroom_report::load::{Depth, Results};
 use headroom_report::render::{Options, render};
 use headroom_results::files::{JOURNAL, SUMMARY};
+use headroom_results::read::{Depth, Results};
 use headroom_results::{JournalWriter, write_json as write_json_atomic};
 use std::hint::black_box;
 use std::path::Path;

@@ -8,6 +8,7 @@ use crate::sink::{Progress, RunSink};
 use headroom_capacity::{EarlyStop, Measurement, StopSignal, Watch, either};
 use headroom_core::{RunError, RunInfo, RunPlan, Runner, Scenario, Warmup, WorkloadSpec};
 use headroom_metrics::slo::SloSet;
+use headroom_metrics::timeline::{Timeline, TimelineBuilder};
 use headroom_metrics::{Recorder, Summary};
 use headroom_results::command::redacted_argv;
 use headroom_results::dir::create_run_dir;
@@ -68,6 +69,8 @@ pub struct Recorded {
     pub goodput_met: u64,
     /// Why the watch ended the run early, if it did.
     pub early_stop: Option<EarlyStop>,
+    /// The run over time (for its report, without reading the journal back).
+    pub timeline: Timeline,
 }
 
 impl Recorded {
@@ -184,6 +187,7 @@ pub async fn record(
         manifest,
         journal,
         recorder: Recorder::new(),
+        timeline: TimelineBuilder::new(),
         watch: job
             .watch
             .map(|(slos, early_stop)| Watch::new(slos, &job.plan, early_stop)),
@@ -232,6 +236,7 @@ fn conclude(
     let early_stop = sink.watch.as_ref().and_then(|w| w.early_stop().cloned());
     let goodput_met = sink.watch.as_ref().map_or(0, Watch::goodput_met);
     let summary = sink.recorder.finish(info.epoch_unix_us);
+    let timeline = sink.timeline.finish();
     let m = &mut sink.manifest;
     m.ended_at = ended;
     m.generator = ProcessStats::current();
@@ -259,6 +264,7 @@ fn conclude(
         info,
         goodput_met,
         early_stop,
+        timeline,
     })
 }
 

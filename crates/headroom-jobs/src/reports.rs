@@ -2,10 +2,11 @@
 //! run, sweep and search, and for `headroom report DIR` (which reads the directory back;
 //! a killed run's journal is enough).
 
+use crate::job::Recorded;
 use headroom_report::document::Document;
-use headroom_report::load::{Depth, Results};
 use headroom_report::render::{Options, Rendered, render};
 use headroom_results::files::{PLOTS, REPORT_HTML, REPORT_MD};
+use headroom_results::read::{Depth, Results, RunResults};
 use headroom_results::write_atomic;
 use std::path::{Path, PathBuf};
 
@@ -19,11 +20,11 @@ pub enum ReportError {
         dir: PathBuf,
         /// Why.
         #[source]
-        source: headroom_report::load::LoadError,
+        source: headroom_results::read::ReadError,
     },
     /// A chart could not be drawn.
     #[error("cannot draw the report's charts: {0}")]
-    Draw(#[from] headroom_report::plot::PlotError),
+    Draw(#[from] headroom_report::draw::DrawError),
     /// A file could not be written.
     #[error("cannot write {}: {source}", .path.display())]
     Write {
@@ -93,14 +94,35 @@ pub fn write_reports(dir: &Path) -> Result<(Results, Written), ReportError> {
     Ok((results, written))
 }
 
-/// After a run, sweep or search: writes the reports, and only warns when that fails (the
-/// measurements are already safe on disk; `headroom report DIR` can try again).
-pub fn write_reports_after(dir: &Path) {
-    match write_reports(dir) {
-        Ok((_, w)) => tracing::info!("report: {}", w.html.display()),
+/// The report of a run just recorded, from what the run holds: its summary, manifest
+/// and timeline (no reading back).
+pub fn write_run_report(run: &Recorded) -> Result<Written, ReportError> {
+    let results = Results::Run(Box::new(RunResults {
+        dir: run.dir.clone(),
+        manifest: Some(run.manifest.clone()),
+        summary: run.summary.clone(),
+        rebuilt: false,
+        damaged_lines: 0,
+        timeline: Some(run.timeline.clone()),
+    }));
+    write_document(&run.dir, &headroom_report::reports::document(&results))
+}
+
+/// After a run, sweep or search: the result of writing its reports, logged. Failing only
+/// warns: the measurements are already safe on disk and `headroom report DIR` can try
+/// again.
+pub fn log_report(dir: &Path, written: Result<Written, ReportError>) {
+    match written {
+        Ok(w) => tracing::info!("report: {}", w.html.display()),
         Err(e) => tracing::warn!(
             "the results are saved, but the report could not be written: {e}; try `headroom report {}`",
             dir.display()
         ),
     }
+}
+
+/// After a sweep or search (or a run no longer in memory): reads `dir` and writes its
+/// reports, logging how that went.
+pub fn write_reports_after(dir: &Path) {
+    log_report(dir, write_reports(dir).map(|(_, w)| w));
 }

@@ -1,9 +1,11 @@
 //! Where the records of a run go as they end: the journal on disk first (so a killed run
 //! keeps every finished request), then one recorder that folds each record into the
-//! summary once, then the SLO watch (sweeps and searches only) and the progress display.
+//! summary once, the timeline of its report, the SLO watch (sweeps and searches only) and
+//! the progress display.
 
 use headroom_capacity::Watch;
 use headroom_core::{RecordSink, RequestRecord, SinkError};
+use headroom_metrics::timeline::TimelineBuilder;
 use headroom_metrics::{Recorder, Summary};
 use headroom_results::files::MANIFEST;
 use headroom_results::{JournalWriter, Manifest, rfc3339, write_json};
@@ -41,6 +43,8 @@ pub(crate) struct RunSink<'a> {
     pub(crate) manifest: Manifest,
     pub(crate) journal: JournalWriter,
     pub(crate) recorder: Recorder,
+    /// The run over time, for its report (a few words per request).
+    pub(crate) timeline: TimelineBuilder,
     pub(crate) watch: Option<Watch>,
     pub(crate) progress: &'a mut dyn Progress,
 }
@@ -68,6 +72,7 @@ impl RecordSink for RunSink<'_> {
             source,
         })?;
         self.recorder.add(&record);
+        self.timeline.add(&record);
         if let Some(w) = &mut self.watch {
             w.observe(&record, self.recorder.current());
         }

@@ -43,6 +43,11 @@
 //! `errors > 1%`) that turn a comparison into a CI gate. A bad SLO or gate is an
 //! [`ExpressionError`] that shows the expression with a caret under the problem.
 //!
+//! # Over time
+//!
+//! [`timeline`] bins a run by time (throughput, latency percentiles, requests in
+//! flight), record by record as the run goes or from a journal read back.
+//!
 //! Latency distributions hold completed (`Ok`) measured requests only; failures are
 //! counted by kind. Percentiles are nearest-rank over HDR histograms with 3 significant
 //! digits (relative error ≤ 0.1 %).
@@ -60,6 +65,7 @@ mod prefix;
 pub mod significance;
 pub mod slo;
 mod summary;
+pub mod timeline;
 mod turns;
 mod window;
 

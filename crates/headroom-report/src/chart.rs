@@ -1,6 +1,6 @@
-//! Charts as data: what to draw, independent of how. [`crate::plot::svg`] and [`crate::plot::png`] draw the same
-//! [`Chart`], so the HTML report (inline SVG) and `plots/` (SVG and PNG files) show the
-//! same pictures.
+//! Charts as data: what to draw, independent of how. [`crate::draw::svg`] and
+//! [`crate::draw::png`] draw the same [`Chart`], so the HTML report (inline SVG) and
+//! `plots/` (SVG and PNG files) show the same pictures.
 //!
 //! Text in PNGs is drawn with a font bundled in the binary (DejaVu Sans), so plots render
 //! the same on a machine without any system fonts.
@@ -14,9 +14,9 @@ pub struct Chart {
     /// The title drawn above the plot.
     pub title: String,
     /// The horizontal axis.
-    pub x: Axis,
+    pub x: ChartAxis,
     /// The vertical axis.
-    pub y: Axis,
+    pub y: ChartAxis,
     /// What is plotted, drawn in order; each named series gets a legend entry.
     pub series: Vec<Series>,
     /// Reference lines (an SLO limit, a chosen level), drawn dashed with their label.
@@ -25,7 +25,7 @@ pub struct Chart {
 
 /// An axis.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Axis {
+pub struct ChartAxis {
     /// The axis title with its unit, e.g. `Request latency (s)`.
     pub label: String,
     /// Logarithmic scale (values must be > 0).
@@ -36,12 +36,12 @@ pub struct Axis {
     pub max: Option<f64>,
 }
 
-impl Axis {
+impl ChartAxis {
     /// A linear axis with this title.
     pub fn new(label: impl Into<String>) -> Self {
-        Axis {
+        ChartAxis {
             label: label.into(),
-            ..Axis::default()
+            ..ChartAxis::default()
         }
     }
 }
@@ -67,7 +67,7 @@ pub enum Mark {
 /// A PASS / FAIL / MARGINAL mark on a point (capacity envelopes): the point is drawn in
 /// green, red or amber whatever the series colour, and the legend explains the colours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub enum PointStatus {
     /// Within the SLO.
     Pass,
     /// Beyond the SLO.
@@ -78,7 +78,7 @@ pub enum Status {
 
 /// One data point.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Point {
+pub struct DataPoint {
     /// x value.
     pub x: f64,
     /// y value.
@@ -90,16 +90,16 @@ pub struct Point {
     /// Short text drawn next to the point, e.g. the level `c25`.
     pub label: Option<String>,
     /// Pass/fail colouring.
-    pub status: Option<Status>,
+    pub status: Option<PointStatus>,
 }
 
-impl Point {
+impl DataPoint {
     /// A plain point.
     pub fn new(x: f64, y: f64) -> Self {
-        Point {
+        DataPoint {
             x,
             y,
-            ..Point::default()
+            ..DataPoint::default()
         }
     }
 }
@@ -112,12 +112,31 @@ pub struct Series {
     /// How it is drawn.
     pub mark: Mark,
     /// The points, in x order for lines and steps.
-    pub points: Vec<Point>,
+    pub points: Vec<DataPoint>,
     /// Palette index: series with the same index share a colour (a result drawn in
     /// several charts of a comparison keeps its colour).
     pub color: usize,
     /// Drawn dashed (a second statistic of the same result, e.g. P99 beside P95).
     pub dashed: bool,
+}
+
+impl Series {
+    /// A solid series named `name`, drawn as `mark` in palette colour `color`.
+    pub fn new(name: impl Into<String>, mark: Mark, points: Vec<DataPoint>, color: usize) -> Self {
+        Series {
+            name: name.into(),
+            mark,
+            points,
+            color,
+            dashed: false,
+        }
+    }
+
+    /// The same series, dashed.
+    pub fn dashed(mut self) -> Self {
+        self.dashed = true;
+        self
+    }
 }
 
 /// Orientation of a reference line.
@@ -142,18 +161,18 @@ pub struct Rule {
 
 /// The colour of palette index `i` as `#rrggbb` (Okabe–Ito, distinguishable with colour
 /// blindness), repeating after 8.
-pub fn color(i: usize) -> &'static str {
+pub fn color(index: usize) -> &'static str {
     const PALETTE: [&str; 8] = [
         "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000",
     ];
-    PALETTE[i % PALETTE.len()]
+    PALETTE[index % PALETTE.len()]
 }
 
 /// The colour of a status: green, red, amber.
-pub fn status_color(s: Status) -> &'static str {
-    match s {
-        Status::Pass => "#1a9850",
-        Status::Fail => "#d73027",
-        Status::Marginal => "#f39c12",
+pub fn status_color(status: PointStatus) -> &'static str {
+    match status {
+        PointStatus::Pass => "#1a9850",
+        PointStatus::Fail => "#d73027",
+        PointStatus::Marginal => "#f39c12",
     }
 }

@@ -1,14 +1,14 @@
 //! Console table, CSV and JSON renderings of a summary.
 
+use crate::console_table;
 use crate::num::{fmt_num, fmt_thousands};
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
 use headroom_metrics::{Dist, Lengths, Metric, PrefixCache, Stats, Summary, TurnStats};
 use std::collections::BTreeMap;
 
-/// What the run was, for the title line.
+/// What the run was, for the console report's title line
+/// (`headroom | concurrency 20 | model | target`).
 #[derive(Debug, Clone, Default)]
-pub struct Header {
+pub struct RunTitle {
     /// e.g. `concurrency 20` or `rate 8/s poisson`.
     pub load: String,
     /// Model name.
@@ -19,10 +19,17 @@ pub struct Header {
     pub partial: Option<String>,
 }
 
-/// Rows shown, in order. Metrics without samples are left out (e.g. TTFT when not
-/// streaming, scheduling lag in closed loop).
-fn rows(s: &Summary) -> Vec<Metric> {
+/// Whether a report shows metric `m` of `s`: not when it has no samples (TTFT when not
+/// streaming, scheduling lag in closed loop), and inter-chunk latency only when chunks
+/// carried several tokens (otherwise it repeats inter-token latency row for row). One
+/// rule for the console table, the CSV and the HTML and Markdown reports.
+pub(crate) fn shows(s: &Summary, m: Metric) -> bool {
     let chunky = s.dist(Metric::Itl).count() != s.dist(Metric::ItlPerToken).count();
+    !s.dist(m).is_empty() && (m != Metric::Itl || chunky)
+}
+
+/// Rows shown, in order.
+fn rows(s: &Summary) -> Vec<Metric> {
     [
         Metric::Ttft,
         Metric::ItlPerToken,
@@ -36,8 +43,7 @@ fn rows(s: &Summary) -> Vec<Metric> {
         Metric::E2eFromIntended,
     ]
     .into_iter()
-    .filter(|m| !s.dist(*m).is_empty())
-    .filter(|m| *m != Metric::Itl || chunky)
+    .filter(|m| shows(s, *m))
     .collect()
 }
 
@@ -70,21 +76,15 @@ const HEAD: [&str; 9] = [
 /// The console report: a title, the statistics table, throughput, request and error
 /// counts, requested versus delivered lengths, and, when the workload had them, cold
 /// versus warm prefix TTFT and a per-turn table. Pure text, no colour.
-pub fn table(s: &Summary, h: &Header) -> String {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(HEAD);
+pub fn table(summary: &Summary, title: &RunTitle) -> String {
+    let (s, h) = (summary, title);
+    let mut t = console_table::new(HEAD);
     for m in rows(s) {
         let mut row = vec![label(m)];
         row.extend(columns(&s.stats(m)).iter().map(|v| fmt_num(*v)));
         t.add_row(row);
     }
-    for i in 0..HEAD.len() {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    console_table::align_right(&mut t, 0..HEAD.len());
     let mut out = String::new();
     out.push_str(&format!(
         "headroom | {} | {} | {}\n",
@@ -235,18 +235,15 @@ fn turns_table(turns: &BTreeMap<u32, TurnStats>) -> String {
             fmt_num(q(&d.stats()))
         }
     };
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header([
-            "Turn",
-            "Requests",
-            "Prompt tokens",
-            "TTFT p50",
-            "TTFT p95",
-            "E2E p50",
-            "E2E p95",
-        ]);
+    let mut t = console_table::new([
+        "Turn",
+        "Requests",
+        "Prompt tokens",
+        "TTFT p50",
+        "TTFT p95",
+        "E2E p50",
+        "E2E p95",
+    ]);
     for (turn, ts) in turns {
         t.add_row([
             turn.to_string(),
@@ -258,11 +255,7 @@ fn turns_table(turns: &BTreeMap<u32, TurnStats>) -> String {
             ms(&ts.e2e, |s| s.p95),
         ]);
     }
-    for i in 0..7 {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    console_table::align_right(&mut t, 0..7);
     format!("Per conversation turn (mean prompt tokens; TTFT and E2E in ms):\n{t}\n")
 }
 
@@ -298,7 +291,8 @@ fn counts_line(s: &Summary) -> String {
 
 /// The statistics as CSV: one row per metric, then throughput, counts, requested versus
 /// delivered lengths, and the prefix-cache and per-turn numbers when present.
-pub fn csv(s: &Summary) -> String {
+pub fn csv(summary: &Summary) -> String {
+    let s = summary;
     let mut out = String::from("Metric,unit,avg,min,max,p99,p95,p90,p75,p50,p99.9,stddev,count\n");
     for m in rows(s) {
         let st = s.stats(m);
@@ -380,8 +374,8 @@ pub fn csv(s: &Summary) -> String {
 }
 
 /// The summary as pretty JSON (the shape of `summary.json`).
-pub fn json(s: &Summary) -> String {
-    serde_json::to_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+pub fn json(summary: &Summary) -> String {
+    serde_json::to_string_pretty(summary).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 #[cfg(test)]
@@ -426,8 +420,8 @@ mod tests {
         r.finish(0)
     }
 
-    fn header() -> Header {
-        Header {
+    fn header() -> RunTitle {
+        RunTitle {
             load: "concurrency 4".into(),
             model: "sim".into(),
             target: "http://127.0.0.1:8000".into(),

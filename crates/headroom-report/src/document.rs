@@ -43,14 +43,14 @@ impl Card {
     }
 
     /// With a detail line.
-    pub fn detail(mut self, d: impl Into<String>) -> Self {
-        self.detail = Some(d.into());
+    pub fn detail(mut self, text: impl Into<String>) -> Self {
+        self.detail = Some(text.into());
         self
     }
 
     /// With a tone.
-    pub fn tone(mut self, t: Tone) -> Self {
-        self.tone = t;
+    pub fn tone(mut self, tone: Tone) -> Self {
+        self.tone = tone;
         self
     }
 }
@@ -110,8 +110,8 @@ impl Table {
     }
 
     /// Whether column `i` is aligned left.
-    pub fn is_left(&self, i: usize) -> bool {
-        i == 0 || self.left.contains(&i)
+    pub fn is_left(&self, column: usize) -> bool {
+        column == 0 || self.left.contains(&column)
     }
 }
 
@@ -147,8 +147,8 @@ impl Section {
     }
 
     /// Adds a block.
-    pub fn push(&mut self, b: Block) -> &mut Self {
-        self.blocks.push(b);
+    pub fn push(&mut self, block: Block) -> &mut Self {
+        self.blocks.push(block);
         self
     }
 }

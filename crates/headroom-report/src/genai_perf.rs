@@ -19,9 +19,8 @@
 //! are metrics without samples (TTFT and inter-token latency of runs that did not stream).
 
 use crate::console::notes;
+use crate::console_table;
 use crate::num::fmt_num;
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
 use headroom_metrics::{Dist, Metric, Summary};
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -116,12 +115,9 @@ const TABLE_HEAD: [&str; 7] = ["Statistic", "avg", "min", "max", "p99", "p90", "
 /// genai-perf's console table ("LLM Metrics": avg, min, max, p99, p90, p75; the
 /// throughputs as rows with only an average) under `title`, centred as genai-perf centres
 /// it, followed by headroom's request counts, token-count source and lengths.
-pub fn table(s: &Summary, title: &str) -> String {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(TABLE_HEAD);
-    for (key, d) in request_metrics(s) {
+pub fn table(summary: &Summary, title: &str) -> String {
+    let mut t = console_table::new(TABLE_HEAD);
+    for (key, d) in request_metrics(summary) {
         let st = d.stats();
         let mut row = vec![console_label(key, d.unit().display())];
         row.extend(
@@ -132,25 +128,21 @@ pub fn table(s: &Summary, title: &str) -> String {
         t.add_row(row);
     }
     for m in SystemMetric::ALL {
-        let mut row = vec![console_label(m.key(), "per sec"), fmt_num(m.value(s))];
+        let mut row = vec![console_label(m.key(), "per sec"), fmt_num(m.value(summary))];
         row.extend(std::iter::repeat_n("N/A".to_string(), TABLE_HEAD.len() - 2));
         t.add_row(row);
     }
-    for i in 0..TABLE_HEAD.len() {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    console_table::align_right(&mut t, 0..TABLE_HEAD.len());
     let body = t.to_string();
     let width = body.lines().next().map_or(0, |l| l.chars().count());
     let pad = width.saturating_sub(title.chars().count()) / 2;
     let mut out = format!("{}{title}\n", " ".repeat(pad));
-    if request_metrics(s).next().is_none() {
+    if request_metrics(summary).next().is_none() {
         out.push_str("(no request completed: no latency statistics)\n");
     }
     out.push_str(&body);
     out.push('\n');
-    out.push_str(&notes(s));
+    out.push_str(&notes(summary));
     out
 }
 
@@ -259,9 +251,9 @@ impl Serialize for Ordered<'_> {
 /// `profile_export_genai_perf.json`: one object per metric with samples (`unit`, `avg`,
 /// `p1`…`p99`, `min`, `max`, `std`; times in ms), the two throughputs (`unit`, `avg`), and
 /// `input_config`, the settings as given (pairs, kept in order).
-pub fn json(s: &Summary, input_config: &[(&str, serde_json::Value)]) -> String {
+pub fn json(summary: &Summary, input_config: &[(&str, serde_json::Value)]) -> String {
     let export = Export {
-        summary: s,
+        summary,
         input_config,
     };
     serde_json::to_string_pretty(&export).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
@@ -283,9 +275,9 @@ fn field(v: String) -> String {
 /// (values with two decimals and thousands separators, quoted), a blank line, then
 /// `Metric,Value` rows of the throughputs. Lines end in CRLF, as Python's csv module
 /// writes them.
-pub fn csv(s: &Summary) -> String {
+pub fn csv(summary: &Summary) -> String {
     let mut rows = vec![CSV_HEAD.to_string()];
-    for (key, d) in request_metrics(s) {
+    for (key, d) in request_metrics(summary) {
         let st = d.stats();
         let mut row = vec![csv_label(key, d.unit().display())];
         row.extend(
@@ -311,7 +303,7 @@ pub fn csv(s: &Summary) -> String {
         rows.push(format!(
             "{},{:.2}",
             csv_label(m.key(), "per sec"),
-            m.value(s)
+            m.value(summary)
         ));
     }
     let mut out = rows.join("\r\n");

@@ -1,49 +1,34 @@
 //! Sweeps and capacity searches on the console: seed 004's scaling table with the marked
 //! levels, and seed 000's envelope (one row per level and run, PASS/FAIL).
 
+use crate::console_table::{self, align_right};
 use crate::num::{fmt_num, fmt_thousands};
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
+use comfy_table::{CellAlignment, Table};
 use headroom_capacity::{LevelResult, LoadAxis};
 use headroom_metrics::slo::{Assessment, GoodputTarget, Slo};
 use headroom_results::{CapacityDoc, PlanStatus, SweepDoc};
 use std::fmt::Write as _;
 
-fn table(head: Vec<String>) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(head);
-    t
-}
-
-fn right(t: &mut Table, from: usize) {
-    let n = t.column_count();
-    for i in from..n {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-}
-
 /// Milliseconds for people: `850 ms`, `3.62 s`.
-pub fn ms(v: f64) -> String {
-    if v >= 1000.0 {
-        format!("{} s", fmt_num(v / 1e3))
-    } else if v >= 10.0 {
-        format!("{} ms", fmt_thousands(v, 0))
+pub fn ms(millis: f64) -> String {
+    if millis >= 1000.0 {
+        format!("{} s", fmt_num(millis / 1e3))
+    } else if millis >= 10.0 {
+        format!("{} ms", fmt_thousands(millis, 0))
     } else {
-        format!("{v:.2} ms")
+        format!("{millis:.2} ms")
     }
 }
 
 /// An SLO's value in its unit: latency in ms or s, error rate and goodput share in %,
 /// goodput in req/s.
-pub fn value(slo: &Slo, v: f64) -> String {
+pub fn value(slo: &Slo, amount: f64) -> String {
     match slo {
-        Slo::Latency { .. } => ms(v),
-        Slo::Errors { .. } | Slo::Goodput(GoodputTarget::Share(_)) => format!("{:.2}%", v * 100.0),
-        Slo::Goodput(GoodputTarget::PerSecond(_)) => format!("{} req/s", fmt_num(v)),
+        Slo::Latency { .. } => ms(amount),
+        Slo::Errors { .. } | Slo::Goodput(GoodputTarget::Share(_)) => {
+            format!("{:.2}%", amount * 100.0)
+        }
+        Slo::Goodput(GoodputTarget::PerSecond(_)) => format!("{} req/s", fmt_num(amount)),
     }
 }
 
@@ -52,8 +37,8 @@ fn unit_of(slo: &str) -> Option<Slo> {
 }
 
 /// `3.62 s [3.51–3.74 s]`: the estimate and its interval, in the SLO's unit.
-pub fn estimate(a: &Assessment) -> String {
-    estimate_in(a, Some(&a.slo))
+pub fn estimate(assessment: &Assessment) -> String {
+    estimate_in(assessment, Some(&assessment.slo))
 }
 
 fn estimate_in(a: &Assessment, slo: Option<&Slo>) -> String {
@@ -123,7 +108,7 @@ pub fn capacity(doc: &CapacityDoc) -> String {
     let mut head = vec![axis.heading().to_string()];
     head.extend(h.slos.iter().cloned());
     head.extend(["Goodput (req/s)".into(), "Verdict".into()]);
-    let mut t = table(head);
+    let mut t = console_table::new(head);
     let mut sorted: Vec<&LevelResult> = doc.levels.iter().collect();
     sorted.sort_by(|a, b| a.level.total_cmp(&b.level));
     for l in &sorted {
@@ -140,7 +125,8 @@ pub fn capacity(doc: &CapacityDoc) -> String {
         });
         t.add_row(row);
     }
-    right(&mut t, 0);
+    let columns = t.column_count();
+    align_right(&mut t, 0..columns);
     let _ = writeln!(
         out,
         "\nLevels (estimate [{:.0}% interval])",
@@ -168,7 +154,7 @@ pub fn capacity(doc: &CapacityDoc) -> String {
 
 /// Seed 000's documentation template as a table: one row per level and run.
 fn envelope(levels: &[&LevelResult], axis: LoadAxis) -> Table {
-    let mut t = table(
+    let mut t = console_table::new(
         [
             axis.heading(),
             "Run",
@@ -200,7 +186,8 @@ fn envelope(levels: &[&LevelResult], axis: LoadAxis) -> Table {
             ]);
         }
     }
-    right(&mut t, 0);
+    let columns = t.column_count();
+    align_right(&mut t, 0..columns);
     t
 }
 
@@ -248,12 +235,11 @@ pub fn envelope_csv(levels: &[LevelResult], axis: LoadAxis) -> String {
     out
 }
 
-/// The sweep: seed 004's scaling table with the marked levels, and what they mean.
-pub fn sweep(doc: &SweepDoc) -> String {
+/// Seed 004's scaling table: one row per level with the marks in a last column.
+fn sweep_table(doc: &SweepDoc) -> Table {
     let h = &doc.header;
     let axis = h.axis;
     let m = &doc.marks;
-    let mut out = title("sweep", &h.model, &h.target, h.status);
     let with_slo = !h.slos.is_empty();
     let mut head: Vec<String> = [
         axis.heading(),
@@ -272,7 +258,7 @@ pub fn sweep(doc: &SweepDoc) -> String {
         head.push(h.slos.join(", "));
     }
     head.push("Note".into());
-    let mut t = table(head);
+    let mut t = console_table::new(head);
     let is = |o: Option<f64>, l: f64| o == Some(l);
     for l in doc.rows() {
         let r = &l.merged;
@@ -310,11 +296,22 @@ pub fn sweep(doc: &SweepDoc) -> String {
         row.push(notes.join(", "));
         t.add_row(row);
     }
-    right(&mut t, 0);
+    let columns = t.column_count();
+    align_right(&mut t, 0..columns);
     let last = t.column_count() - 1;
     if let Some(c) = t.column_mut(last) {
         c.set_cell_alignment(CellAlignment::Left);
     }
+    t
+}
+
+/// The sweep: seed 004's scaling table with the marked levels, and what they mean.
+pub fn sweep(doc: &SweepDoc) -> String {
+    let h = &doc.header;
+    let axis = h.axis;
+    let m = &doc.marks;
+    let mut out = title("sweep", &h.model, &h.target, h.status);
+    let t = sweep_table(doc);
     let _ = writeln!(out, "{t}");
     let find = |o: Option<f64>| o.and_then(|v| doc.levels.iter().find(|l| l.level == v));
     if let Some(l) = find(m.max_throughput) {

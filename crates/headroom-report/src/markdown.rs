@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 
 /// Escapes text for a Markdown paragraph or table cell: the characters that start markup,
 /// and `|` and line breaks, which would break a table row.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let chars: Vec<char> = s.chars().collect();
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
     let at = |j: Option<usize>| j.and_then(|j| chars.get(j)).copied();
     for (i, &c) in chars.iter().enumerate() {
         let (prev, next) = (at(i.checked_sub(1)), at(Some(i + 1)));

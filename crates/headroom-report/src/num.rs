@@ -1,22 +1,22 @@
 //! Number formatting for people.
 
 /// `1234567.891` → `1,234,567.89` (two decimals, thousands separators).
-pub fn fmt_num(v: f64) -> String {
-    fmt_thousands(v, 2)
+pub fn fmt_num(value: f64) -> String {
+    fmt_thousands(value, 2)
 }
 
 /// Formats with `decimals` places and thousands separators.
-pub fn fmt_thousands(v: f64, decimals: usize) -> String {
-    if !v.is_finite() {
+pub fn fmt_thousands(value: f64, decimals: usize) -> String {
+    if !value.is_finite() {
         return "N/A".into();
     }
-    let s = format!("{:.*}", decimals, v.abs());
+    let s = format!("{:.*}", decimals, value.abs());
     let (int, frac) = match s.split_once('.') {
         Some((i, f)) => (i, Some(f)),
         None => (s.as_str(), None),
     };
     let mut out = String::with_capacity(s.len() + int.len() / 3 + 1);
-    if v < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
+    if value < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
         out.push('-');
     }
     for (i, c) in int.chars().enumerate() {

@@ -4,7 +4,7 @@
 
 use crate::chart::Chart;
 use crate::document::Document;
-use crate::plot::{self, PlotError};
+use crate::draw::{self, DrawError};
 use std::collections::HashMap;
 
 /// A rendered report.
@@ -38,14 +38,14 @@ impl Default for Options {
 
 type Drawn = (String, String, Option<Vec<u8>>);
 
-fn draw(c: &Chart, png: bool) -> Result<Drawn, PlotError> {
-    let svg = plot::svg(c)?;
-    let png = if png { Some(plot::png(c)?) } else { None };
+fn draw(c: &Chart, png: bool) -> Result<Drawn, DrawError> {
+    let svg = draw::svg(c)?;
+    let png = if png { Some(draw::png(c)?) } else { None };
     Ok((c.id.clone(), svg, png))
 }
 
 /// Renders `doc` with `opts`.
-pub fn render(doc: &Document, opts: Options) -> Result<Rendered, PlotError> {
+pub fn render(doc: &Document, opts: Options) -> Result<Rendered, DrawError> {
     let charts: Vec<&Chart> = doc.charts().collect();
     let threads = opts.threads.clamp(1, charts.len().max(1));
     let mut drawn: Vec<Drawn> = Vec::with_capacity(charts.len());
@@ -57,7 +57,7 @@ pub fn render(doc: &Document, opts: Options) -> Result<Rendered, PlotError> {
         let chunks: Vec<Vec<&Chart>> = (0..threads)
             .map(|t| charts.iter().skip(t).step_by(threads).copied().collect())
             .collect();
-        let results: Vec<Result<Vec<Drawn>, PlotError>> = std::thread::scope(|s| {
+        let results: Vec<Result<Vec<Drawn>, DrawError>> = std::thread::scope(|s| {
             let handles: Vec<_> = chunks
                 .iter()
                 .map(|chunk| {
@@ -73,7 +73,7 @@ pub fn render(doc: &Document, opts: Options) -> Result<Rendered, PlotError> {
                 .into_iter()
                 .map(|h| {
                     h.join().unwrap_or_else(|_| {
-                        Err(PlotError::Draw("a drawing thread panicked".into()))
+                        Err(DrawError::Draw("a drawing thread panicked".into()))
                     })
                 })
                 .collect()

@@ -12,6 +12,8 @@
 //! - [`journal`]: `requests.jsonl`, one record per line, crash-safe.
 //! - [`plan`]: `capacity.json` and `sweep.json`, a plan's state after every level.
 //! - [`watch`]: `watch.json`, beside each finished run of a level (resume reuses it).
+//! - [`read`]: a run, a sweep or a capacity search read back ([`read::Results`]); a run
+//!   killed before its summary is rebuilt from its journal, with its timeline.
 //! - [`dir`]: creating run and plan directories, run ids, keeping interrupted runs aside.
 //! - [`command`]: the stored command line, with secrets hidden.
 #![forbid(unsafe_code)]
@@ -23,6 +25,7 @@ pub mod files;
 pub mod journal;
 pub mod manifest;
 pub mod plan;
+pub mod read;
 pub mod watch;
 pub mod write;
 

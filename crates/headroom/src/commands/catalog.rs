@@ -1,26 +1,10 @@
 //! `headroom catalog`: the simulator's GPUs and models, or what one pairing gives.
 
 use crate::cli::CatalogArgs;
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, Table};
 use headroom_jobs::SettingsError;
+use headroom_report::console_table::{self, align_right};
 use headroom_sim::perf::{CostModel, SimSpec};
-use std::io::Write;
 use std::process::ExitCode;
-
-fn table(head: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED).set_header(head.to_vec());
-    t
-}
-
-fn right(t: &mut Table, cols: std::ops::Range<usize>) {
-    for i in cols {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-}
 
 fn opt(v: Option<f64>) -> String {
     v.map_or("-".into(), |x| format!("{x}"))
@@ -34,18 +18,15 @@ pub fn execute(a: CatalogArgs) -> anyhow::Result<ExitCode> {
     } else {
         lists(&a)?
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(out.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    super::print(&out)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn lists(a: &CatalogArgs) -> anyhow::Result<String> {
     let c = crate::settings::engine(&a.engine)
         .catalog()
         .map_err(SettingsError::from)?;
-    let mut g = table(&[
+    let mut g = console_table::new([
         "GPU",
         "arch",
         "memory GiB",
@@ -67,8 +48,8 @@ fn lists(a: &CatalogArgs) -> anyhow::Result<String> {
             x.aliases.join(", "),
         ]);
     }
-    right(&mut g, 2..7);
-    let mut m = table(&[
+    align_right(&mut g, 2..7);
+    let mut m = console_table::new([
         "model",
         "Hugging Face id",
         "params",
@@ -90,7 +71,7 @@ fn lists(a: &CatalogArgs) -> anyhow::Result<String> {
             x.max_position.to_string(),
         ]);
     }
-    right(&mut m, 2..8);
+    align_right(&mut m, 2..8);
     Ok(format!(
         "GPUs\n{g}\n\nModels\n{m}\n\nEngine defaults (vLLM V1): max_num_seqs 256 and max_num_batched_tokens 2048, or 1024 and \
          8192 on GPUs with ≥ 70 GiB other than A100; gpu_memory_utilization 0.9; block_size 16; chunked prefill and \
@@ -139,7 +120,7 @@ fn pairing(a: &CatalogArgs) -> anyhow::Result<String> {
         "Memory per GPU: weights {:.2} GiB, activations and runtime {:.2} GiB, KV cache {:.2} GiB = {} blocks = {} tokens\n",
         m.weights_gib, m.reserve_gib, m.kv_gib, m.total_blocks, tokens
     ));
-    let mut t = table(&[
+    let mut t = console_table::new([
         "tokens per request",
         "requests the KV cache holds",
         "limited by",
@@ -159,15 +140,15 @@ fn pairing(a: &CatalogArgs) -> anyhow::Result<String> {
         };
         t.add_row(vec![len.to_string(), n.to_string(), why.to_string()]);
     }
-    right(&mut t, 0..2);
+    align_right(&mut t, 0..2);
     out.push_str(&format!(
         "{t}\n\nCost-model constants (set with --perf NAME=VALUE):\n"
     ));
-    let mut c = table(&["constant", "value", "meaning"]);
+    let mut c = console_table::new(["constant", "value", "meaning"]);
     for (name, v, doc) in s.constants.describe() {
         c.add_row(vec![name.to_string(), format!("{v}"), doc.to_string()]);
     }
-    right(&mut c, 1..2);
+    align_right(&mut c, 1..2);
     out.push_str(&format!("{c}\n"));
     Ok(out)
 }

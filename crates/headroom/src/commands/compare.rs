@@ -1,82 +1,59 @@
-//! `headroom compare DIR DIR…`: ratios to the first, significance, cost and gates.
+//! `headroom compare DIR DIR…`: ratios to the first, significance, cost and gates. The
+//! comparison (names, prices, sections, gates) is `headroom_report::compare`.
 
 use crate::cli::{CompareArgs, CompareFormat};
-use anyhow::{Context as _, bail};
 use headroom_jobs::SettingsError;
-use headroom_report::compare::{Entry, PriceSource, compare, gate_lines};
-use headroom_report::load::{Depth, Results};
+use headroom_report::compare::{CompareError, Price, compare, entries, gate_lines};
+use headroom_results::files::PLOTS;
+use headroom_results::read::{Depth, Results};
 use std::process::ExitCode;
 
 /// `headroom compare`.
 pub fn execute(a: CompareArgs) -> anyhow::Result<ExitCode> {
-    let gates = &a.fail_if;
-    let prices: Vec<(String, f64, String)> = a
+    let prices: Vec<Price> = a
         .prices
         .iter()
-        .map(|(k, usd)| (k.clone(), *usd, format!("{k}={usd}")))
+        .map(|(name, usd)| Price {
+            name: name.clone(),
+            usd_per_hour: *usd,
+        })
         .collect();
-    let mut entries = Vec::new();
-    for d in &a.dirs {
-        let r = Results::load(d, Depth::Summary)
-            .with_context(|| format!("cannot compare {}", d.display()))?;
-        entries.push(Entry::new(r));
-    }
-    // Names must tell results apart: fall back to directory names when they collide.
-    let mut names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
-    for i in 0..names.len() {
-        if names.iter().filter(|n| **n == names[i]).count() > 1 {
-            for (e, n) in entries.iter().zip(names.iter_mut()) {
-                if *n == e.name {
-                    *n = e.results.dir().display().to_string();
-                }
-            }
+    let results = a
+        .dirs
+        .iter()
+        .map(|d| Results::load(d, Depth::Summary))
+        .collect::<Result<Vec<_>, _>>()?;
+    // A price that names none of the results is a usage error.
+    let entries = entries(results, &prices).map_err(|e| match e {
+        CompareError::UnmatchedPrice { .. } => {
+            anyhow::Error::new(SettingsError::new(e.to_string()))
         }
-    }
-    for (e, n) in entries.iter_mut().zip(names) {
-        e.name = n;
-    }
-    for (key, usd, flag) in &prices {
-        let mut matched = false;
-        for e in entries.iter_mut() {
-            if e.price.is_none() && e.price_keys().contains(key) {
-                e.price = Some((*usd, PriceSource::Flag(key.clone())));
-                matched = true;
-            }
-        }
-        if !matched {
-            let known: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
-            return Err(SettingsError::new(format!(
-                "--price {flag} matches none of the results; use a label value, a GPU or a directory name ({})",
-                known.join(", ")
-            ))
-            .into());
-        }
-    }
-    for e in entries.iter_mut() {
-        if e.price.is_none()
-            && !prices.is_empty()
-            && let Some(p) = e.results.catalog_price()
-        {
-            e.price = Some((p, PriceSource::Catalog));
-        }
-    }
-    let c = compare(&entries, gates, a.confidence);
+        e => e.into(),
+    })?;
+    let c = compare(&entries, &a.fail_if, a.confidence)?;
+    let plots = a.out.as_ref().map(|o| o.join(PLOTS));
     let text = match a.format {
-        CompareFormat::Table => headroom_report::text::render(&c.document),
+        CompareFormat::Table => headroom_report::text::render(&c.document, plots.as_deref()),
         CompareFormat::Markdown => headroom_report::markdown::render(&c.document),
         CompareFormat::Json => serde_json::to_string_pretty(&c.gates)? + "\n",
     };
     super::print(&text)?;
     if let Some(out) = &a.out {
-        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        std::fs::create_dir_all(out)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
         let w = headroom_jobs::reports::write_document(out, &c.document)?;
         tracing::info!("report: {}", w.html.display());
+    } else if c.document.charts().next().is_some() {
+        tracing::info!(
+            "{} charts not drawn: pass --out DIR for them and report.html",
+            c.document.charts().count()
+        );
     }
     if c.failed() {
         for line in gate_lines(&c).lines().filter(|l| l.starts_with("FAIL")) {
             tracing::error!("{line}");
         }
-        bail!("a --fail-if gate failed: the candidate regressed against the first result");
+        anyhow::bail!("a --fail-if gate failed: the candidate regressed against the first result");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -34,7 +34,8 @@ pub fn execute(a: ProfileArgs, quiet: bool, verbose: bool) -> anyhow::Result<Exi
     );
     if p.generate_plots {
         // genai-perf's plots, as headroom draws them: plots/*.svg|png beside report.html.
-        headroom_jobs::reports::write_reports_after(&done.run.dir);
+        let written = headroom_jobs::reports::write_run_report(&done.run);
+        headroom_jobs::reports::log_report(&done.run.dir, written);
     }
     super::run::conclude(&done.run)
 }

@@ -3,7 +3,7 @@
 
 use crate::cli::ReportArgs;
 use headroom_jobs::reports::write_reports;
-use headroom_report::load::Results;
+use headroom_results::read::Results;
 use std::process::ExitCode;
 
 /// `headroom report DIR`.
@@ -18,7 +18,7 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
                 Some(m) => headroom_report::table(&run.summary, &super::run::title_of(m, partial)),
                 None => headroom_report::table(
                     &run.summary,
-                    &headroom_report::Header {
+                    &headroom_report::RunTitle {
                         load: String::new(),
                         model: "unknown model".into(),
                         target: String::new(),

@@ -7,7 +7,7 @@ use crate::progress::Bar;
 use crate::settings;
 use headroom_core::RunPlan;
 use headroom_jobs::job::{RunJob, record};
-use headroom_jobs::reports::write_reports_after;
+use headroom_jobs::reports::{log_report, write_run_report};
 use headroom_jobs::{OutputOptions, Place, Recorded, Workload};
 use headroom_results::Manifest;
 use std::process::ExitCode;
@@ -61,13 +61,13 @@ async fn one(
         Format::Csv => headroom_report::csv(&run.summary),
     })?;
     if output.report {
-        write_reports_after(&run.dir);
+        log_report(&run.dir, write_run_report(&run));
     }
     conclude(&run)
 }
 
 /// The console table's title.
-fn title(run: &Recorded) -> headroom_report::Header {
+fn title(run: &Recorded) -> headroom_report::RunTitle {
     let partial = run
         .interrupted()
         .then(|| "interrupted by Ctrl-C".to_string());
@@ -76,8 +76,8 @@ fn title(run: &Recorded) -> headroom_report::Header {
 
 /// The console table's title of a run with `manifest`; `partial` says why its results
 /// are partial.
-pub fn title_of(m: &Manifest, partial: Option<String>) -> headroom_report::Header {
-    headroom_report::Header {
+pub fn title_of(m: &Manifest, partial: Option<String>) -> headroom_report::RunTitle {
+    headroom_report::RunTitle {
         load: m.scenario.plan.load.label(),
         model: m.scenario.target.model.clone(),
         target: if m.target.virtual_time {

@@ -5,52 +5,63 @@
 //! A run killed before it wrote `summary.json` is rebuilt from its journal: every record
 //! that reached the disk counts, a torn last line is reported and skipped.
 
-use crate::timeline::Timeline;
+use crate::files::{CAPACITY, JOURNAL, MANIFEST, SUMMARY, SWEEP};
+use crate::{CapacityDoc, Manifest, SweepDoc, read_journal, read_json};
 use headroom_capacity::LevelResult;
+use headroom_metrics::timeline::Timeline;
 use headroom_metrics::{Recorder, Summary};
-use headroom_results::files::{
-    CAPACITY as CAPACITY_FILE, JOURNAL, MANIFEST, SUMMARY, SWEEP as SWEEP_FILE,
-};
-use headroom_results::{CapacityDoc, Manifest, SweepDoc, read_journal, read_json};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// Why a results directory could not be read.
-#[derive(Debug)]
-pub struct LoadError {
-    /// The file or directory concerned.
-    pub path: PathBuf,
-    /// What went wrong.
-    pub reason: String,
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Nothing is there.
+    #[error("{}: no such directory", .0.display())]
+    NoDirectory(PathBuf),
+    /// A directory with neither a summary nor a journal.
+    #[error(
+        "{}: no {SUMMARY} and no {JOURNAL}: not a headroom results directory (a run, or a sweep or capacity search with {SWEEP} or {CAPACITY})",
+        .0.display()
+    )]
+    NotResults(PathBuf),
+    /// A file that is not what headroom writes.
+    #[error("{}: not a headroom file: {source}", .path.display())]
+    NotHeadroom {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A file that could not be read.
+    #[error("cannot read {}: {source}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
 }
 
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.reason)
-    }
-}
-
-impl std::error::Error for LoadError {}
-
-fn err(path: &Path, reason: impl Into<String>) -> LoadError {
-    LoadError {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
-}
-
-fn json<T: for<'de> serde::Deserialize<'de>>(path: &Path) -> Result<T, LoadError> {
-    read_json(path).map_err(|e| match e.kind() {
-        io::ErrorKind::InvalidData => err(path, format!("not a headroom file: {e}")),
-        _ => err(path, e.to_string()),
+fn json<T: for<'de> serde::Deserialize<'de>>(path: &Path) -> Result<T, ReadError> {
+    read_json(path).map_err(|source| match source.kind() {
+        io::ErrorKind::InvalidData => ReadError::NotHeadroom {
+            path: path.to_path_buf(),
+            source,
+        },
+        _ => ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
     })
 }
 
 /// One run directory.
 #[derive(Debug, Clone)]
-pub struct Run {
+pub struct RunResults {
     /// The directory.
     pub dir: PathBuf,
     /// `manifest.json`, when present and readable.
@@ -75,9 +86,9 @@ pub enum Depth {
     Timeline,
 }
 
-impl Run {
+impl RunResults {
     /// Reads the run in `dir`.
-    pub fn load(dir: &Path, depth: Depth) -> Result<Run, LoadError> {
+    pub fn load(dir: &Path, depth: Depth) -> Result<RunResults, ReadError> {
         let manifest_path = dir.join(MANIFEST);
         let manifest: Option<Manifest> = if manifest_path.exists() {
             Some(json(&manifest_path)?)
@@ -87,7 +98,7 @@ impl Run {
         let summary_path = dir.join(SUMMARY);
         let journal_path = dir.join(JOURNAL);
         let has_summary = summary_path.exists();
-        let mut run = Run {
+        let mut run = RunResults {
             dir: dir.to_path_buf(),
             manifest,
             summary: Summary::default(),
@@ -104,15 +115,12 @@ impl Run {
                 if has_summary {
                     return Ok(run);
                 }
-                return Err(err(
-                    dir,
-                    format!(
-                        "no {SUMMARY} and no {JOURNAL}: not a headroom results directory (a run, or a sweep or capacity search with {SWEEP_FILE} or {CAPACITY_FILE})"
-                    ),
-                ));
+                return Err(ReadError::NotResults(dir.to_path_buf()));
             }
-            let journal =
-                read_journal(&journal_path).map_err(|e| err(&journal_path, e.to_string()))?;
+            let journal = read_journal(&journal_path).map_err(|source| ReadError::Io {
+                path: journal_path.clone(),
+                source,
+            })?;
             run.damaged_lines = journal.damaged.len();
             if !has_summary {
                 let mut rec = Recorder::new();
@@ -149,7 +157,7 @@ fn dir_name(dir: &Path) -> String {
 
 /// A sweep or capacity search with the merged summary of each level's repeats.
 #[derive(Debug, Clone)]
-pub struct Levels<D> {
+pub struct PlanResults<D> {
     /// The directory.
     pub dir: PathBuf,
     /// `sweep.json` or `capacity.json`.
@@ -161,7 +169,7 @@ pub struct Levels<D> {
     pub summaries: Vec<(f64, Summary)>,
 }
 
-impl<D> Levels<D> {
+impl<D> PlanResults<D> {
     /// The directory name.
     pub fn name(&self) -> String {
         dir_name(&self.dir)
@@ -179,7 +187,7 @@ impl<D> Levels<D> {
 /// The first run's manifest and each level's merged summary.
 type LevelSummaries = (Option<Manifest>, Vec<(f64, Summary)>);
 
-fn load_levels(dir: &Path, levels: &[LevelResult]) -> Result<LevelSummaries, LoadError> {
+fn load_levels(dir: &Path, levels: &[LevelResult]) -> Result<LevelSummaries, ReadError> {
     let mut manifest = None;
     let mut out = Vec::new();
     for l in levels {
@@ -189,7 +197,7 @@ fn load_levels(dir: &Path, levels: &[LevelResult]) -> Result<LevelSummaries, Loa
             if !sub.is_dir() {
                 continue;
             }
-            let run = Run::load(&sub, Depth::Summary)?;
+            let run = RunResults::load(&sub, Depth::Summary)?;
             if manifest.is_none() {
                 manifest = run.manifest.clone();
             }
@@ -209,43 +217,43 @@ fn load_levels(dir: &Path, levels: &[LevelResult]) -> Result<LevelSummaries, Loa
 #[derive(Debug, Clone)]
 pub enum Results {
     /// One run.
-    Run(Box<Run>),
+    Run(Box<RunResults>),
     /// A sweep.
-    Sweep(Box<Levels<SweepDoc>>),
+    Sweep(Box<PlanResults<SweepDoc>>),
     /// A capacity search.
-    Capacity(Box<Levels<CapacityDoc>>),
+    Capacity(Box<PlanResults<CapacityDoc>>),
 }
 
 impl Results {
     /// Reads `dir`: a capacity search if it has `capacity.json`, a sweep if it has
     /// `sweep.json`, else a run.
-    pub fn load(dir: &Path, depth: Depth) -> Result<Results, LoadError> {
+    pub fn load(dir: &Path, depth: Depth) -> Result<Results, ReadError> {
         if !dir.is_dir() {
-            return Err(err(dir, "no such directory"));
+            return Err(ReadError::NoDirectory(dir.to_path_buf()));
         }
-        let cap = dir.join(CAPACITY_FILE);
+        let cap = dir.join(CAPACITY);
         if cap.exists() {
             let doc: CapacityDoc = json(&cap)?;
             let (manifest, summaries) = load_levels(dir, &doc.levels)?;
-            return Ok(Results::Capacity(Box::new(Levels {
+            return Ok(Results::Capacity(Box::new(PlanResults {
                 dir: dir.to_path_buf(),
                 doc,
                 manifest,
                 summaries,
             })));
         }
-        let sweep = dir.join(SWEEP_FILE);
+        let sweep = dir.join(SWEEP);
         if sweep.exists() {
             let doc: SweepDoc = json(&sweep)?;
             let (manifest, summaries) = load_levels(dir, &doc.levels)?;
-            return Ok(Results::Sweep(Box::new(Levels {
+            return Ok(Results::Sweep(Box::new(PlanResults {
                 dir: dir.to_path_buf(),
                 doc,
                 manifest,
                 summaries,
             })));
         }
-        Ok(Results::Run(Box::new(Run::load(dir, depth)?)))
+        Ok(Results::Run(Box::new(RunResults::load(dir, depth)?)))
     }
 
     /// The directory.
