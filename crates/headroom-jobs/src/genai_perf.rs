@@ -382,6 +382,79 @@ fn input_config(
     ]
 }
 
+/// genai-perf's `--url`: `host:port` means `http://host:port`.
+pub fn parse_url(s: &str) -> Result<String, SettingsError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(usage(
+            "expected a URL such as localhost:8000 or http://host:8000",
+        ));
+    }
+    Ok(if s.contains("://") {
+        s.to_string()
+    } else {
+        format!("http://{s}")
+    })
+}
+
+/// genai-perf's `--backend` (tensorrtllm, vllm) picks the model's backend behind Triton's
+/// own protocol; over the OpenAI API it has no meaning. Say so, and what to use.
+pub fn refuse_backend(s: &str) -> Result<String, SettingsError> {
+    Err(usage(format!(
+        "--backend {s} picks a backend of genai-perf's triton service kind; headroom measures \
+         the OpenAI API, where the backend makes no difference: drop --backend and keep \
+         --service-kind openai --endpoint-type chat|completions, with --url pointing at the \
+         server's OpenAI-compatible port"
+    )))
+}
+
+/// genai-perf's `--service-kind`: only `openai` here.
+pub fn parse_service_kind(s: &str) -> Result<String, SettingsError> {
+    match s {
+        "openai" => Ok(s.to_string()),
+        "triton" | "tensorrtllm_engine" => Err(usage(format!(
+            "headroom speaks the OpenAI API, not {s}'s protocol: point --url at an \
+             OpenAI-compatible server (vLLM, SGLang, TGI, Triton's or TensorRT-LLM's OpenAI \
+             frontend) and use --service-kind openai --endpoint-type chat|completions"
+        ))),
+        _ => Err(usage("expected openai (headroom speaks the OpenAI API)")),
+    }
+}
+
+/// genai-perf's `--endpoint-type`: the two text-generation endpoints.
+pub fn parse_endpoint_type(s: &str) -> Result<ApiFlavor, SettingsError> {
+    match s {
+        "chat" => Ok(ApiFlavor::Chat),
+        "completions" => Ok(ApiFlavor::Completions),
+        "embeddings"
+        | "rankings"
+        | "image_retrieval"
+        | "nvclip"
+        | "vision"
+        | "multimodal"
+        | "generate"
+        | "huggingface_generate"
+        | "kserve"
+        | "template"
+        | "dynamic_grpc" => Err(usage(format!(
+            "headroom measures text generation over the OpenAI API: chat or completions \
+                 ({s} is not supported)"
+        ))),
+        _ => Err(usage("expected chat or completions")),
+    }
+}
+
+/// genai-perf's `--profile-export-file`: a file name; directories go in --artifact-dir.
+pub fn parse_export_file(s: &str) -> Result<PathBuf, SettingsError> {
+    let p = PathBuf::from(s);
+    if p.file_name().is_none() || p.parent().is_some_and(|d| !d.as_os_str().is_empty()) {
+        return Err(usage(
+            "expected a file name such as profile_export.json; put directories in --artifact-dir",
+        ));
+    }
+    Ok(p)
+}
+
 /// The URL for a custom `--endpoint`: genai-perf appends it to `--url`. headroom derives
 /// `/v1/models` from the same base, so the path must end in the endpoint type's own path.
 fn endpoint_url(url: &str, endpoint: &str, api: ApiFlavor) -> Result<String, SettingsError> {

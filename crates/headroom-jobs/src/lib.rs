@@ -17,6 +17,7 @@
 //!   [`Plan`](headroom_capacity::Plan) ([`run_plan`]).
 //! - [`genai_perf`]: genai-perf's `profile` as a job, with its statistics files.
 //! - [`reports`]: `report.html`, `report.md` and `plots/` of a results directory.
+//! - [`catalog`]: what the simulator knows (`headroom catalog`), as text.
 //! - [`error`]: why a job failed ([`JobError`]).
 //!
 //! # One run
@@ -43,6 +44,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod catalog;
 pub mod error;
 pub mod genai_perf;
 pub mod job;

@@ -44,6 +44,37 @@ pub fn redact(args: impl IntoIterator<Item = String>) -> Vec<String> {
     out
 }
 
+/// A stored command line that cannot be run again as it is: it held a header whose value
+/// was hidden.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the saved command has a header whose value headroom did not store ({0})")]
+pub struct HiddenValue(pub String);
+
+/// A stored command line made runnable again: `--api-key` is dropped (the environment's
+/// `HEADROOM_API_KEY` / `OPENAI_API_KEY` apply instead); a hidden header value cannot be
+/// recovered and is an error.
+pub fn runnable(saved: Vec<String>) -> Result<Vec<String>, HiddenValue> {
+    let mut command = Vec::new();
+    let mut skip = false;
+    for a in saved {
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        if a == "--api-key" {
+            skip = true;
+            continue;
+        }
+        if a.starts_with("--api-key=") {
+            continue;
+        }
+        if a.contains(HIDDEN) {
+            return Err(HiddenValue(a));
+        }
+        command.push(a);
+    }
+    Ok(command)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +107,13 @@ mod tests {
                 "--header=X-K:***"
             ]
         );
+    }
+
+    #[test]
+    fn a_stored_command_runs_again_without_its_secrets() {
+        let stored = redact(["headroom", "sweep", "--api-key", "sk", "-c", "1"].map(String::from));
+        assert_eq!(runnable(stored).unwrap(), ["headroom", "sweep", "-c", "1"]);
+        let stored = redact(["headroom", "sweep", "-H", "X-K: v"].map(String::from));
+        assert_eq!(runnable(stored).unwrap_err(), HiddenValue("X-K:***".into()));
     }
 }

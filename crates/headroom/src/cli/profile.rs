@@ -2,6 +2,9 @@
 
 use clap::Args;
 use headroom_core::ApiFlavor;
+use headroom_jobs::genai_perf::{
+    parse_endpoint_type, parse_export_file, parse_service_kind, parse_url, refuse_backend,
+};
 use std::path::PathBuf;
 
 /// `headroom profile`: genai-perf's `profile` command line, flag for flag. Flags genai-perf
@@ -13,16 +16,16 @@ pub struct ProfileArgs {
     #[arg(short, long, required = true, num_args = 1.., value_name = "MODEL", help_heading = "Endpoint")]
     pub model: Vec<String>,
     /// Server URL; http:// is added when there is no scheme, as genai-perf does.
-    #[arg(short, long, default_value = "localhost:8000", value_parser = genai_url, help_heading = "Endpoint")]
+    #[arg(short, long, default_value = "localhost:8000", value_parser = parse_url, help_heading = "Endpoint")]
     pub url: String,
     /// Only openai: headroom speaks the OpenAI API.
-    #[arg(long, value_name = "openai", value_parser = service_kind, help_heading = "Endpoint")]
+    #[arg(long, value_name = "openai", value_parser = parse_service_kind, help_heading = "Endpoint")]
     pub service_kind: Option<String>,
     /// genai-perf's backend of the triton service kind; refused with what to use instead.
-    #[arg(long, hide = true, value_parser = backend, help_heading = "Endpoint")]
+    #[arg(long, hide = true, value_parser = refuse_backend, help_heading = "Endpoint")]
     pub backend: Option<String>,
     /// chat (/v1/chat/completions) or completions (/v1/completions).
-    #[arg(long, required = true, value_name = "chat|completions", value_parser = endpoint_type, help_heading = "Endpoint")]
+    #[arg(long, required = true, value_name = "chat|completions", value_parser = parse_endpoint_type, help_heading = "Endpoint")]
     pub endpoint_type: ApiFlavor,
     /// A custom path instead of the OpenAI default, e.g. proxy/v1/chat/completions; it must
     /// end in v1/chat/completions or v1/completions (matching --endpoint-type).
@@ -117,7 +120,7 @@ pub struct ProfileArgs {
     pub artifact_dir: PathBuf,
     /// A file name in the artifact directory; the statistics go to <STEM>_genai_perf.json
     /// and <STEM>_genai_perf.csv beside it.
-    #[arg(long, default_value = "profile_export.json", value_name = "FILE", value_parser = export_file, help_heading = "Output")]
+    #[arg(long, default_value = "profile_export.json", value_name = "FILE", value_parser = parse_export_file, help_heading = "Output")]
     pub profile_export_file: PathBuf,
     /// Accepted; headroom's plots are in its HTML report (`headroom report`).
     #[arg(long, help_heading = "Output")]
@@ -164,75 +167,3 @@ Where headroom differs from genai-perf:
 
 Exit status: 0 completed, 1 on a fatal error or when every measured request failed, 2 on a
 usage error, 130 when interrupted.";
-
-/// genai-perf's `--url`: `host:port` means `http://host:port`.
-fn genai_url(s: &str) -> Result<String, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Err("expected a URL such as localhost:8000 or http://host:8000".into());
-    }
-    Ok(if s.contains("://") {
-        s.to_string()
-    } else {
-        format!("http://{s}")
-    })
-}
-
-/// genai-perf's `--backend` (tensorrtllm, vllm) picks the model's backend behind Triton's
-/// own protocol; over the OpenAI API it has no meaning. Say so, and what to use.
-fn backend(s: &str) -> Result<String, String> {
-    Err(format!(
-        "--backend {s} picks a backend of genai-perf's triton service kind; headroom measures \
-         the OpenAI API, where the backend makes no difference: drop --backend and keep \
-         --service-kind openai --endpoint-type chat|completions, with --url pointing at the \
-         server's OpenAI-compatible port"
-    ))
-}
-
-/// genai-perf's `--service-kind`: only `openai` here.
-fn service_kind(s: &str) -> Result<String, String> {
-    match s {
-        "openai" => Ok(s.to_string()),
-        "triton" | "tensorrtllm_engine" => Err(format!(
-            "headroom speaks the OpenAI API, not {s}'s protocol: point --url at an \
-             OpenAI-compatible server (vLLM, SGLang, TGI, Triton's or TensorRT-LLM's OpenAI \
-             frontend) and use --service-kind openai --endpoint-type chat|completions"
-        )),
-        _ => Err("expected openai (headroom speaks the OpenAI API)".into()),
-    }
-}
-
-/// genai-perf's `--endpoint-type`: the two text-generation endpoints.
-fn endpoint_type(s: &str) -> Result<ApiFlavor, String> {
-    match s {
-        "chat" => Ok(ApiFlavor::Chat),
-        "completions" => Ok(ApiFlavor::Completions),
-        "embeddings"
-        | "rankings"
-        | "image_retrieval"
-        | "nvclip"
-        | "vision"
-        | "multimodal"
-        | "generate"
-        | "huggingface_generate"
-        | "kserve"
-        | "template"
-        | "dynamic_grpc" => Err(format!(
-            "headroom measures text generation over the OpenAI API: chat or completions \
-                 ({s} is not supported)"
-        )),
-        _ => Err("expected chat or completions".into()),
-    }
-}
-
-/// genai-perf's `--profile-export-file`: a file name; directories go in --artifact-dir.
-fn export_file(s: &str) -> Result<PathBuf, String> {
-    let p = PathBuf::from(s);
-    if p.file_name().is_none() || p.parent().is_some_and(|d| !d.as_os_str().is_empty()) {
-        return Err(
-            "expected a file name such as profile_export.json; put directories in --artifact-dir"
-                .into(),
-        );
-    }
-    Ok(p)
-}

@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail};
 use clap::Parser as _;
 use headroom_jobs::SettingsError;
 use headroom_results::PlanKind;
-use headroom_results::command::HIDDEN;
+use headroom_results::command::runnable;
 use std::path::{Path, PathBuf};
 
 /// The plan settings of a sweep or search command (and which kind it is).
@@ -76,7 +76,13 @@ fn saved(dir: &Path, kind: PlanKind, argv: &[String]) -> anyhow::Result<Cli> {
     }
     let saved: Saved = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not a headroom {file}", path.display()))?;
-    let command = without_secrets(saved.command, dir)?;
+    let command = runnable(saved.command).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}; run the command again with --out {} --resume {} instead",
+            dir.display(),
+            dir.display()
+        )
+    })?;
     let mut cli = Cli::try_parse_from(crate::argv::normalize(command)).map_err(|e| {
         anyhow::anyhow!(
             "cannot re-read the command saved in {}: {e}",
@@ -92,32 +98,4 @@ fn saved(dir: &Path, kind: PlanKind, argv: &[String]) -> anyhow::Result<Cli> {
     each.resume = Some(dir.to_path_buf());
     output.out = Some(PathBuf::from(dir));
     Ok(cli)
-}
-
-/// The saved command without `--api-key` (so HEADROOM_API_KEY / OPENAI_API_KEY apply);
-/// an error for a header whose value was not stored.
-fn without_secrets(saved: Vec<String>, dir: &Path) -> anyhow::Result<Vec<String>> {
-    let mut command = Vec::new();
-    let mut skip = false;
-    for a in saved {
-        if std::mem::take(&mut skip) {
-            continue;
-        }
-        if a == "--api-key" {
-            skip = true;
-            continue;
-        }
-        if a.starts_with("--api-key=") {
-            continue;
-        }
-        if a.contains(HIDDEN) {
-            bail!(
-                "the saved command has a header whose value headroom did not store ({a}); run the command again with --out {} --resume {} instead",
-                dir.display(),
-                dir.display()
-            );
-        }
-        command.push(a);
-    }
-    Ok(command)
 }
