@@ -135,6 +135,11 @@ pub struct RunInfo {
     pub elapsed_us: u64,
     /// `true` when the run was interrupted before its stop rule.
     pub interrupted: bool,
+    /// Open loop: measured arrivals the plan still held when sending stopped, whose
+    /// intended time had not come (arrivals that were due but waited for a slot under
+    /// `max_concurrency` are recorded as `not_sent` instead). 0 for a closed loop and for
+    /// a run that reached its stop rule.
+    pub unsent_arrivals: u64,
 }
 
 /// Why a run could not finish.

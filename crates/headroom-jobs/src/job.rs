@@ -235,7 +235,8 @@ fn conclude(
     };
     let early_stop = sink.watch.as_ref().and_then(|w| w.early_stop().cloned());
     let goodput_met = sink.watch.as_ref().map_or(0, Watch::goodput_met);
-    let summary = sink.recorder.finish(info.epoch_unix_us);
+    let mut summary = sink.recorder.finish(info.epoch_unix_us);
+    summary.counts.unsent_arrivals = info.unsent_arrivals;
     let timeline = sink.timeline.finish();
     let m = &mut sink.manifest;
     m.ended_at = ended;
@@ -251,7 +252,14 @@ fn conclude(
     if let Some(e) = &early_stop {
         m.status_message = Some(format!("stopped early ({}): {}", e.rule, e.detail));
     } else if info.interrupted {
-        m.status_message = Some("interrupted by Ctrl-C: results are partial".into());
+        let mut message = "interrupted by Ctrl-C: results are partial".to_string();
+        if info.unsent_arrivals > 0 {
+            message.push_str(&format!(
+                "; {} scheduled arrivals had not come due and were never sent",
+                info.unsent_arrivals
+            ));
+        }
+        m.status_message = Some(message);
     }
     let dir = sink.dir;
     write_json(&dir.join(SUMMARY), &summary).map_err(|e| JobError::write(dir.join(SUMMARY), e))?;

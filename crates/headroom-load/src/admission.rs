@@ -17,7 +17,7 @@ pub struct Admission {
     state: Mutex<State>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct State {
     next: u64,
     measured: u64,
@@ -41,6 +41,15 @@ impl Admission {
         if s.closed {
             return None;
         }
+        let claimed = self.admit(&mut s, t_us);
+        if claimed.is_none() {
+            s.closed = true;
+        }
+        claimed
+    }
+
+    /// `claim` without the closed flag: the stop rule and warmup alone decide.
+    fn admit(&self, s: &mut State, t_us: u64) -> Option<(u64, Phase)> {
         let phase = match self.warmup {
             Warmup::None => Phase::Measure,
             Warmup::Requests(w) if s.next < w => Phase::Warmup,
@@ -58,7 +67,6 @@ impl Admission {
                 .duration
                 .is_some_and(|d| t_us >= start + d.as_micros() as u64);
             if over_count || over_time {
-                s.closed = true;
                 return None;
             }
             s.measured += 1;
@@ -66,6 +74,23 @@ impl Admission {
         let i = s.next;
         s.next += 1;
         Some((i, phase))
+    }
+
+    /// How many measured requests the stop rule would still have admitted at the times
+    /// in `rest` (an open-loop schedule's remaining intended times), after the claims so
+    /// far and whether or not admission was closed. Ends at the stop rule or the end of
+    /// `rest`; `rest` must be bounded by one of them (every checked plan's is).
+    pub fn unclaimed(&self, rest: impl IntoIterator<Item = u64>) -> u64 {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut n = 0;
+        for t_us in rest {
+            match self.admit(&mut s, t_us) {
+                Some((_, Phase::Measure)) => n += 1,
+                Some((_, Phase::Warmup)) => {}
+                None => break,
+            }
+        }
+        n
     }
 
     /// Stops handing out indices.
@@ -127,6 +152,25 @@ mod tests {
         assert_eq!(a.claim(7_000_000), Some((1, Phase::Measure)));
         assert_eq!(a.claim(7_999_999), Some((2, Phase::Measure)));
         assert_eq!(a.claim(8_000_000), None);
+    }
+
+    #[test]
+    fn unclaimed_counts_what_the_stop_rule_would_still_admit() {
+        let a = Admission::new(rule(Some(5), None), Warmup::Requests(1));
+        assert_eq!(a.claim(0), Some((0, Phase::Warmup)));
+        assert_eq!(a.claim(1), Some((1, Phase::Measure)));
+        a.close();
+        assert_eq!(a.claim(2), None, "closed");
+        // Four measured requests were left of five, whatever the schedule holds beyond.
+        assert_eq!(a.unclaimed(2..1_000), 4);
+        assert_eq!(a.unclaimed(2..4), 2, "a schedule that ends first");
+        // By time: the measured second starts at the first measured request (t = 10).
+        let b = Admission::new(rule(None, Some(1)), Warmup::None);
+        assert_eq!(b.claim(10), Some((0, Phase::Measure)));
+        assert_eq!(b.unclaimed((1..).map(|i| i * 100_000)), 10);
+        // A warmup still to come is not counted.
+        let c = Admission::new(rule(Some(2), None), Warmup::Requests(3));
+        assert_eq!(c.unclaimed(0..100), 2);
     }
 
     #[test]

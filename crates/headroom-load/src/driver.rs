@@ -7,6 +7,7 @@ use headroom_core::{
 };
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -26,6 +27,9 @@ pub enum Pacing {
 /// the time it takes to start the pacer. The simulator's virtual-time runner uses the
 /// same lead, so a prediction's intended times match a real run's.
 pub const LEAD_US: u64 = 1_000;
+/// Arrivals never due are counted one by one up to this many (a tenth of a second or so),
+/// so that stopping a day-long run at a high rate does not wait for the count.
+const UNSENT_COUNT_LIMIT: usize = 5_000_000;
 /// The precise pacer spins for at most this long before an arrival.
 const SPIN_US: u64 = 150;
 
@@ -76,6 +80,7 @@ impl<B: Backend, S: RequestSource + 'static> Driver<B, S> {
             admission: Arc::new(Admission::new(plan.stop, plan.warmup)),
             stop: CancellationToken::new(),
             cancel: CancellationToken::new(),
+            unsent: Arc::new(AtomicU64::new(0)),
         };
         let (tx, rx) = mpsc::unbounded_channel::<RequestRecord>();
         self.start(plan, &shared, &tx)?;
@@ -86,6 +91,7 @@ impl<B: Backend, S: RequestSource + 'static> Driver<B, S> {
             epoch_unix_us: clock.epoch_unix_us(),
             elapsed_us: headroom_core::Clock::now_us(&*clock),
             interrupted,
+            unsent_arrivals: shared.unsent.load(Ordering::Acquire),
         })
     }
 
@@ -105,7 +111,7 @@ impl<B: Backend, S: RequestSource + 'static> Driver<B, S> {
                     }
                 }
                 Some(conv) => {
-                    let sessions = Arc::new(std::sync::atomic::AtomicU64::new(0));
+                    let sessions = Arc::new(AtomicU64::new(0));
                     for _ in 0..concurrency {
                         tokio::spawn(conversation_worker(
                             shared.clone(),
@@ -222,6 +228,8 @@ struct Shared<B, S> {
     stop: CancellationToken,
     /// Abandon requests in flight.
     cancel: CancellationToken,
+    /// Open loop: measured arrivals never due when sending stopped.
+    unsent: Arc<AtomicU64>,
 }
 
 impl<B, S> Clone for Shared<B, S> {
@@ -233,6 +241,7 @@ impl<B, S> Clone for Shared<B, S> {
             admission: self.admission.clone(),
             stop: self.stop.clone(),
             cancel: self.cancel.clone(),
+            unsent: self.unsent.clone(),
         }
     }
 }
@@ -241,6 +250,14 @@ impl<B: Backend, S> Shared<B, S> {
     fn halt(&self) {
         self.admission.close();
         self.stop.cancel();
+    }
+
+    /// Records `claimed` arrivals already claimed but not due, and what the stop rule
+    /// would still have admitted from `rest`, as never sent (at most
+    /// [`UNSENT_COUNT_LIMIT`] of them are counted one by one).
+    fn count_unsent(&self, claimed: u64, rest: impl Iterator<Item = u64>) {
+        let n = claimed + self.admission.unclaimed(rest.take(UNSENT_COUNT_LIMIT));
+        self.unsent.store(n, Ordering::Release);
     }
 
     async fn send(
@@ -329,13 +346,13 @@ async fn closed_worker<B: Backend, S: RequestSource>(
 async fn conversation_worker<B: Backend, S: RequestSource>(
     sh: Shared<B, S>,
     tx: mpsc::UnboundedSender<RequestRecord>,
-    sessions: Arc<std::sync::atomic::AtomicU64>,
+    sessions: Arc<AtomicU64>,
     conv: headroom_core::Conversation,
 ) {
     use headroom_core::Clock;
     let turns = conv.turns.max(1) as u64;
     while !sh.stop.is_cancelled() {
-        let session = sessions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let session = sessions.fetch_add(1, Ordering::Relaxed);
         for turn in 0..turns {
             if turn > 0 && !conv.think_time.is_zero() {
                 tokio::select! {
@@ -415,20 +432,24 @@ impl Sleep for ThreadSleep {
 }
 
 /// Emits arrivals at their intended times. The request is built before its time comes.
+/// When sending stops first, counts the measured arrivals never due into `sh.unsent`.
 async fn pace<B: Backend, S: RequestSource, Sl: Sleep>(
     sh: Shared<B, S>,
     schedule: Arrivals,
     atx: mpsc::UnboundedSender<Arrival>,
     mut sleep: Sl,
 ) {
-    for offset in schedule {
-        let intended_us = LEAD_US + offset;
+    let mut schedule = schedule.map(|offset| LEAD_US + offset);
+    while let Some(intended_us) = schedule.next() {
         let Some((index, phase)) = sh.admission.claim(intended_us) else {
-            break;
+            // The stop rule was reached (nothing is left) or sending stopped.
+            sh.count_unsent(0, std::iter::once(intended_us).chain(schedule));
+            return;
         };
         let spec = sh.source.request(index);
         if !sleep.until(&sh.clock, intended_us, &sh.stop).await {
-            break;
+            sh.count_unsent(u64::from(phase == Phase::Measure), schedule);
+            return;
         }
         let arrival = Arrival {
             index,

@@ -105,6 +105,16 @@ pub struct Counts {
     pub errors: BTreeMap<ErrorKind, u64>,
     /// Warmup requests (any outcome), excluded from every metric.
     pub warmup: u64,
+    /// Open loop, stopped before its stop rule: measured arrivals still scheduled whose
+    /// intended time had not come, so no request (and no record) exists for them. The
+    /// runner counts them ([`headroom_core::RunInfo::unsent_arrivals`]); not part of
+    /// [`Counts::measured`].
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unsent_arrivals: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -250,6 +260,7 @@ impl AddAssign<&Summary> for Summary {
     fn add_assign(&mut self, o: &Summary) {
         self.counts.ok += o.counts.ok;
         self.counts.warmup += o.counts.warmup;
+        self.counts.unsent_arrivals += o.counts.unsent_arrivals;
         for (k, v) in &o.counts.errors {
             *self.counts.errors.entry(*k).or_default() += v;
         }

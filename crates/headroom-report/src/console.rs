@@ -1,7 +1,7 @@
 //! Console table, CSV and JSON renderings of a summary.
 
 use crate::console_table;
-use crate::num::{fmt_num, fmt_thousands};
+use crate::num::{csv_num, fmt_num, fmt_thousands};
 use headroom_metrics::{Dist, Lengths, Metric, PrefixCache, Stats, Summary, TurnStats};
 use std::collections::BTreeMap;
 
@@ -280,8 +280,12 @@ fn counts_line(s: &Summary) -> String {
     } else {
         line.push_str(", 0 failed");
     }
-    if c.interrupted() > 0 {
-        line.push_str(&format!("; interrupted: {}", kinds(true).join(", ")));
+    if c.interrupted() > 0 || c.unsent_arrivals > 0 {
+        let mut parts = kinds(true);
+        if c.unsent_arrivals > 0 {
+            parts.push(format!("{} scheduled, not yet due", c.unsent_arrivals));
+        }
+        line.push_str(&format!("; interrupted: {}", parts.join(", ")));
     }
     if c.warmup > 0 {
         line.push_str(&format!("; {} warmup requests excluded", c.warmup));
@@ -296,42 +300,28 @@ pub fn csv(summary: &Summary) -> String {
     let mut out = String::from("Metric,unit,avg,min,max,p99,p95,p90,p75,p50,p99.9,stddev,count\n");
     for m in rows(s) {
         let st = s.stats(m);
-        let v = columns(&st);
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            m.key(),
-            m.unit().display(),
-            v[0],
-            v[1],
-            v[2],
-            v[3],
-            v[4],
-            v[5],
-            v[6],
-            v[7],
-            st.p999,
-            st.stddev,
-            st.count
-        ));
+        let mut cells = vec![m.key().to_string(), m.unit().display().to_string()];
+        cells.extend(columns(&st).into_iter().map(csv_num));
+        cells.extend([csv_num(st.p999), csv_num(st.stddev), st.count.to_string()]);
+        out.push_str(&cells.join(","));
+        out.push('\n');
     }
     let tp = s.throughput();
     out.push('\n');
     out.push_str("Metric,value\n");
-    out.push_str(&format!(
-        "output_token_throughput_per_s,{}\n",
-        tp.output_tokens_per_s
-    ));
-    out.push_str(&format!(
-        "total_token_throughput_per_s,{}\n",
-        tp.total_tokens_per_s
-    ));
-    out.push_str(&format!("request_throughput_per_s,{}\n", tp.requests_per_s));
-    out.push_str(&format!("window_s,{}\n", tp.window_s));
+    for (k, v) in [
+        ("output_token_throughput_per_s", tp.output_tokens_per_s),
+        ("total_token_throughput_per_s", tp.total_tokens_per_s),
+        ("request_throughput_per_s", tp.requests_per_s),
+        ("window_s", tp.window_s),
+    ] {
+        out.push_str(&format!("{k},{}\n", csv_num(v)));
+    }
     out.push_str(&format!("requests_ok,{}\n", s.counts.ok));
     for (k, n) in &s.counts.errors {
         out.push_str(&format!("errors_{k},{n}\n"));
     }
-    let mut line = |k: &str, v: f64| out.push_str(&format!("{k},{v}\n"));
+    let mut line = |k: &str, v: f64| out.push_str(&format!("{k},{}\n", csv_num(v)));
     let l = &s.lengths;
     if l.requests > 0 {
         if let Some(v) = l.requested_input_mean() {
@@ -556,5 +546,22 @@ mod tests {
         let t = table(&Summary::default(), &h);
         assert!(t.contains("PARTIAL RESULTS: interrupted by Ctrl-C"));
         assert!(t.contains("no request completed"));
+    }
+
+    #[test]
+    fn an_interrupted_open_loop_says_what_was_never_sent() {
+        let mut s = Summary::default();
+        s.counts.ok = 40;
+        s.counts
+            .errors
+            .insert(headroom_core::ErrorKind::Cancelled, 3);
+        s.counts.unsent_arrivals = 957;
+        assert_eq!(
+            counts_line(&s),
+            "Requests: 40 ok, 0 failed; interrupted: cancelled 3, 957 scheduled, not yet due"
+        );
+        // Everything in flight finished within the grace period: still said.
+        s.counts.errors.clear();
+        assert!(counts_line(&s).ends_with("; interrupted: 957 scheduled, not yet due"));
     }
 }

@@ -2,7 +2,7 @@
 //! levels, and seed 000's envelope (one row per level and run, PASS/FAIL).
 
 use crate::console_table::{self, align_right};
-use crate::num::{fmt_num, fmt_thousands};
+use crate::num::{count, fmt_num, fmt_thousands};
 use comfy_table::{CellAlignment, Table};
 use headroom_capacity::{LevelResult, LoadAxis};
 use headroom_metrics::slo::{Assessment, GoodputTarget, Slo};
@@ -99,9 +99,13 @@ pub fn capacity(doc: &CapacityDoc) -> String {
     }
     let _ = writeln!(
         out,
-        "  {} levels, {} runs; intervals at {:.0}% confidence, within runs and across repeats",
-        doc.levels.len(),
-        doc.levels.iter().map(|l| l.repeats.len()).sum::<usize>(),
+        "  {}, {}; intervals at {:.0}% confidence, within runs and across repeats",
+        count(doc.levels.len(), "level", "levels"),
+        count(
+            doc.levels.iter().map(|l| l.repeats.len()).sum::<usize>(),
+            "run",
+            "runs"
+        ),
         doc.confidence * 100.0
     );
 

@@ -32,9 +32,51 @@ pub fn fmt_thousands(value: f64, decimals: usize) -> String {
     out
 }
 
+/// A number for a CSV cell: at most four decimals, trailing zeros dropped, no thousands
+/// separators (`10.556000000000001` → `10.556`, `188.42371783548253` → `188.4237`,
+/// `96.0` → `96`). Four decimals keep a tenth of a microsecond in milliseconds, finer than
+/// any clock headroom reads.
+pub fn csv_num(value: f64) -> String {
+    if !value.is_finite() {
+        return String::new();
+    }
+    let s = format!("{value:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    match s {
+        "-0" | "" => "0".into(),
+        s => s.into(),
+    }
+}
+
+/// `n` things, in the singular when there is one: `count(1, "level", "levels")` →
+/// `1 level`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_numbers_are_short_and_exact_enough() {
+        assert_eq!(csv_num(10.556000000000001), "10.556");
+        assert_eq!(csv_num(188.42371783548253), "188.4237");
+        assert_eq!(csv_num(133.90404999999998), "133.904");
+        assert_eq!(csv_num(96.0), "96");
+        assert_eq!(csv_num(0.0), "0");
+        assert_eq!(csv_num(-0.00001), "0");
+        assert_eq!(csv_num(-2.5), "-2.5");
+        assert_eq!(csv_num(1_234_567.0), "1234567");
+        assert_eq!(csv_num(f64::NAN), "");
+    }
+
+    #[test]
+    fn counts_say_one_in_the_singular() {
+        assert_eq!(count(1, "level", "levels"), "1 level");
+        assert_eq!(count(0, "run", "runs"), "0 runs");
+        assert_eq!(count(3, "run", "runs"), "3 runs");
+    }
 
     #[test]
     fn groups_thousands() {

@@ -77,14 +77,19 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
             }
         };
         let mut next_arrival = schedule.as_mut().and_then(|s| sim.claim_arrival(s));
+        let mut unsent_arrivals = 0;
         let mut events = Vec::new();
         loop {
             let now = sim.engine.now_us();
             if deadline.is_none() && stop() {
                 deadline = Some(now + plan.grace.as_micros() as f64);
                 sim.stop_sending();
-                next_arrival = None;
-                schedule = None;
+                // What the schedule still held, never due: counted, as the driver does.
+                if let Some(rest) = schedule.take() {
+                    let claimed = next_arrival.take().map(|(_, phase, _)| phase);
+                    unsent_arrivals = u64::from(claimed == Some(Phase::Measure))
+                        + sim.admission.unclaimed(rest.map(|o| LEAD_US + o));
+                }
             }
             if let Some(d) = deadline.filter(|d| now >= *d) {
                 sim.cancel_all(d);
@@ -127,6 +132,7 @@ impl<S: RequestSource + 'static> VirtualRunner<S> {
             epoch_unix_us,
             elapsed_us: (sim.engine.now_us() + half_rtt).round() as u64,
             interrupted: deadline.is_some(),
+            unsent_arrivals,
         })
     }
 }
@@ -308,11 +314,17 @@ impl<'a, S: RequestSource> VirtualRun<'a, S> {
         }
     }
 
-    /// Shutdown: no more requests, turns or queued arrivals are sent.
+    /// Shutdown: no more requests, turns or queued arrivals are sent; the arrivals that
+    /// were waiting behind the cap are recorded as not sent.
     fn stop_sending(&mut self) {
         self.stopped = true;
         self.thinking.clear();
-        self.backlog.clear();
+        for (index, phase, intended) in std::mem::take(&mut self.backlog) {
+            let spec = self.source.request(index);
+            let mut rec = RequestRecord::not_sent(index, phase, Some(intended), spec.max_tokens);
+            rec.describe(&spec);
+            self.done.push(rec);
+        }
     }
 
     /// The grace period ended at `t`: every request still in flight is cancelled.
@@ -533,6 +545,45 @@ mod tests {
         let ends: std::collections::BTreeSet<u64> =
             recs.iter().map(|r| r.end_us.unwrap()).collect();
         assert_eq!(ends.len(), 1);
+    }
+
+    #[test]
+    fn an_interrupted_open_loop_records_the_queued_and_counts_the_rest() {
+        // 50/s with 2 in flight at most and long outputs: arrivals queue behind the cap.
+        let r = VirtualRunner::new(spec(), Arc::new(Words(200, 2000)));
+        let load = LoadPolicy::Open {
+            rate: 50.0,
+            arrival: ArrivalKind::Constant,
+            burstiness: 1.0,
+            max_concurrency: Some(2),
+        };
+        let mut recs = Vec::new();
+        let mut polls = 0;
+        let mut stop = || {
+            polls += 1;
+            polls > 50
+        };
+        let info = r
+            .simulate_until(&plan(load, 1000), &mut recs, &mut stop)
+            .unwrap();
+        assert!(info.interrupted);
+        let count = |k: ErrorKind| {
+            recs.iter()
+                .filter(|r| r.outcome.error_kind() == Some(k))
+                .count() as u64
+        };
+        // The two in flight were cancelled; what waited behind the cap was not sent, as
+        // the driver records it; what was not due yet is counted. Nothing is lost.
+        assert_eq!(count(ErrorKind::Cancelled), 2);
+        assert!(count(ErrorKind::NotSent) > 0, "{} records", recs.len());
+        assert!(info.unsent_arrivals > 0);
+        assert_eq!(recs.len() as u64 + info.unsent_arrivals, 1000);
+        for rec in recs
+            .iter()
+            .filter(|r| r.outcome.error_kind() == Some(ErrorKind::NotSent))
+        {
+            assert!(rec.send_us.is_none() && rec.intended_us.is_some());
+        }
     }
 
     #[test]

@@ -138,6 +138,50 @@ async fn an_interrupt_ends_the_run_with_partial_results_on_disk() {
     assert_eq!(journal.records.len() as u64, run.summary.counts.measured());
 }
 
+#[tokio::test]
+async fn an_interrupted_open_loop_accounts_for_every_scheduled_arrival() {
+    let w = workload();
+    let plan = LoadOptions {
+        rate: Some(50.0),
+        requests: Some(2000),
+        ..LoadOptions::default()
+    }
+    .plan(&w)
+    .unwrap();
+    let place = Place::virtual_time(&EngineOptions::default(), 0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let stop = StopSignal::default();
+    let mut after_50 = RaiseAfter {
+        records: 50,
+        signal: stop.clone(),
+    };
+    let labels = BTreeMap::new();
+    let job = RunJob {
+        plan,
+        source: w.source.clone(),
+        workload: &w.spec,
+        out: Some(dir.path().join("r")),
+        labels: &labels,
+        watch: None,
+        announce: false,
+        tool: &tool(),
+    };
+    let run = record(&place, job, &mut after_50, &stop).await.unwrap();
+    assert!(run.interrupted());
+    let c = &run.summary.counts;
+    assert!(c.unsent_arrivals > 0, "{c:?}");
+    // Every one of the 2,000 is a record in the journal or counted as never due.
+    let journal = read_journal(&dir.path().join("r").join(JOURNAL)).unwrap();
+    assert_eq!(journal.records.len() as u64 + c.unsent_arrivals, 2000);
+    let on_disk: Summary = read_json(&dir.path().join("r").join(SUMMARY)).unwrap();
+    assert_eq!(on_disk.counts.unsent_arrivals, c.unsent_arrivals);
+    let message = run.manifest.status_message.as_deref().unwrap_or_default();
+    assert!(
+        message.contains(&format!("{} scheduled arrivals", c.unsent_arrivals)),
+        "{message}"
+    );
+}
+
 /// Raises `signal` once `records` records have arrived, as Ctrl-C would mid-run.
 struct RaiseAfter {
     records: u64,

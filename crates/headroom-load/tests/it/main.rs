@@ -256,6 +256,44 @@ async fn interrupt_stops_sending_cancels_after_grace_and_records_everything() {
     assert_eq!(info.elapsed_us / 1000, 605);
 }
 
+#[tokio::test(start_paused = true)]
+async fn an_interrupted_open_loop_counts_the_arrivals_never_due() {
+    // As above, with and without a cap: of 1,000 arrivals at 10/s, 6 came due by the
+    // interrupt at 505 ms. With the cap, 3 of those wait and are recorded as not sent;
+    // either way the other 994 were never due, and are counted, not recorded.
+    for (cap, not_sent) in [(Some(3), 3), (None, 0)] {
+        let mock = Mock::new(10_000);
+        let p = plan(open(10.0, cap), Some(1000), None, Warmup::None);
+        let driver = Driver::new(mock.clone(), Arc::new(Src)).with_pacing(Pacing::Tokio);
+        let mut recs = Vec::new();
+        let stop = tokio::time::sleep(Duration::from_millis(505));
+        let info = driver.run(&p, &mut recs, stop).await.unwrap();
+        assert!(info.interrupted);
+        assert_eq!(recs.len(), 6, "cap {cap:?}");
+        let count = |k: ErrorKind| {
+            recs.iter()
+                .filter(|r| r.outcome.error_kind() == Some(k))
+                .count()
+        };
+        assert_eq!(count(ErrorKind::NotSent), not_sent, "cap {cap:?}");
+        assert_eq!(count(ErrorKind::Cancelled), 6 - not_sent, "cap {cap:?}");
+        assert_eq!(info.unsent_arrivals, 994, "cap {cap:?}");
+        assert_eq!(recs.len() as u64 + info.unsent_arrivals, 1000);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_that_reaches_its_stop_rule_leaves_nothing_unsent() {
+    let mock = Mock::new(1);
+    let (recs, info) = run(
+        &mock,
+        &plan(open(100.0, None), Some(20), None, Warmup::None),
+    )
+    .await;
+    assert_eq!(recs.len(), 20);
+    assert_eq!(info.unsent_arrivals, 0);
+}
+
 struct FullDisk(usize);
 impl RecordSink for FullDisk {
     fn record(&mut self, _: RequestRecord) -> Result<(), SinkError> {

@@ -8,6 +8,7 @@ use super::plan::{cdf_section, header_meta, sorted, templates, verdict_tone};
 use crate::document::{Block, Card, Cell, Document, Section, Table, Tone};
 use crate::figures;
 use crate::levels::{estimate, ms};
+use crate::num::count;
 use crate::{fmt_num, fmt_thousands};
 use headroom_capacity::sweep::Row;
 use headroom_capacity::{LevelResult, LoadAxis, PassRule};
@@ -107,8 +108,8 @@ fn cards(d: &CapacityDoc, levels: &[&LevelResult]) -> Vec<Card> {
                 .to_string(),
         )
         .detail(format!(
-            "{} levels, {}; {:.0}% intervals",
-            levels.len(),
+            "{}, {}; {:.0}% intervals",
+            count(levels.len(), "level", "levels"),
             if h.repeats == 1 {
                 "1 run each".to_string()
             } else {

@@ -5,6 +5,7 @@ use super::plan::{cdf_section, header_meta, sorted, templates};
 use crate::document::{Block, Card, Cell, Document, Section, Table, Tone};
 use crate::figures;
 use crate::levels::ms;
+use crate::num::count;
 use crate::{fmt_num, fmt_thousands};
 use headroom_capacity::sweep::{Marks, Row};
 use headroom_capacity::{LevelResult, LoadAxis};
@@ -126,12 +127,12 @@ pub fn sweep_document(results: &PlanResults<SweepDoc>, gpu: Option<String>) -> D
                 .detail(format!("at {}", axis.describe(k.level))),
         );
     }
-    doc.cards.push(
-        Card::new("Levels", levels.len().to_string()).detail(format!(
-            "{} runs",
-            levels.iter().map(|l| l.repeats.len()).sum::<usize>()
-        )),
-    );
+    doc.cards
+        .push(Card::new("Levels", levels.len().to_string()).detail(count(
+            levels.iter().map(|l| l.repeats.len()).sum::<usize>(),
+            "run",
+            "runs",
+        )));
     if !d.marks.over_saturated.is_empty() {
         doc.cards.push(
             Card::new(
