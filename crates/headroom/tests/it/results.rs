@@ -107,6 +107,16 @@ async fn json_and_csv_formats_print_data_only() {
         csv.starts_with("Metric,unit,avg,min,max,p99,p95,p90,p75,p50"),
         "{csv}"
     );
+    // Numbers as a person or a spreadsheet wants them: no float noise past 4 decimals.
+    let numbers = csv.lines().flat_map(|l| l.split(','));
+    for cell in numbers.filter(|c| c.starts_with(|c: char| c.is_ascii_digit())) {
+        if let Some((_, decimals)) = cell.split_once('.') {
+            assert!(
+                decimals.len() <= 4 && cell.parse::<f64>().is_ok(),
+                "{cell} in {csv}"
+            );
+        }
+    }
     assert!(
         stderr(&o).is_empty(),
         "-q keeps stderr quiet: {}",
