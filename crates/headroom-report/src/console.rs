@@ -371,40 +371,28 @@ pub fn json(summary: &Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use headroom_core::{ErrorKind, Outcome, Phase, RequestRecord, Tags, TokenSource};
+    use headroom_core::{ErrorKind, Tags, TokenSource};
     use headroom_metrics::Recorder;
+    use headroom_testkit::record;
 
     fn summary() -> Summary {
         let mut r = Recorder::new();
         for i in 0..100u64 {
             let ttft = 40_000 + i * 100;
             let content: Vec<u64> = (0..10).map(|k| ttft + k * 10_000).collect();
-            r.add(&RequestRecord {
-                index: i,
-                phase: Phase::Measure,
-                intended_us: None,
-                send_us: Some(i * 50_000),
-                end_us: Some(i * 50_000 + ttft + 95_000),
-                content_us: content,
-                content_tokens: vec![],
-                input_tokens: 200,
-                input_tokens_source: TokenSource::Usage,
-                output_tokens: 10,
-                output_tokens_source: TokenSource::Usage,
-                output_tokens_counted: None,
-                max_tokens: 10,
-                requested_input_tokens: None,
-                tags: Default::default(),
-                http_status: Some(200),
-                finish_reason: Some("length".into()),
-                outcome: if i % 25 == 0 {
-                    Outcome::Error {
-                        kind: ErrorKind::Timeout,
-                        message: "x".into(),
-                    }
-                } else {
-                    Outcome::Ok
-                },
+            let failed = i % 25 == 0;
+            let rec = record(i)
+                .sent_at(i * 50_000)
+                .e2e_us(ttft + 95_000)
+                .content_us(content)
+                .input_tokens(200)
+                .input_source(TokenSource::Usage)
+                .output_tokens(10)
+                .finish_reason("length");
+            r.add(&if failed {
+                rec.failed(ErrorKind::Timeout, "x").build()
+            } else {
+                rec.build()
             });
         }
         r.finish(0)
@@ -445,31 +433,24 @@ mod tests {
             let out = if i % 5 == 0 { 40 } else { 100 };
             let send = i * 50_000;
             let requested = 200 + 150 * (turn - 1);
-            r.add(&RequestRecord {
-                index: i,
-                phase: Phase::Measure,
-                intended_us: None,
-                send_us: Some(send),
-                end_us: Some(send + ttft + out as u64 * 10_000),
-                content_us: (0..out as u64).map(|k| ttft + k * 10_000).collect(),
-                content_tokens: vec![],
-                input_tokens: requested + 9,
-                input_tokens_source: TokenSource::Usage,
-                output_tokens: out,
-                output_tokens_source: TokenSource::Usage,
-                output_tokens_counted: None,
-                max_tokens: 100,
-                requested_input_tokens: Some(requested),
-                tags: Tags {
-                    prefix_group: Some((i % 4) as u32),
-                    prefix_tokens: Some(100),
-                    session: Some(i / 3),
-                    turn: Some(turn),
-                },
-                http_status: Some(200),
-                finish_reason: None,
-                outcome: Outcome::Ok,
-            });
+            r.add(
+                &record(i)
+                    .sent_at(send)
+                    .e2e_us(ttft + out as u64 * 10_000)
+                    .content_us((0..out as u64).map(|k| ttft + k * 10_000).collect())
+                    .input_tokens(requested + 9)
+                    .input_source(TokenSource::Usage)
+                    .requested_input_tokens(requested)
+                    .output_tokens(out)
+                    .max_tokens(100)
+                    .tags(Tags {
+                        prefix_group: Some((i % 4) as u32),
+                        prefix_tokens: Some(100),
+                        session: Some(i / 3),
+                        turn: Some(turn),
+                    })
+                    .build(),
+            );
         }
         r.finish(0)
     }

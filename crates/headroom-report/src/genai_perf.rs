@@ -314,8 +314,9 @@ pub fn csv(summary: &Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use headroom_core::{Outcome, Phase, RequestRecord, TokenSource};
+    use headroom_core::TokenSource;
     use headroom_metrics::Recorder;
+    use headroom_testkit::record;
 
     /// 40 requests, half of them streamed as 10 chunks; TTFT 40 ms + 1 ms per index.
     fn summary(streamed: bool) -> Summary {
@@ -323,30 +324,22 @@ mod tests {
         for i in 0..40u64 {
             let ttft = 40_000 + i * 1_000;
             let send = i * 50_000;
-            r.add(&RequestRecord {
-                index: i,
-                phase: Phase::Measure,
-                intended_us: None,
-                send_us: Some(send),
-                end_us: Some(send + ttft + 90_000),
-                content_us: if streamed {
-                    (0..10).map(|k| ttft + k * 10_000).collect()
-                } else {
-                    vec![]
-                },
-                content_tokens: vec![],
-                input_tokens: 200 + i as u32,
-                input_tokens_source: TokenSource::Usage,
-                output_tokens: 10,
-                output_tokens_source: TokenSource::Usage,
-                output_tokens_counted: None,
-                max_tokens: 10,
-                requested_input_tokens: None,
-                tags: Default::default(),
-                http_status: Some(200),
-                finish_reason: Some("length".into()),
-                outcome: Outcome::Ok,
-            });
+            let content: Vec<u64> = if streamed {
+                (0..10).map(|k| ttft + k * 10_000).collect()
+            } else {
+                vec![]
+            };
+            r.add(
+                &record(i)
+                    .sent_at(send)
+                    .e2e_us(ttft + 90_000)
+                    .content_us(content)
+                    .input_tokens(200 + i as u32)
+                    .input_source(TokenSource::Usage)
+                    .output_tokens(10)
+                    .finish_reason("length")
+                    .build(),
+            );
         }
         r.finish(0)
     }

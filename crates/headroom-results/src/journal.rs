@@ -92,29 +92,16 @@ pub fn read_journal(path: &Path) -> io::Result<Journal> {
 mod tests {
     use super::*;
     use crate::files::JOURNAL;
-    use headroom_core::{Outcome, Phase, TokenSource};
+    use headroom_testkit::record;
 
     fn rec(i: u64) -> RequestRecord {
-        RequestRecord {
-            index: i,
-            phase: Phase::Measure,
-            intended_us: None,
-            send_us: Some(i * 10),
-            end_us: Some(i * 10 + 5),
-            content_us: vec![1, 2, 3],
-            content_tokens: vec![],
-            input_tokens: 4,
-            input_tokens_source: TokenSource::Workload,
-            output_tokens: 3,
-            output_tokens_source: TokenSource::Usage,
-            output_tokens_counted: None,
-            max_tokens: 3,
-            requested_input_tokens: None,
-            tags: Default::default(),
-            http_status: Some(200),
-            finish_reason: None,
-            outcome: Outcome::Ok,
-        }
+        record(i)
+            .sent_at(i * 10)
+            .e2e_us(5)
+            .content_us(vec![1, 2, 3])
+            .input_tokens(4)
+            .output_tokens(3)
+            .build()
     }
 
     #[test]
