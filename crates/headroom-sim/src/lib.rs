@@ -35,7 +35,8 @@
 //! - [`catalog`]: GPUs, models and architecture defaults (built-in `data/catalog.toml`,
 //!   [`catalog::BUILTIN_TOML`], plus a user's file).
 //! - [`perf`]: the cost model — KV capacity and the time of one step — and the engine
-//!   settings under vLLM's names ([`perf::SimSpec`]).
+//!   settings under vLLM's names ([`perf::SimSpec`]); `perf/constants.rs` holds its
+//!   named constants ([`perf::PerfConstants`]).
 //! - [`engine`]: the scheduler model, stepping in virtual time.
 //! - [`runner`]: the virtual-time runner ([`runner::VirtualRunner`]).
 //! - `server/`: the HTTP front — settings and router ([`Sim`], [`SimConfig`]), routes
