@@ -149,15 +149,11 @@ impl ServerMetrics {
         self.e2e.observe(seconds);
     }
 
-    /// The exposition text: gauges, counters, then histograms, in vLLM's names.
-    pub fn render(&self, model: &str) -> String {
-        let label = format!(
-            "model_name=\"{}\"",
-            model.replace('\\', "\\\\").replace('"', "\\\"")
-        );
+    /// The gauges: (name, help, value).
+    fn gauges(&self) -> [(&'static str, &'static str, f64); 4] {
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let kv = load(&self.kv_usage_ppm) as f64 / 1e6;
-        let gauges = [
+        [
             (
                 "vllm:num_requests_running",
                 "Number of requests in model execution batches.",
@@ -178,8 +174,12 @@ impl ServerMetrics {
                 "GPU KV-cache usage (name before vLLM 0.10).",
                 kv,
             ),
-        ];
-        let counters = [
+        ]
+    }
+
+    /// The counters: (name, help, value).
+    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 6] {
+        [
             (
                 "vllm:prompt_tokens",
                 "Number of prefill tokens processed.",
@@ -210,7 +210,15 @@ impl ServerMetrics {
                 "Count of successfully processed requests.",
                 &self.success,
             ),
-        ];
+        ]
+    }
+
+    /// The exposition text: gauges, counters, then histograms, in vLLM's names.
+    pub fn render(&self, model: &str) -> String {
+        let label = format!(
+            "model_name=\"{}\"",
+            model.replace('\\', "\\\\").replace('"', "\\\"")
+        );
         let histograms = [
             (
                 &self.ttft,
@@ -234,17 +242,17 @@ impl ServerMetrics {
             ),
         ];
         let mut out = String::with_capacity(8192);
-        for (name, help, v) in gauges {
+        for (name, help, v) in self.gauges() {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{{label}}} {v}"
             );
         }
-        for (name, help, v) in counters {
+        for (name, help, v) in self.counters() {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name}_total{{{label}}} {}",
-                load(v)
+                v.load(Ordering::Relaxed)
             );
         }
         for (histogram, name, help) in histograms {
