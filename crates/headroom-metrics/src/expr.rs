@@ -186,6 +186,43 @@ impl<'a> Parser<'a> {
         Some((start, &self.src[start..self.pos]))
     }
 
+    /// The percentile of a word `p…` that starts at `start` (`p95`, `p99.9`): its text
+    /// and where it stands, read again from after the `p` with decimals; or where and why
+    /// it is not one.
+    pub(crate) fn percentile(
+        &mut self,
+        start: usize,
+    ) -> Result<(usize, &'a str), (usize, &'static str)> {
+        self.pos = start + 1;
+        let Some((at, text)) = self.number() else {
+            return Err((
+                self.pos,
+                "expected a percentile after 'p', like p95 or p99.9",
+            ));
+        };
+        let pct = scaled(text, 0);
+        if !(pct > 0.0 && pct < 100.0) {
+            return Err((
+                at,
+                "the percentile must be above 0 and below 100, like p95 or p99.9",
+            ));
+        }
+        Ok((at, text))
+    }
+
+    /// What stands where a word was expected: the word read, or else the next character.
+    pub(crate) fn found(&self, word: &str) -> String {
+        if word.is_empty() {
+            self.rest()
+                .chars()
+                .next()
+                .map(String::from)
+                .unwrap_or_default()
+        } else {
+            word.to_string()
+        }
+    }
+
     pub(crate) fn op(&mut self) -> Option<Op> {
         self.ws();
         let r = self.rest();

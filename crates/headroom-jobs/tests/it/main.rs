@@ -5,7 +5,7 @@
 
 use headroom_capacity::{LoadAxis, PassRule, StopSignal};
 use headroom_core::LengthSpec;
-use headroom_jobs::job::{RunJob, record};
+use headroom_jobs::job::{Recorded, RunJob, record};
 use headroom_jobs::settings::{PerLevel, SweepLevelsOption};
 use headroom_jobs::{
     CapacityOptions, CapacitySearch, LevelOptions, LoadOptions, NoProgress, OutputOptions, Place,
@@ -102,18 +102,11 @@ async fn a_run_against_the_simulator_on_port_0_leaves_a_complete_results_directo
     assert!(!out.join(WATCH).exists());
 }
 
-#[tokio::test]
-async fn an_interrupt_ends_the_run_with_partial_results_on_disk() {
+/// `load` run in virtual time into `dir`/r, interrupted once 50 records have arrived.
+async fn interrupted_virtual_run(load: LoadOptions, dir: &Path) -> Recorded {
     let w = workload();
-    let plan = LoadOptions {
-        concurrency: Some(8),
-        requests: Some(2000),
-        ..LoadOptions::default()
-    }
-    .plan(&w)
-    .unwrap();
+    let plan = load.plan(&w).unwrap();
     let place = Place::virtual_time(&EngineOptions::default(), 0).unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let stop = StopSignal::default();
     let mut after_50 = RaiseAfter {
         records: 50,
@@ -124,13 +117,24 @@ async fn an_interrupt_ends_the_run_with_partial_results_on_disk() {
         plan,
         source: w.source.clone(),
         workload: &w.spec,
-        out: Some(dir.path().join("r")),
+        out: Some(dir.join("r")),
         labels: &labels,
         watch: None,
         announce: false,
         tool: &tool(),
     };
-    let run = record(&place, job, &mut after_50, &stop).await.unwrap();
+    record(&place, job, &mut after_50, &stop).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_interrupt_ends_the_run_with_partial_results_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = LoadOptions {
+        concurrency: Some(8),
+        requests: Some(2000),
+        ..LoadOptions::default()
+    };
+    let run = interrupted_virtual_run(load, dir.path()).await;
     assert!(run.interrupted());
     assert_eq!(run.manifest.status, RunStatus::Interrupted);
     assert!(run.summary.counts.ok < 2000, "{:?}", run.summary.counts);
@@ -140,33 +144,13 @@ async fn an_interrupt_ends_the_run_with_partial_results_on_disk() {
 
 #[tokio::test]
 async fn an_interrupted_open_loop_accounts_for_every_scheduled_arrival() {
-    let w = workload();
-    let plan = LoadOptions {
+    let dir = tempfile::tempdir().unwrap();
+    let load = LoadOptions {
         rate: Some(50.0),
         requests: Some(2000),
         ..LoadOptions::default()
-    }
-    .plan(&w)
-    .unwrap();
-    let place = Place::virtual_time(&EngineOptions::default(), 0).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let stop = StopSignal::default();
-    let mut after_50 = RaiseAfter {
-        records: 50,
-        signal: stop.clone(),
     };
-    let labels = BTreeMap::new();
-    let job = RunJob {
-        plan,
-        source: w.source.clone(),
-        workload: &w.spec,
-        out: Some(dir.path().join("r")),
-        labels: &labels,
-        watch: None,
-        announce: false,
-        tool: &tool(),
-    };
-    let run = record(&place, job, &mut after_50, &stop).await.unwrap();
+    let run = interrupted_virtual_run(load, dir.path()).await;
     assert!(run.interrupted());
     let c = &run.summary.counts;
     assert!(c.unsent_arrivals > 0, "{c:?}");

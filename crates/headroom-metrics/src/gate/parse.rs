@@ -167,19 +167,7 @@ fn quantity(p: &mut Parser<'_>) -> Result<Quantity, GateError> {
             metric: metric(p, &lw)?,
         },
         _ if lw.starts_with('p') && lw.len() > 1 && lw[1..].bytes().all(|b| b.is_ascii_digit()) => {
-            // Re-read the number after `p`, decimals included.
-            p.pos = start + 1;
-            let Some((at, text)) = p.number() else {
-                return Err(err(p, p.pos, "expected a percentile after 'p', like p95"));
-            };
-            let pct = scaled(text, 0);
-            if !(pct > 0.0 && pct < 100.0) {
-                return Err(err(
-                    p,
-                    at,
-                    "the percentile must be above 0 and below 100, like p95 or p99.9",
-                ));
-            }
+            let (_, text) = p.percentile(start).map_err(|(at, why)| err(p, at, why))?;
             let stat = format!("p{text}");
             Quantity::Percentile {
                 q: scaled(text, -2),
@@ -194,15 +182,7 @@ fn quantity(p: &mut Parser<'_>) -> Result<Quantity, GateError> {
             ));
         }
         _ => {
-            let found = if w.is_empty() {
-                p.rest()
-                    .chars()
-                    .next()
-                    .map(String::from)
-                    .unwrap_or_default()
-            } else {
-                w.to_string()
-            };
+            let found = p.found(w);
             return Err(err(
                 p,
                 start,

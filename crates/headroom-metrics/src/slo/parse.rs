@@ -59,21 +59,10 @@ impl Parser<'_> {
             "mean" | "avg" => self.latency(Stat::Mean)?,
             "median" => self.latency(Stat::Percentile(50.0))?,
             _ if lw.starts_with('p') && lw[1..].bytes().all(|b| b.is_ascii_digit()) => {
-                // Re-read the number after `p`, decimals included.
-                self.pos = start + 1;
-                let Some((at, text)) = self.number() else {
-                    return Err(self.err(
-                        self.pos,
-                        "expected a percentile after 'p', like p95 or p99.9",
-                    ));
-                };
+                let (at, text) = self
+                    .percentile(start)
+                    .map_err(|(at, why)| self.err(at, why))?;
                 let p: f64 = text.parse().map_err(|_| self.err(at, "not a number"))?;
-                if !(p > 0.0 && p < 100.0) {
-                    return Err(self.err(
-                        at,
-                        "the percentile must be above 0 and below 100, like p95 or p99.9",
-                    ));
-                }
                 self.latency(Stat::Percentile(p))?
             }
             _ if latency_metric(w).is_some() => {
@@ -83,15 +72,7 @@ impl Parser<'_> {
                 ));
             }
             _ => {
-                let found = if w.is_empty() {
-                    self.rest()
-                        .chars()
-                        .next()
-                        .map(String::from)
-                        .unwrap_or_default()
-                } else {
-                    w.to_string()
-                };
+                let found = self.found(w);
                 return Err(self.err(
                     start,
                     format!(
