@@ -1,5 +1,9 @@
 //! The command line as results store it: API keys and header values hidden, so a results
-//! directory can be shared. `--resume` re-reads it, and asks for what was hidden.
+//! directory can be shared. `--resume` re-reads it ([`saved`]), and asks for what was
+//! hidden.
+
+use crate::plan::PlanKind;
+use std::path::{Path, PathBuf};
 
 /// What a stored command line shows in place of a secret.
 pub const HIDDEN: &str = "***";
@@ -75,9 +79,108 @@ pub fn runnable(saved: Vec<String>) -> Result<Vec<String>, HiddenValue> {
     Ok(command)
 }
 
+/// Why the command saved in a plan's directory cannot be run again.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedCommandError {
+    /// The directory has no plan file of that kind.
+    #[error(
+        "nothing to resume in {}: it has no {file} (is it the results directory of a {command}?)",
+        dir.display()
+    )]
+    Missing {
+        /// The directory given.
+        dir: PathBuf,
+        /// The plan file looked for.
+        file: &'static str,
+        /// The command that writes it.
+        command: &'static str,
+        /// Why it could not be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The plan file is not one headroom wrote.
+    #[error("{} is not a headroom {file}", path.display())]
+    NotAPlanFile {
+        /// The file.
+        path: PathBuf,
+        /// Its expected name.
+        file: &'static str,
+        /// What is wrong with it.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The command held a hidden header value.
+    #[error(
+        "{hidden}; run the command again with --out {dir} --resume {dir} instead",
+        dir = dir.display()
+    )]
+    Hidden {
+        /// The argument that was hidden.
+        hidden: HiddenValue,
+        /// The directory given.
+        dir: PathBuf,
+    },
+}
+
+/// The command line saved in the plan file of `dir` (a sweep's or a search's), made
+/// runnable again (see [`runnable`]): what `--resume DIR` continues with.
+pub fn saved(dir: &Path, kind: PlanKind) -> Result<Vec<String>, SavedCommandError> {
+    let file = kind.file();
+    let path = dir.join(file);
+    let bytes = std::fs::read(&path).map_err(|source| SavedCommandError::Missing {
+        dir: dir.to_path_buf(),
+        file,
+        command: kind.command(),
+        source,
+    })?;
+    #[derive(serde::Deserialize)]
+    struct Saved {
+        command: Vec<String>,
+    }
+    let saved: Saved =
+        serde_json::from_slice(&bytes).map_err(|source| SavedCommandError::NotAPlanFile {
+            path: path.clone(),
+            file,
+            source,
+        })?;
+    runnable(saved.command).map_err(|hidden| SavedCommandError::Hidden {
+        hidden,
+        dir: dir.to_path_buf(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_saved_command_is_read_back_runnable_or_says_why_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = saved(dir.path(), PlanKind::Capacity).unwrap_err();
+        assert!(
+            e.to_string().starts_with("nothing to resume in")
+                && e.to_string()
+                    .ends_with("(is it the results directory of a capacity?)"),
+            "{e}"
+        );
+        let file = dir.path().join(PlanKind::Sweep.file());
+        std::fs::write(&file, "{}").unwrap();
+        let e = saved(dir.path(), PlanKind::Sweep).unwrap_err();
+        assert!(matches!(e, SavedCommandError::NotAPlanFile { .. }), "{e}");
+        std::fs::write(
+            &file,
+            r#"{"command": ["headroom", "sweep", "--api-key", "sk", "--rate", "1,2"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            saved(dir.path(), PlanKind::Sweep).unwrap(),
+            ["headroom", "sweep", "--rate", "1,2"]
+        );
+        let hidden = format!(r#"{{"command": ["headroom", "sweep", "-H", "X: {HIDDEN}"]}}"#);
+        std::fs::write(&file, hidden).unwrap();
+        let e = saved(dir.path(), PlanKind::Sweep).unwrap_err();
+        assert!(e.to_string().contains("instead"), "{e}");
+    }
 
     #[test]
     fn secrets_are_redacted() {

@@ -2,11 +2,10 @@
 //! at DIR, so the plan continues with exactly its settings.
 
 use crate::cli::{Cli, Command, LevelArgs, OutputArgs, PredictThen};
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use clap::Parser as _;
 use headroom_jobs::SettingsError;
 use headroom_results::PlanKind;
-use headroom_results::command::runnable;
 use std::path::{Path, PathBuf};
 
 /// The plan settings of a sweep or search command (and which kind it is).
@@ -38,13 +37,13 @@ pub fn resolve(mut cli: Cli) -> anyhow::Result<Cli> {
         return Ok(cli);
     };
     let argv: Vec<String> = std::env::args().collect();
-    let mut again = saved(&dir, kind, &argv)?;
+    let mut again = saved_cli(&dir, kind, &argv)?;
     again.global = cli.global;
     Ok(again)
 }
 
 /// Re-reads the command line saved in DIR's plan file, pointed at DIR.
-fn saved(dir: &Path, kind: PlanKind, argv: &[String]) -> anyhow::Result<Cli> {
+fn saved_cli(dir: &Path, kind: PlanKind, argv: &[String]) -> anyhow::Result<Cli> {
     let file = kind.file();
     // Only `--resume DIR` (and -q/-v) may be given: the settings are the saved ones.
     let allowed = |a: &str| {
@@ -62,37 +61,17 @@ fn saved(dir: &Path, kind: PlanKind, argv: &[String]) -> anyhow::Result<Cli> {
         ))
         .into());
     }
-    let path = dir.join(file);
-    let bytes = std::fs::read(&path).with_context(|| {
-        format!(
-            "nothing to resume in {}: it has no {file} (is it the results directory of a {}?)",
-            dir.display(),
-            kind.command()
-        )
-    })?;
-    #[derive(serde::Deserialize)]
-    struct Saved {
-        command: Vec<String>,
-    }
-    let saved: Saved = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a headroom {file}", path.display()))?;
-    let command = runnable(saved.command).map_err(|e| {
-        anyhow::anyhow!(
-            "{e}; run the command again with --out {} --resume {} instead",
-            dir.display(),
-            dir.display()
-        )
-    })?;
+    let command = headroom_results::command::saved(dir, kind)?;
     let mut cli = Cli::try_parse_from(crate::argv::normalize(command)).map_err(|e| {
         anyhow::anyhow!(
             "cannot re-read the command saved in {}: {e}",
-            path.display()
+            dir.join(file).display()
         )
     })?;
     let Some((_, each, output)) = plan_args(&mut cli) else {
         bail!(
             "{} does not hold a sweep or capacity search",
-            path.display()
+            dir.join(file).display()
         );
     };
     each.resume = Some(dir.to_path_buf());
