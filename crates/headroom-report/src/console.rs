@@ -3,6 +3,7 @@
 use crate::console_table;
 use crate::num::{csv_num, fmt_num, fmt_thousands};
 use headroom_metrics::{Dist, Lengths, Metric, PrefixCache, Stats, Summary, TurnStats};
+use headroom_results::Manifest;
 use std::collections::BTreeMap;
 
 /// What the run was, for the console report's title line
@@ -17,6 +18,33 @@ pub struct RunTitle {
     pub target: String,
     /// Set when the run was interrupted or failed: the results are partial.
     pub partial: Option<String>,
+}
+
+impl RunTitle {
+    /// The title of the run `manifest` describes (`None`: its manifest is lost): the
+    /// target is its URL, "embedded simulator" (whose port is gone once the run ends) or
+    /// "predicted in virtual time". `partial` says why its results are partial.
+    pub fn of(manifest: Option<&Manifest>, partial: Option<String>) -> Self {
+        let Some(m) = manifest else {
+            return RunTitle {
+                model: "unknown model".into(),
+                partial,
+                ..RunTitle::default()
+            };
+        };
+        RunTitle {
+            load: m.scenario.plan.load.label(),
+            model: m.scenario.target.model.clone(),
+            target: if m.target.virtual_time {
+                "predicted in virtual time".into()
+            } else if m.target.embedded_simulator {
+                "embedded simulator".into()
+            } else {
+                m.scenario.target.url.clone()
+            },
+            partial,
+        }
+    }
 }
 
 /// Whether a report shows metric `m` of `s`: not when it has no samples (TTFT when not

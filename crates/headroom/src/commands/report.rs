@@ -14,18 +14,8 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
             let partial = run
                 .rebuilt
                 .then(|| "rebuilt from the journal of an unfinished run".to_string());
-            match &run.manifest {
-                Some(m) => headroom_report::table(&run.summary, &super::run::title_of(m, partial)),
-                None => headroom_report::table(
-                    &run.summary,
-                    &headroom_report::RunTitle {
-                        load: String::new(),
-                        model: "unknown model".into(),
-                        target: String::new(),
-                        partial,
-                    },
-                ),
-            }
+            let title = headroom_report::RunTitle::of(run.manifest.as_ref(), partial);
+            headroom_report::table(&run.summary, &title)
         }
         Results::Sweep(s) => headroom_report::levels::sweep(&s.doc),
         Results::Capacity(c) => headroom_report::levels::capacity(&c.doc),

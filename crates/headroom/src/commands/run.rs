@@ -9,7 +9,6 @@ use headroom_core::RunPlan;
 use headroom_jobs::job::{RunJob, record};
 use headroom_jobs::reports::{log_report, write_run_report};
 use headroom_jobs::{OutputOptions, Place, Recorded, Workload};
-use headroom_results::Manifest;
 use std::process::ExitCode;
 
 /// `headroom run`.
@@ -71,24 +70,7 @@ fn title(run: &Recorded) -> headroom_report::RunTitle {
     let partial = run
         .interrupted()
         .then(|| "interrupted by Ctrl-C".to_string());
-    title_of(&run.manifest, partial)
-}
-
-/// The console table's title of a run with `manifest`; `partial` says why its results
-/// are partial.
-pub fn title_of(m: &Manifest, partial: Option<String>) -> headroom_report::RunTitle {
-    headroom_report::RunTitle {
-        load: m.scenario.plan.load.label(),
-        model: m.scenario.target.model.clone(),
-        target: if m.target.virtual_time {
-            "predicted in virtual time".into()
-        } else if m.target.embedded_simulator {
-            "embedded simulator".into()
-        } else {
-            m.scenario.target.url.clone()
-        },
-        partial,
-    }
+    headroom_report::RunTitle::of(Some(&run.manifest), partial)
 }
 
 /// The exit status of a run, after its report: 130 when interrupted, an error when every
