@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use headroom_capacity::{Capacity, LoadAxis, Method, PassRule, Search, measure};
+use headroom_capacity::{Capacity, EarlyStopping, LoadAxis, Method, PassRule, Search, measure};
 use headroom_core::seed::mix;
 use headroom_core::{LengthSpec, LoadPolicy, RequestRecord, RunPlan, StopRule, Warmup};
 use headroom_metrics::slo::{Slo, SloSet};
@@ -70,7 +70,7 @@ fn search() -> Capacity {
                 &plan,
                 &mut records,
                 &slos,
-                true,
+                Some(EarlyStopping { confidence: 0.95 }),
                 std::future::pending(),
             ))
             .unwrap();

@@ -26,9 +26,9 @@ pub mod watch;
 
 pub use level::LoadAxis;
 pub use plan::{Plan, Step, SweepLevels, SweepPlan};
-pub use search::{Found, Method, Search, SearchKind};
+pub use search::{Found, LevelOutcome, Method, Search, SearchKind};
 pub use verdict::{Capacity, LevelResult, LevelRun, Measurement, PassRule, RepeatRow, judge};
-pub use watch::{EarlyStop, EarlyStopRule, StopSignal, Watch};
+pub use watch::{EarlyStop, EarlyStopRule, EarlyStopping, StopSignal, Watch};
 
 use headroom_core::{RecordSink, RequestRecord, RunError, RunInfo, RunPlan, Runner, SinkError};
 use headroom_metrics::Recorder;
@@ -73,13 +73,13 @@ impl Watched {
 
 /// Runs `plan` with `runner`, every record going to `sink` and to a [`Watch`] judged by
 /// `slos`. The run ends at its stop rule, at `shutdown`, or early when the watch sees the
-/// level clearly failing (with `early_stop`).
+/// level clearly failing (with `early_stopping`).
 pub async fn measure<R, S>(
     runner: &R,
     plan: &RunPlan,
     sink: &mut (dyn RecordSink + '_),
     slos: &SloSet,
-    early_stop: bool,
+    early_stopping: Option<EarlyStopping>,
     shutdown: S,
 ) -> Result<Watched, RunError>
 where
@@ -89,7 +89,7 @@ where
     let mut watched = WatchedSink {
         inner: sink,
         recorder: Recorder::new(),
-        watch: Watch::new(slos, plan, early_stop),
+        watch: Watch::new(slos, plan, early_stopping),
     };
     let stop = watched.watch.signal().stopped();
     let info = runner

@@ -1,14 +1,20 @@
 //! Where a capacity search looks next.
 //!
+//! A level is PASS, FAIL or INCONCLUSIVE ([`LevelOutcome`]): an inconclusive level is one
+//! whose measurements could not decide at the chosen confidence, so it bounds nothing.
+//!
 //! - **Linear** (seed 000's progression): `start`, `start + step`, … until the first level
-//!   that does not pass, or `max`.
-//! - **Adaptive**: bracket by doubling from `start` (halving when `start` already fails),
-//!   then bisect between the highest passing and the lowest failing level until they are
-//!   `resolution` apart. It needs about log2(capacity / resolution) levels instead of
+//!   that fails, or `max`. Inconclusive levels do not stop it.
+//! - **Adaptive**: bracket by doubling from the highest level tried (halving from the
+//!   lowest when nothing has passed), then bisect the widest gap between tried levels
+//!   inside the bracket (the highest pass below the lowest fail) until every gap is
+//!   `resolution` wide. It needs about log2(capacity / resolution) levels instead of
 //!   capacity / step.
 //!
-//! Both only ever see pass or not pass per level; how a level is judged (repeats,
-//! confidence) is [`crate::verdict`]'s business.
+//! The answer ([`Found`]) is the highest pass below the lowest fail, and the inconclusive
+//! levels between them: with any, the capacity is a range.
+//!
+//! How a level is judged (repeats, confidence) is [`crate::verdict`]'s business.
 
 use crate::LoadAxis;
 use serde::{Deserialize, Serialize};
@@ -62,28 +68,54 @@ impl Method {
     }
 }
 
+/// What a level established, as the search sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LevelOutcome {
+    /// The level carries the load within every SLO.
+    Pass,
+    /// It does not.
+    Fail,
+    /// Its measurements could not tell at the chosen confidence.
+    Inconclusive,
+}
+
 /// What a search established.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Found {
-    /// The highest level that passed below the lowest level that did not (the capacity).
+    /// The highest level that passed below the lowest level that failed (the capacity,
+    /// or the low end of its range).
     pub max_pass: Option<f64>,
-    /// The lowest level that did not pass.
+    /// The lowest level that failed.
     pub first_fail: Option<f64>,
+    /// Inconclusive levels above `max_pass` and below `first_fail`, ascending: the
+    /// capacity may lie at any of them, so with any the answer is a range.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inconclusive: Vec<f64>,
     /// The search reached its highest allowed level and it passed: the capacity is at
     /// least `max_pass`.
     pub limit_reached: bool,
 }
 
-/// A capacity search: levels tried so far and whether each passed.
+impl Found {
+    /// The capacity's range `(low, high)` when inconclusive levels leave it open: from
+    /// the highest pass (`None`: nothing passed) to the highest inconclusive level.
+    pub fn range(&self) -> Option<(Option<f64>, f64)> {
+        self.inconclusive.last().map(|&hi| (self.max_pass, hi))
+    }
+}
+
+/// A capacity search: levels tried so far and what each established.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Search {
     /// The strategy.
     pub method: Method,
     /// Concurrency or rate.
     pub axis: LoadAxis,
-    /// Levels in the order tried, and whether each passed.
-    pub tried: Vec<(f64, bool)>,
+    /// Levels in the order tried, and what each established.
+    pub tried: Vec<(f64, LevelOutcome)>,
 }
 
 impl Search {
@@ -96,25 +128,26 @@ impl Search {
         }
     }
 
-    /// Records level `level` as passing or not.
-    pub fn record(&mut self, level: f64, pass: bool) {
-        self.tried.push((level, pass));
+    /// Records what level `level` established.
+    pub fn record(&mut self, level: f64, outcome: LevelOutcome) {
+        self.tried.push((level, outcome));
     }
 
     fn first_fail(&self) -> Option<f64> {
-        self.tried
-            .iter()
-            .filter(|(_, p)| !p)
-            .map(|(l, _)| *l)
-            .reduce(f64::min)
+        self.levels(LevelOutcome::Fail).reduce(f64::min)
     }
 
     fn max_pass_below(&self, hi: Option<f64>) -> Option<f64> {
+        self.levels(LevelOutcome::Pass)
+            .filter(|l| hi.is_none_or(|h| *l < h))
+            .reduce(f64::max)
+    }
+
+    fn levels(&self, outcome: LevelOutcome) -> impl Iterator<Item = f64> + '_ {
         self.tried
             .iter()
-            .filter(|(l, p)| *p && hi.is_none_or(|h| *l < h))
+            .filter(move |(_, o)| *o == outcome)
             .map(|(l, _)| *l)
-            .reduce(f64::max)
     }
 
     fn seen(&self, v: f64) -> bool {
@@ -125,13 +158,12 @@ impl Search {
     pub fn next(&self) -> Option<f64> {
         let hi = self.first_fail();
         let lo = self.max_pass_below(hi);
-        let snap = |v: f64| self.axis.snap(v);
         match self.method {
             Method::Linear { start, step, max } => {
                 if hi.is_some() {
                     return None;
                 }
-                let v = snap(start + step * self.tried.len() as f64);
+                let v = self.axis.snap(start + step * self.tried.len() as f64);
                 (v <= max + 1e-9 && !self.seen(v)).then_some(v)
             }
             Method::Adaptive {
@@ -141,45 +173,87 @@ impl Search {
                 min,
                 max,
             } => {
-                let v = match (lo, hi) {
-                    (None, None) => snap(start.clamp(min, max)),
-                    (Some(lo), None) => snap((lo * 2.0).min(max)),
-                    (None, Some(hi)) => {
-                        let v = snap((hi / 2.0).max(min));
-                        if v >= hi { snap(hi - 1.0).max(min) } else { v }
-                    }
-                    (Some(lo), Some(hi)) => {
-                        let width = if relative {
-                            resolution * lo
-                        } else {
-                            resolution
-                        };
-                        if hi - lo <= width + 1e-9 {
-                            return None;
-                        }
-                        let mid = (lo + hi) / 2.0;
-                        // Bisect on the resolution's grid, so levels stay round numbers.
-                        if relative {
-                            snap(mid)
-                        } else {
-                            snap((mid / resolution).round() * resolution)
-                        }
-                    }
+                let fresh = |v: f64| {
+                    let inside = lo.is_none_or(|l| v > l) && hi.is_none_or(|h| v < h);
+                    (inside && v >= min - 1e-9 && v <= max + 1e-9 && !self.seen(v)).then_some(v)
                 };
-                let inside = lo.is_none_or(|l| v > l) && hi.is_none_or(|h| v < h);
-                (inside && v >= min - 1e-9 && v <= max + 1e-9 && !self.seen(v)).then_some(v)
+                let tried = || self.tried.iter().map(|(l, _)| *l);
+                let (Some(lowest), Some(highest)) =
+                    (tried().reduce(f64::min), tried().reduce(f64::max))
+                else {
+                    return fresh(self.axis.snap(start.clamp(min, max)));
+                };
+                // Bracket: below everything tried while nothing has passed, above
+                // everything tried while nothing has failed.
+                if lo.is_none() {
+                    let mut v = self.axis.snap((lowest / 2.0).max(min));
+                    if v >= lowest {
+                        v = self.axis.snap(lowest - 1.0).max(min);
+                    }
+                    if let Some(v) = fresh(v).filter(|v| *v < lowest) {
+                        return Some(v);
+                    }
+                }
+                if hi.is_none()
+                    && let Some(v) = fresh(self.axis.snap((highest * 2.0).min(max)))
+                {
+                    return Some(v);
+                }
+                self.bisect(lo.unwrap_or(lowest), hi.unwrap_or(highest), |a| {
+                    if relative { resolution * a } else { resolution }
+                })
+                .and_then(|(a, b)| {
+                    let mid = (a + b) / 2.0;
+                    // Bisect on the resolution's grid, so levels stay round numbers.
+                    let v = if relative {
+                        self.axis.snap(mid)
+                    } else {
+                        self.axis.snap((mid / resolution).round() * resolution)
+                    };
+                    fresh(v).filter(|v| *v > a && *v < b)
+                })
             }
         }
+    }
+
+    /// The widest gap between consecutive tried levels within `[lo, hi]` that is wider
+    /// than `width(its low end)` and has a decided level at one end at least: between
+    /// two inconclusive levels a third would most likely be inconclusive too.
+    fn bisect(&self, lo: f64, hi: f64, width: impl Fn(f64) -> f64) -> Option<(f64, f64)> {
+        let mut points: Vec<(f64, LevelOutcome)> = self
+            .tried
+            .iter()
+            .copied()
+            .filter(|(l, _)| *l >= lo - 1e-9 && *l <= hi + 1e-9)
+            .collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        points
+            .windows(2)
+            .filter(|w| {
+                w[0].1 != LevelOutcome::Inconclusive || w[1].1 != LevelOutcome::Inconclusive
+            })
+            .map(|w| (w[0].0, w[1].0))
+            .filter(|(a, b)| b - a > width(*a) + 1e-9)
+            .max_by(|x, y| (x.1 - x.0).total_cmp(&(y.1 - y.0)))
     }
 
     /// What the levels so far establish.
     pub fn found(&self) -> Found {
         let first_fail = self.first_fail();
         let max_pass = self.max_pass_below(first_fail);
+        let mut inconclusive: Vec<f64> = self
+            .levels(LevelOutcome::Inconclusive)
+            .filter(|l| max_pass.is_none_or(|m| *l > m) && first_fail.is_none_or(|f| *l < f))
+            .collect();
+        inconclusive.sort_by(f64::total_cmp);
         Found {
+            limit_reached: first_fail.is_none()
+                && max_pass.is_some()
+                && inconclusive.is_empty()
+                && self.next().is_none(),
             max_pass,
             first_fail,
-            limit_reached: first_fail.is_none() && max_pass.is_some() && self.next().is_none(),
+            inconclusive,
         }
     }
 }
@@ -193,7 +267,14 @@ mod tests {
         let mut s = Search::new(method, axis);
         let mut guard = 0;
         while let Some(v) = s.next() {
-            s.record(v, v <= cap);
+            s.record(
+                v,
+                if v <= cap {
+                    LevelOutcome::Pass
+                } else {
+                    LevelOutcome::Fail
+                },
+            );
             guard += 1;
             assert!(guard < 100, "search does not end: {:?}", s.tried);
         }
@@ -252,6 +333,74 @@ mod tests {
         let f = s.found();
         assert_eq!(f.max_pass, Some(64.0));
         assert!(f.limit_reached);
+    }
+
+    /// Runs a search where levels up to `cap - band` pass, levels above `cap + band`
+    /// fail and the ones between are inconclusive.
+    fn drive_band(method: Method, cap: f64, band: f64) -> Search {
+        let mut s = Search::new(method, LoadAxis::Concurrency);
+        while let Some(v) = s.next() {
+            let outcome = if v <= cap - band {
+                LevelOutcome::Pass
+            } else if v > cap + band {
+                LevelOutcome::Fail
+            } else {
+                LevelOutcome::Inconclusive
+            };
+            s.record(v, outcome);
+            assert!(s.tried.len() < 60, "search does not end: {:?}", s.tried);
+        }
+        s
+    }
+
+    #[test]
+    fn inconclusive_levels_make_a_range_that_holds_the_capacity() {
+        for cap in [3.0, 17.0, 40.0, 150.0] {
+            for band in [0.0, 2.0, 6.0] {
+                let s = drive_band(adaptive(8.0, 1024.0), cap, band);
+                let f = s.found();
+                // The range holds every level that could be the capacity: from at most
+                // the last sure pass to the last level before the first fail.
+                assert!(
+                    f.max_pass.is_none_or(|m| m <= cap - band),
+                    "{cap}±{band}: {f:?}"
+                );
+                let high = f.range().map_or(f.max_pass.unwrap_or(0.0), |r| r.1);
+                assert_eq!(high, (cap + band).floor(), "{cap}±{band}: {f:?}");
+                assert_eq!(
+                    f.first_fail,
+                    Some((cap + band).floor() + 1.0),
+                    "{f:?} {:?}",
+                    s.tried
+                );
+                assert!(!f.limit_reached);
+            }
+        }
+        // Linear: inconclusive levels do not stop it; the first fail does.
+        let m = Method::Linear {
+            start: 15.0,
+            step: 5.0,
+            max: 100.0,
+        };
+        let s = drive_band(m, 30.0, 6.0);
+        let f = s.found();
+        assert_eq!((f.max_pass, f.first_fail), (Some(20.0), Some(40.0)));
+        assert_eq!(f.inconclusive, [25.0, 30.0, 35.0]);
+        assert_eq!(f.range(), Some((Some(20.0), 35.0)));
+    }
+
+    #[test]
+    fn a_search_where_nothing_is_decided_low_does_not_give_up_at_the_bottom() {
+        // The first-hour case: small levels are inconclusive everywhere up to 40 (too
+        // few requests to bound a P95), and fail beyond. The search does not call 1
+        // user "failed"; it finds where failing starts and says the rest is undecided.
+        let s = drive_band(adaptive(4.0, 1024.0), 0.0, 40.0);
+        let f = s.found();
+        assert_eq!(f.max_pass, None);
+        assert_eq!(f.first_fail, Some(41.0));
+        assert_eq!(f.inconclusive.first(), Some(&1.0));
+        assert_eq!(f.range(), Some((None, 40.0)));
+        assert!(s.tried.len() <= 16, "{:?}", s.tried);
     }
 
     #[test]

@@ -10,22 +10,22 @@
 //!
 //! - **PASS** when the whole interval is within the limit,
 //! - **FAIL** when the whole interval is beyond it,
-//! - **MARGINAL** when the limit lies inside the interval: the data cannot tell at the
+//! - **INCONCLUSIVE** when the limit lies inside the interval: the data cannot tell at the
 //!   chosen confidence.
 //!
-//! A level passes when every SLO passes. With the default rule (`confident`) a MARGINAL
+//! A level passes when every SLO passes. With the default rule (`confident`) an INCONCLUSIVE
 //! level does not pass, so the capacity reported is one the data supports at 95 %
-//! confidence; with `estimate` a MARGINAL level is decided by the point estimate. A level
+//! confidence; with `estimate` an INCONCLUSIVE level is decided by the point estimate. A level
 //! with a repeat stopped early (see [`crate::watch`]) fails.
 
-use crate::search::{Found, Search};
+use crate::search::{Found, LevelOutcome, Search};
 use crate::sweep::Row;
 use crate::watch::EarlyStop;
 use headroom_metrics::Summary;
 use headroom_metrics::slo::{Assessment, Repeat, SloSet, Verdict, assess, point_verdict};
 use serde::{Deserialize, Serialize};
 
-/// How a MARGINAL level counts.
+/// How an INCONCLUSIVE level counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
@@ -34,7 +34,7 @@ pub enum PassRule {
     /// Only a level whose every SLO interval is within its limit passes.
     #[default]
     Confident,
-    /// A MARGINAL level passes when its point estimates are within the limits.
+    /// A INCONCLUSIVE level passes when its point estimates are within the limits.
     Estimate,
 }
 
@@ -153,7 +153,7 @@ pub fn judge(
     let passed = match verdict {
         Verdict::Pass => true,
         Verdict::Fail => false,
-        Verdict::Marginal => {
+        Verdict::Inconclusive => {
             rule == PassRule::Estimate
                 && slos
                     .0
@@ -206,10 +206,23 @@ pub fn judge(
     }
 }
 
+impl LevelResult {
+    /// What the level establishes for a search under `rule`: PASS when it passed, FAIL
+    /// when it failed (or the estimate rule decided an inconclusive level against it),
+    /// INCONCLUSIVE when the confident rule could not decide it.
+    pub fn outcome(&self, rule: PassRule) -> LevelOutcome {
+        match (self.passed, self.verdict, rule) {
+            (true, _, _) => LevelOutcome::Pass,
+            (false, Verdict::Inconclusive, PassRule::Confident) => LevelOutcome::Inconclusive,
+            _ => LevelOutcome::Fail,
+        }
+    }
+}
+
 fn worst(a: Verdict, b: Verdict) -> Verdict {
     let rank = |v: Verdict| match v {
         Verdict::Pass => 0,
-        Verdict::Marginal => 1,
+        Verdict::Inconclusive => 1,
         Verdict::Fail => 2,
     };
     if rank(b) > rank(a) { b } else { a }
@@ -226,7 +239,7 @@ pub struct Capacity {
     pub slos: SloSet,
     /// Confidence of the intervals (0.95).
     pub confidence: f64,
-    /// How MARGINAL levels count.
+    /// How INCONCLUSIVE levels count.
     pub rule: PassRule,
     /// Levels judged, in the order run.
     pub levels: Vec<LevelResult>,
@@ -281,7 +294,7 @@ impl Capacity {
             return None;
         }
         let result = judge(level, &runs, &self.slos, self.confidence, self.rule);
-        self.search.record(level, result.passed);
+        self.search.record(level, result.outcome(self.rule));
         self.levels.push(result);
         self.levels.last()
     }

@@ -3,9 +3,13 @@
 //!
 //! A level is stopped early (and judged FAIL) by the first rule that fires:
 //!
-//! - **certain**: with a request-count stop rule, more requests have already exceeded a
-//!   percentile limit than the whole level may have (for `p95(e2e)<=3.81s` over 1,000
-//!   requests: the 51st request over 3.81 s). No later request can change the verdict.
+//! - **certain**: with a request-count stop rule, so many requests have already exceeded a
+//!   percentile limit that the level's confidence interval for the percentile will lie
+//!   above the limit whatever the remaining requests do (for `p95(e2e)<=3.81s` over 1,000
+//!   requests at 95 %: the 65th request over 3.81 s, since the interval's low end is the
+//!   936th smallest value). The verdict is the one the whole level would get, so it holds
+//!   its error rate; a point estimate would have stopped at the 51st. With too few
+//!   requests for a lower bound it never fires.
 //! - **clear**: at least a quarter of the level has run and 100 requests have completed,
 //!   and the 99 % confidence interval of a latency statistic lies entirely above 1.25 ×
 //!   its limit.
@@ -18,7 +22,7 @@
 
 use headroom_core::{LoadPolicy, Phase, RequestRecord, RunPlan};
 use headroom_metrics::Summary;
-use headroom_metrics::confidence::{mean_interval, quantile_interval};
+use headroom_metrics::confidence::{mean_interval, quantile_interval, quantile_ranks};
 use headroom_metrics::slo::{GoodputCounter, Slo, SloSet, Stat, request_value};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -130,6 +134,13 @@ impl Future for Stopped {
     }
 }
 
+/// A watch's early stopping is on, at this confidence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EarlyStopping {
+    /// The two-sided confidence of the level's intervals (0.95).
+    pub confidence: f64,
+}
+
 /// How often (in measured completions) the statistical rules are evaluated.
 const CHECK_EVERY: u64 = 20;
 
@@ -144,7 +155,7 @@ pub struct Watch {
     planned_requests: Option<u64>,
     planned_us: Option<u64>,
     open: bool,
-    enabled: bool,
+    early_stopping: Option<EarlyStopping>,
     measured: u64,
     first_send: Option<u64>,
     last_end: u64,
@@ -163,9 +174,9 @@ impl std::fmt::Debug for Watch {
 }
 
 impl Watch {
-    /// Watches a run of `plan` judged by `slos`. With `early_stop` false only goodput is
+    /// Watches a run of `plan` judged by `slos`. Without `early_stopping` only goodput is
     /// counted.
-    pub fn new(slos: &SloSet, plan: &RunPlan, early_stop: bool) -> Self {
+    pub fn new(slos: &SloSet, plan: &RunPlan, early_stopping: Option<EarlyStopping>) -> Self {
         Watch {
             slos: slos.clone(),
             goodput: GoodputCounter::new(slos.clone()),
@@ -173,7 +184,7 @@ impl Watch {
             planned_requests: plan.stop.requests,
             planned_us: plan.stop.duration.map(|d| d.as_micros() as u64),
             open: !matches!(plan.load, LoadPolicy::Closed { .. }),
-            enabled: early_stop,
+            early_stopping,
             measured: 0,
             first_send: None,
             last_end: 0,
@@ -250,10 +261,13 @@ impl Watch {
                 end.saturating_sub(intended) as f64 / 1e6,
             );
         }
-        if !self.enabled || self.fired.is_some() {
+        let Some(rules) = self.early_stopping else {
+            return;
+        };
+        if self.fired.is_some() {
             return;
         }
-        self.certain();
+        self.certain(rules.confidence);
         if self.measured.is_multiple_of(CHECK_EVERY) {
             self.saturation();
             if self.fired.is_none() {
@@ -262,7 +276,10 @@ impl Watch {
         }
     }
 
-    fn certain(&mut self) {
+    /// The interval's low end is the `l`-th smallest of the level's `n` values: it lies
+    /// above the limit once fewer than `l` of them can be within it, i.e. once more than
+    /// `n − l` are over.
+    fn certain(&mut self, confidence: f64) {
         let Some(n) = self.planned_requests else {
             return;
         };
@@ -272,11 +289,20 @@ impl Watch {
                 ..
             } = slo
             {
-                let allowed = n - ((p / 100.0) * n as f64).ceil().min(n as f64) as u64;
+                let Some((l, _)) = quantile_ranks(n, p / 100.0, confidence) else {
+                    continue;
+                };
+                if l == 0 {
+                    continue;
+                }
+                let allowed = n - l;
                 if self.over[i] > allowed {
                     let detail = format!(
-                        "{} of the {n} requests already exceed the limit of {slo}; at most {allowed} may",
-                        self.over[i]
+                        "{} of the {n} requests already exceed the limit of {slo}: its {:.0}% \
+                         interval will lie above the limit whatever the rest do (at most \
+                         {allowed} may)",
+                        self.over[i],
+                        confidence * 100.0
                     );
                     self.fire(EarlyStopRule::Certain, detail);
                     return;
@@ -390,7 +416,62 @@ impl Trend {
 
 #[cfg(test)]
 mod tests {
-    use super::EarlyStopRule;
+    use super::*;
+    use headroom_core::{StopRule, Warmup};
+    use headroom_testkit::record;
+    use std::time::Duration;
+
+    fn closed_plan(requests: u64) -> RunPlan {
+        RunPlan {
+            load: LoadPolicy::Closed { concurrency: 4 },
+            stop: StopRule {
+                requests: Some(requests),
+                duration: None,
+            },
+            warmup: Warmup::None,
+            seed: 0,
+            grace: Duration::from_secs(1),
+            conversation: None,
+        }
+    }
+
+    /// Feeds `over` requests over the limit, then counts how many it took to fire.
+    fn fires_after(requests: u64, over: u64) -> Option<u64> {
+        let slos = SloSet(vec!["p95(e2e)<=1s".parse().unwrap()]);
+        let on = Some(EarlyStopping { confidence: 0.95 });
+        let mut w = Watch::new(&slos, &closed_plan(requests), on);
+        for i in 0..over {
+            w.observe(&record(i).e2e_us(2_000_000).build(), &Summary::default());
+            if w.early_stop().is_some() {
+                return Some(i + 1);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn certain_fires_once_the_levels_interval_must_lie_above_the_limit() {
+        // The 95 % interval's low end is the l-th smallest of the n values.
+        for n in [5, 100, 1000] {
+            let (l, _) = quantile_ranks(n, 0.95, 0.95).unwrap();
+            assert_eq!(fires_after(n, n), Some(n - l + 1), "{n}");
+        }
+        // 1,000 requests: more than the 51 a point estimate would take.
+        let (l, _) = quantile_ranks(1000, 0.95, 0.95).unwrap();
+        assert!(1000 - l + 1 > 51, "{l}");
+        // Two of five over a P95 limit already settle it: were the true P95 within the
+        // limit, that would happen 2.3 % of the time, under the 2.5 % a side may have.
+        assert_eq!(fires_after(5, 5), Some(2));
+        let slos = SloSet(vec!["p95(e2e)<=1s".parse().unwrap()]);
+        let mut off = Watch::new(&slos, &closed_plan(100), None);
+        for i in 0..100 {
+            off.observe(&record(i).e2e_us(2_000_000).build(), &Summary::default());
+        }
+        assert!(
+            off.early_stop().is_none(),
+            "without early stopping it only counts"
+        );
+    }
 
     #[test]
     fn early_stop_rules_keep_their_names() {

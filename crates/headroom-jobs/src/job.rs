@@ -5,7 +5,7 @@
 use crate::error::JobError;
 use crate::place::Place;
 use crate::sink::{Progress, RunSink};
-use headroom_capacity::{EarlyStop, Measurement, StopSignal, Watch, either};
+use headroom_capacity::{EarlyStop, EarlyStopping, Measurement, StopSignal, Watch, either};
 use headroom_core::{RunError, RunInfo, RunPlan, Runner, Scenario, Warmup, WorkloadSpec};
 use headroom_metrics::slo::SloSet;
 use headroom_metrics::timeline::{Timeline, TimelineBuilder};
@@ -45,9 +45,9 @@ pub struct RunJob<'a> {
     pub out: Option<PathBuf>,
     /// `--label`s.
     pub labels: &'a BTreeMap<String, String>,
-    /// Sweeps and searches: the SLOs to count goodput by and, when `early_stop`, to end a
+    /// Sweeps and searches: the SLOs to count goodput by and, with early stopping, to end a
     /// clearly failing level early. `None`: no watch (a plain run).
-    pub watch: Option<(&'a SloSet, bool)>,
+    pub watch: Option<(&'a SloSet, Option<EarlyStopping>)>,
     /// Log the start at info level (a level of a plan logs its own line instead).
     pub announce: bool,
     /// The tool that records.
@@ -190,7 +190,7 @@ pub async fn record(
         timeline: TimelineBuilder::new(),
         watch: job
             .watch
-            .map(|(slos, early_stop)| Watch::new(slos, &job.plan, early_stop)),
+            .map(|(slos, early_stopping)| Watch::new(slos, &job.plan, early_stopping)),
         progress,
     };
     sink.write_manifest()

@@ -11,7 +11,7 @@ use crate::place::Place;
 use crate::settings::{LevelOptions, check_plan, default_stop};
 use crate::sink::Progress;
 use crate::workload::Workload;
-use headroom_capacity::{LoadAxis, Measurement, StopSignal};
+use headroom_capacity::{EarlyStopping, LoadAxis, Measurement, StopSignal};
 use headroom_core::seed::mix;
 use headroom_core::{LoadPolicy, RequestSource, RequestSpec, RunPlan, StopRule};
 use headroom_metrics::Summary;
@@ -71,7 +71,7 @@ pub(crate) struct LevelRunner<'a> {
     pub(crate) labels: &'a BTreeMap<String, String>,
     pub(crate) root: &'a Path,
     pub(crate) slos: &'a SloSet,
-    pub(crate) early_stop: bool,
+    pub(crate) early_stopping: Option<EarlyStopping>,
     pub(crate) interrupt: &'a StopSignal,
     pub(crate) tool: &'a Tool,
 }
@@ -144,7 +144,7 @@ impl LevelRunner<'_> {
             workload: &w.spec,
             out: Some(dir.clone()),
             labels: self.labels,
-            watch: Some((self.slos, self.early_stop)),
+            watch: Some((self.slos, self.early_stopping)),
             announce: false,
             tool: self.tool,
         };

@@ -12,7 +12,7 @@ use crate::sink::Progress;
 use crate::workload::Workload;
 use headroom_capacity::sweep::{Row, mark};
 use headroom_capacity::{
-    Capacity, LevelResult, LoadAxis, Measurement, Plan, Step, StopSignal, SweepPlan,
+    Capacity, EarlyStopping, LevelResult, LoadAxis, Measurement, Plan, Step, StopSignal, SweepPlan,
 };
 use headroom_core::{LoadPolicy, RunPlan};
 use headroom_metrics::slo::SloSet;
@@ -88,8 +88,8 @@ pub trait PlanJob: Plan {
     fn repeats(&self) -> u32;
     /// The SLOs levels are judged by.
     fn slos(&self) -> &SloSet;
-    /// Whether a clearly failing level is stopped early.
-    fn early_stop(&self) -> bool;
+    /// Whether (and at what confidence) a clearly failing level is stopped early.
+    fn early_stopping(&self) -> Option<EarlyStopping>;
     /// The file as it stands.
     fn document(&self, header: PlanHeader) -> Self::Doc;
     /// Logs the start.
@@ -139,7 +139,7 @@ pub async fn run_plan<J: PlanJob>(
         labels: &settings.output.labels,
         root: &root,
         slos: &slos,
-        early_stop: job.early_stop(),
+        early_stopping: job.early_stopping(),
         interrupt,
         tool,
     };
@@ -254,8 +254,8 @@ impl PlanJob for SweepPlan {
         &self.slos
     }
 
-    fn early_stop(&self) -> bool {
-        false
+    fn early_stopping(&self) -> Option<EarlyStopping> {
+        None
     }
 
     fn document(&self, header: PlanHeader) -> SweepDoc {
@@ -336,8 +336,10 @@ impl PlanJob for CapacitySearch {
         &self.capacity.slos
     }
 
-    fn early_stop(&self) -> bool {
-        self.early_stop
+    fn early_stopping(&self) -> Option<EarlyStopping> {
+        self.early_stop.then_some(EarlyStopping {
+            confidence: self.capacity.confidence,
+        })
     }
 
     fn document(&self, header: PlanHeader) -> CapacityDoc {

@@ -31,7 +31,7 @@
 //!
 //! [`slo`] parses service-level objectives (`p95(e2e)<=3s`, `errors<=1%`,
 //! `goodput>=10/s`), decides which requests count towards goodput, and judges a load
-//! level's repeats against each SLO as pass, marginal or fail, with the confidence
+//! level's repeats against each SLO as pass, inconclusive or fail, with the confidence
 //! intervals of [`confidence`].
 //!
 //! # Comparing runs

@@ -64,7 +64,7 @@ pub enum Mark {
     },
 }
 
-/// A PASS / FAIL / MARGINAL mark on a point (capacity envelopes): the point is drawn in
+/// A PASS / FAIL / INCONCLUSIVE mark on a point (capacity envelopes): the point is drawn in
 /// green, red or amber whatever the series colour, and the legend explains the colours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PointStatus {
@@ -73,7 +73,7 @@ pub enum PointStatus {
     /// Beyond the SLO.
     Fail,
     /// Too close to call.
-    Marginal,
+    Inconclusive,
 }
 
 /// One data point.
@@ -173,6 +173,6 @@ pub fn status_color(status: PointStatus) -> &'static str {
     match status {
         PointStatus::Pass => "#1a9850",
         PointStatus::Fail => "#d73027",
-        PointStatus::Marginal => "#f39c12",
+        PointStatus::Inconclusive => "#f39c12",
     }
 }

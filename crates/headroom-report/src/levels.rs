@@ -76,10 +76,11 @@ pub fn capacity(doc: &CapacityDoc) -> String {
     let mut out = title("capacity", &h.model, &h.target, h.status);
     let slos: Vec<Option<Slo>> = h.slos.iter().map(|s| unit_of(s)).collect();
     let _ = writeln!(out, "Answer: {}", doc.headline());
-    for (which, level) in [
-        ("passing", doc.found.max_pass),
-        ("first failing", doc.found.first_fail),
-    ] {
+    let f = &doc.found;
+    let answer_levels = std::iter::once(("passing", f.max_pass))
+        .chain(f.inconclusive.iter().map(|l| ("inconclusive", Some(*l))))
+        .chain([("first failing", f.first_fail)]);
+    for (which, level) in answer_levels {
         let Some(l) = level.and_then(|l| doc.level(l)) else {
             continue;
         };
@@ -169,7 +170,7 @@ fn envelope(levels: &[&LevelResult], axis: LoadAxis) -> Table {
             "Errors",
             "Goodput (req/s)",
             "Duration",
-            "Status",
+            "Status (estimate)",
         ]
         .map(String::from)
         .to_vec(),

@@ -86,7 +86,7 @@ pub struct CapacityDoc {
     pub method: Method,
     /// Confidence of the intervals.
     pub confidence: f64,
-    /// How MARGINAL levels count.
+    /// How INCONCLUSIVE levels count.
     pub pass_rule: PassRule,
     /// Levels in the order measured.
     pub levels: Vec<LevelResult>,
@@ -100,21 +100,66 @@ impl CapacityDoc {
         self.levels.iter().find(|l| l.level == level)
     }
 
-    /// The answer in one line, e.g. `35 concurrent at p95(e2e)<=3.81s`.
+    /// The answer in one line, e.g. `max 35 concurrent at p95(e2e)<=3.81s`; a range when
+    /// inconclusive levels leave the capacity open.
     pub fn headline(&self) -> String {
         let axis = self.header.axis;
         let slos = self.header.slos.join(", ");
-        match (self.found.max_pass, self.found.first_fail) {
-            (Some(m), _) if self.found.limit_reached => {
+        let f = &self.found;
+        if let Some((low, high)) = f.range() {
+            let undecided = join_levels(axis, &f.inconclusive);
+            let were = if f.inconclusive.len() == 1 {
+                "was"
+            } else {
+                "were"
+            };
+            return match low {
+                Some(low) => format!(
+                    "between {} and {} at {slos}: {undecided} {were} inconclusive",
+                    axis.cell(low),
+                    axis.describe(high)
+                ),
+                None => format!(
+                    "undecided at {slos}: nothing passed for certain, and {undecided} {were} \
+                     inconclusive{}",
+                    f.first_fail
+                        .map(|x| format!("; {} failed", axis.describe(x)))
+                        .unwrap_or_default()
+                ),
+            };
+        }
+        match (f.max_pass, f.first_fail) {
+            (Some(m), _) if f.limit_reached => {
                 format!(
                     "at least {} meet {slos} (the highest level tried)",
                     axis.describe(m)
                 )
             }
             (Some(m), _) => format!("max {} at {slos}", axis.describe(m)),
-            (None, Some(f)) => format!("no level met {slos}; even {} failed", axis.describe(f)),
+            (None, Some(x)) => format!("no level met {slos}; even {} failed", axis.describe(x)),
             (None, None) => "no level measured".into(),
         }
+    }
+
+    /// Whether the answer is open for want of measurements: inconclusive levels above
+    /// the highest pass (a range, or nothing decided), which more requests per level
+    /// would decide.
+    pub fn undecided(&self) -> bool {
+        !self.found.inconclusive.is_empty()
+    }
+}
+
+/// `20, 24 and 28 concurrent`-style lists of levels (`c` units once, at the end).
+fn join_levels(axis: LoadAxis, levels: &[f64]) -> String {
+    let cells: Vec<String> = levels.iter().map(|l| axis.cell(*l)).collect();
+    let list = match cells.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    match axis {
+        LoadAxis::Concurrency => format!("{list} concurrent"),
+        LoadAxis::Rate => format!("{list} req/s"),
     }
 }
 
@@ -142,5 +187,80 @@ impl SweepDoc {
         let mut v: Vec<&LevelResult> = self.levels.iter().collect();
         v.sort_by(|a, b| a.level.total_cmp(&b.level));
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(found: Found) -> CapacityDoc {
+        CapacityDoc {
+            kind: PlanKind::Capacity,
+            header: PlanHeader {
+                command: Vec::new(),
+                started_at: String::new(),
+                target: String::new(),
+                model: String::new(),
+                labels: BTreeMap::new(),
+                axis: LoadAxis::Concurrency,
+                slos: vec!["p95(e2e)<=1.5s".into()],
+                repeats: 1,
+                status: PlanStatus::Complete,
+            },
+            method: Method::Linear {
+                start: 4.0,
+                step: 4.0,
+                max: 64.0,
+            },
+            confidence: 0.95,
+            pass_rule: PassRule::Confident,
+            levels: Vec::new(),
+            found,
+        }
+    }
+
+    #[test]
+    fn the_headline_says_a_range_or_undecided_never_failed_for_inconclusive_levels() {
+        let exact = doc(Found {
+            max_pass: Some(20.0),
+            first_fail: Some(24.0),
+            ..Found::default()
+        });
+        assert_eq!(exact.headline(), "max 20 concurrent at p95(e2e)<=1.5s");
+        assert!(!exact.undecided());
+        let range = doc(Found {
+            max_pass: Some(20.0),
+            first_fail: Some(32.0),
+            inconclusive: vec![24.0, 28.0],
+            limit_reached: false,
+        });
+        assert_eq!(
+            range.headline(),
+            "between 20 and 28 concurrent at p95(e2e)<=1.5s: 24 and 28 concurrent were inconclusive"
+        );
+        assert!(range.undecided());
+        let none = doc(Found {
+            max_pass: None,
+            first_fail: Some(8.0),
+            inconclusive: vec![1.0, 2.0, 4.0],
+            limit_reached: false,
+        });
+        let h = none.headline();
+        assert!(
+            h.starts_with("undecided at p95(e2e)<=1.5s")
+                && h.contains("1, 2 and 4 concurrent were inconclusive")
+                && h.ends_with("; 8 concurrent failed")
+                && !h.contains("even"),
+            "{h}"
+        );
+        let failed = doc(Found {
+            first_fail: Some(1.0),
+            ..Found::default()
+        });
+        assert_eq!(
+            failed.headline(),
+            "no level met p95(e2e)<=1.5s; even 1 concurrent failed"
+        );
     }
 }

@@ -6,7 +6,8 @@ use headroom_capacity::sweep::Auto;
 use headroom_capacity::{
     Capacity, LoadAxis, Method, PassRule, Search, SearchKind, SweepLevels, SweepPlan,
 };
-use headroom_metrics::slo::SloSet;
+use headroom_metrics::confidence::requests_for_upper_bound;
+use headroom_metrics::slo::{Slo, SloSet, Stat};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -231,6 +232,90 @@ impl CapacityOptions {
     }
 }
 
+impl CapacityOptions {
+    /// Said before anything is sent: the levels at which a percentile SLO cannot pass
+    /// whatever the server does, because `levels` gives them fewer requests (all runs
+    /// together) than the percentile needs for an upper bound at the confidence
+    /// ([`requests_for_upper_bound`]: 72 for P95, 368 for P99 at 95 %). Such levels can
+    /// only be INCONCLUSIVE or FAIL. `None` when every level can be decided, or when
+    /// levels run for a duration (their request count is not known in advance).
+    pub fn budget_warning(&self, levels: &LevelOptions) -> Option<String> {
+        let method = self.method().ok()?;
+        let lowest = match method {
+            Method::Linear { start, .. } => start,
+            Method::Adaptive { min, .. } => min,
+        };
+        let closed = self.axis == LoadAxis::Concurrency;
+        let per_run = |level: f64| -> Option<u64> {
+            match (levels.requests, levels.duration) {
+                (Some(p), _) => Some(p.at(level)),
+                (None, None) if closed => Some(((10.0 * level).ceil() as u64).max(100)),
+                (None, None) => Some(((30.0 * level).ceil() as u64).max(100)),
+                (None, Some(_)) => None,
+            }
+        };
+        let runs = self.repeats.max(1) as u64;
+        let (slo, needed) = self
+            .slos
+            .0
+            .iter()
+            .filter_map(|s| match s {
+                Slo::Latency {
+                    stat: Stat::Percentile(p),
+                    ..
+                } => Some((s, requests_for_upper_bound(p / 100.0, self.confidence))),
+                _ => None,
+            })
+            .max_by_key(|(_, n)| *n)?;
+        if per_run(lowest)? * runs >= needed {
+            return None;
+        }
+        let budget = match levels.requests {
+            Some(PerLevel::Count(n)) => format!("--requests-per-level {n}"),
+            Some(PerLevel::PerUnit(x)) => format!("--requests-per-level {x}x"),
+            None => "the default requests per level".into(),
+        };
+        let runs_said = if runs == 1 {
+            "1 run".to_string()
+        } else {
+            format!("{runs} runs")
+        };
+        // The lowest level whose budget is enough, when the budget grows with the level.
+        let enough = match levels.requests {
+            Some(PerLevel::Count(_)) => None,
+            _ => {
+                let mut level = lowest;
+                while per_run(level)? * runs < needed && level < 1e7 {
+                    level = match self.axis {
+                        LoadAxis::Concurrency => level + 1.0,
+                        LoadAxis::Rate => self.axis.snap(level * 1.01).max(level + 0.01),
+                    };
+                }
+                Some(level)
+            }
+        };
+        let which = match enough {
+            Some(level) => format!("levels below {}", self.axis.describe(level)),
+            None => "every level".into(),
+        };
+        Some(format!(
+            "{slo} needs at least {needed} requests per level (all runs together) before its \
+             {:.0}% interval has an upper bound; with {budget} ({runs_said}), {which} can only \
+             be INCONCLUSIVE or FAIL, never PASS. Give each level {needed} requests or more \
+             ({})",
+            self.confidence * 100.0,
+            if runs == 1 {
+                format!("--requests-per-level {needed}")
+            } else {
+                format!(
+                    "--requests-per-level {} with {runs} runs",
+                    needed.div_ceil(runs)
+                )
+            },
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,6 +328,84 @@ mod tests {
         for bad in ["0", "x", "-1x", "lots"] {
             assert!(bad.parse::<PerLevel>().is_err(), "{bad}");
         }
+    }
+
+    fn search(slo: &str, repeats: u32, step: Option<f64>) -> CapacityOptions {
+        CapacityOptions {
+            slos: slo.parse::<Slo>().into_iter().collect(),
+            axis: LoadAxis::Concurrency,
+            search: None,
+            start: Some(4.0),
+            step,
+            max: None,
+            repeats,
+            confidence: 0.95,
+            pass_rule: PassRule::Confident,
+            early_stop: true,
+        }
+    }
+
+    #[test]
+    fn budgets_too_small_to_pass_a_percentile_are_said_up_front() {
+        let each = |r: &str| LevelOptions {
+            requests: Some(r.parse().unwrap()),
+            ..LevelOptions::default()
+        };
+        // The first-hour command: 5 per user, one run, adaptive down to 1 user.
+        let w = search("p95(e2e)<=1.5s", 1, None)
+            .budget_warning(&each("5x"))
+            .unwrap();
+        assert!(
+            w.starts_with("p95(e2e)<=1.5s needs at least 72 requests"),
+            "{w}"
+        );
+        assert!(w.contains("with --requests-per-level 5x (1 run), levels below 15 concurrent can only be INCONCLUSIVE or FAIL"), "{w}");
+        assert!(
+            w.ends_with("Give each level 72 requests or more (--requests-per-level 72)"),
+            "{w}"
+        );
+        // A fixed count too small for every level; repeats add up.
+        let w = search("p99(ttft)<=1s", 2, Some(5.0))
+            .budget_warning(&each("100"))
+            .unwrap();
+        assert!(w.contains("every level can only be"), "{w}");
+        assert!(
+            w.ends_with(
+                "Give each level 368 requests or more (--requests-per-level 184 with 2 runs)"
+            ),
+            "{w}"
+        );
+        // Enough, a mean, or a duration: nothing to say.
+        assert_eq!(
+            search("p95(e2e)<=1.5s", 1, None).budget_warning(&each("100")),
+            None
+        );
+        assert_eq!(
+            search("mean(e2e)<=1.5s", 1, None).budget_warning(&each("5")),
+            None
+        );
+        let timed = LevelOptions {
+            duration: Some(Duration::from_secs(60)),
+            ..LevelOptions::default()
+        };
+        assert_eq!(
+            search("p95(e2e)<=1.5s", 1, None).budget_warning(&timed),
+            None
+        );
+        // The default (10 per user, at least 100) is enough for P95 but not for P99 at
+        // low levels.
+        let default = LevelOptions::default();
+        assert_eq!(
+            search("p95(e2e)<=1.5s", 1, None).budget_warning(&default),
+            None
+        );
+        let w = search("p99(e2e)<=1.5s", 1, None)
+            .budget_warning(&default)
+            .unwrap();
+        assert!(
+            w.contains("the default requests per level (1 run), levels below 37 concurrent"),
+            "{w}"
+        );
     }
 
     #[test]

@@ -18,17 +18,19 @@ pub enum Verdict {
     /// Met, with the whole confidence interval on the good side.
     Pass,
     /// The interval straddles the limit: more requests or repeats are needed to tell.
-    Marginal,
+    /// (Earlier results files call it `marginal`; both are read.)
+    #[serde(alias = "marginal")]
+    Inconclusive,
     /// Missed, with the whole interval on the bad side (or no data).
     Fail,
 }
 
 impl fmt::Display for Verdict {
-    /// `PASS`, `MARGINAL`, `FAIL`.
+    /// `PASS`, `INCONCLUSIVE`, `FAIL`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Verdict::Pass => "PASS",
-            Verdict::Marginal => "MARGINAL",
+            Verdict::Inconclusive => "INCONCLUSIVE",
             Verdict::Fail => "FAIL",
         })
     }
@@ -70,7 +72,7 @@ pub struct Assessment {
     pub open_below: bool,
     /// Each repeat's value (`None` for a repeat without data).
     pub per_repeat: Vec<Option<f64>>,
-    /// Pass, marginal or fail.
+    /// Pass, inconclusive or fail.
     pub verdict: Verdict,
     /// Observations behind the estimate: the metric's samples for latency, measured
     /// requests for errors and goodput.
@@ -177,7 +179,7 @@ pub fn assess(slo: &Slo, repeats: &[Repeat<'_>], confidence: f64) -> Assessment 
     };
     let verdict = match (estimate, interval) {
         (None, _) => Verdict::Fail,
-        (Some(_), None) => Verdict::Marginal,
+        (Some(_), None) => Verdict::Inconclusive,
         (Some(_), Some(i)) => {
             // The worst and best ends for the SLO: high and low for a ceiling.
             let (worst, best, worst_open, best_open) = if slo.is_ceiling() {
@@ -190,7 +192,7 @@ pub fn assess(slo: &Slo, repeats: &[Repeat<'_>], confidence: f64) -> Assessment 
             } else if !slo.within(best) && !best_open {
                 Verdict::Fail
             } else {
-                Verdict::Marginal
+                Verdict::Inconclusive
             }
         }
     };
@@ -262,7 +264,7 @@ mod tests {
     }
 
     #[test]
-    fn pass_fail_and_marginal_latency() {
+    fn pass_fail_and_inconclusive_latency() {
         let none = SloSet::default();
         // Three repeats of 100.0 .. 199.9 ms: merged P95 = 195 ms.
         let reps: Vec<_> = (0..3)
@@ -285,16 +287,16 @@ mod tests {
         assert!(!a.open_above && !a.open_below);
 
         assert_eq!(assess_str("p95(e2e)<=150ms", &reps).verdict, Verdict::Fail);
-        // The limit inside the interval: marginal.
+        // The limit inside the interval: inconclusive.
         let m = assess_str("p95(e2e)<=195ms", &reps);
-        assert_eq!(m.verdict, Verdict::Marginal);
+        assert_eq!(m.verdict, Verdict::Inconclusive);
         assert!(m.interval.unwrap().contains(195.0));
         // Means: 150 ms.
         assert_eq!(assess_str("mean(e2e)<=160ms", &reps).verdict, Verdict::Pass);
         assert_eq!(assess_str("mean(e2e)<=140ms", &reps).verdict, Verdict::Fail);
         assert_eq!(
             assess_str("mean(e2e)<150ms", &reps).verdict,
-            Verdict::Marginal
+            Verdict::Inconclusive
         );
         // TTFT (half the E2E here) is its own metric.
         assert_eq!(assess_str("p95(ttft)<=100ms", &reps).verdict, Verdict::Pass);
@@ -323,7 +325,7 @@ mod tests {
         let few = vec![repeat(&[100.0; 50], 0, &none, 0)];
         let a = assess_str("p99(e2e)<=1s", &few);
         assert!(a.open_above);
-        assert_eq!(a.verdict, Verdict::Marginal);
+        assert_eq!(a.verdict, Verdict::Inconclusive);
         // It can still fail: its lower bound is real.
         assert_eq!(assess_str("p99(e2e)<=50ms", &few).verdict, Verdict::Fail);
         // 368 requests are enough.
@@ -334,7 +336,7 @@ mod tests {
         // A single sample: no interval for a mean, so not a pass.
         let one = vec![repeat(&[100.0], 0, &none, 0)];
         let a = assess_str("mean(e2e)<=1s", &one);
-        assert_eq!((a.interval, a.verdict), (None, Verdict::Marginal));
+        assert_eq!((a.interval, a.verdict), (None, Verdict::Inconclusive));
         assert_eq!(
             point_verdict(&slo("mean(e2e)<=1s"), &one[0].0, 0).1,
             Verdict::Pass
@@ -353,9 +355,12 @@ mod tests {
         let e = assess_str("errors<=1%", &clean);
         assert_eq!((e.estimate, e.verdict), (Some(0.0), Verdict::Pass));
         assert_eq!(e.within.unwrap().lo, 0.0);
-        // 1 % failures: marginal; 5 %: fail.
+        // 1 % failures: inconclusive; 5 %: fail.
         let one_pc = vec![repeat(&grid(100.0)[..1980], 20, &slos, 0)];
-        assert_eq!(assess_str("errors<=1%", &one_pc).verdict, Verdict::Marginal);
+        assert_eq!(
+            assess_str("errors<=1%", &one_pc).verdict,
+            Verdict::Inconclusive
+        );
         let five_pc = vec![repeat(&grid(100.0)[..1900], 100, &slos, 0)];
         let f = assess_str("errors<=1%", &five_pc);
         assert_eq!((f.estimate, f.verdict), (Some(0.05), Verdict::Fail));
@@ -366,7 +371,7 @@ mod tests {
         assert_eq!(assess_str("goodput>=60%", &clean).verdict, Verdict::Fail);
         assert_eq!(
             assess_str("goodput>=50%", &clean).verdict,
-            Verdict::Marginal
+            Verdict::Inconclusive
         );
         // Goodput per second: 1002 in a window of 19.99 s + the last E2E, per repeat.
         let window = clean[0].0.throughput().window_s;
@@ -391,14 +396,14 @@ mod tests {
         let (w2, w6) = (two.across.unwrap().width(), six.across.unwrap().width());
         assert!(w6 < w2 / 5.0, "{w6} vs {w2}");
         // Two repeats 10 ms apart: t(1) = 12.7 makes the across interval ±63.5 ms, which
-        // dominates the envelope and makes a 250 ms limit marginal; six repeats pass it.
+        // dominates the envelope and makes a 250 ms limit inconclusive; six repeats pass it.
         assert_eq!(
             two.interval,
             Some(two.within.unwrap().hull(&two.across.unwrap()))
         );
         assert_eq!(
             assess_str("p95(e2e)<=250ms", &[a.clone(), b.clone()]).verdict,
-            Verdict::Marginal
+            Verdict::Inconclusive
         );
         let six: Vec<_> = (0..3).flat_map(|_| [a.clone(), b.clone()]).collect();
         assert_eq!(assess_str("p95(e2e)<=250ms", &six).verdict, Verdict::Pass);
@@ -406,10 +411,13 @@ mod tests {
 
     #[test]
     fn verdicts_serialize_snake_case_and_display_loud() {
-        assert_eq!(serde_json::to_value(Verdict::Marginal).unwrap(), "marginal");
         assert_eq!(
-            [Verdict::Pass, Verdict::Marginal, Verdict::Fail].map(|v| v.to_string()),
-            ["PASS", "MARGINAL", "FAIL"]
+            serde_json::to_value(Verdict::Inconclusive).unwrap(),
+            "inconclusive"
+        );
+        assert_eq!(
+            [Verdict::Pass, Verdict::Inconclusive, Verdict::Fail].map(|v| v.to_string()),
+            ["PASS", "INCONCLUSIVE", "FAIL"]
         );
         let none = SloSet::default();
         let reps = vec![repeat(&[100.0; 400], 0, &none, 0)];

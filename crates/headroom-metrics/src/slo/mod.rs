@@ -51,14 +51,14 @@
 //!   or more repeats, the Student-t interval of the per-repeat values.
 //!
 //! The level **passes** an SLO when the whole interval is on the good side of the limit,
-//! **fails** it when the whole interval is on the bad side, and is **marginal** when the
+//! **fails** it when the whole interval is on the bad side, and is **inconclusive** when the
 //! interval straddles the limit: more requests or more repeats are needed to tell. A
 //! level with no data for an SLO (no completed request for a latency SLO) fails it.
 //!
 //! A percentile needs enough requests before any interval can put an upper bound on it:
 //! at 95 % confidence, with fewer than 72 requests (P95), 368 (P99) or 3,688 (P99.9)
 //! even the slowest request seen is too likely to be faster than the true percentile, so
-//! such a level is at best marginal. For a stable percentile, P95 known to ±1 percentile
+//! such a level is at best inconclusive. For a stable percentile, P95 known to ±1 percentile
 //! point (between the true P94 and P96) takes 1,825 requests, P99 to ±0.5 point 1,522
 //! (see [`requests_for_quantile`](crate::confidence::requests_for_quantile)).
 //!

@@ -77,7 +77,7 @@ pub(super) fn legend_entries(c: &Chart) -> Vec<LegendEntry> {
     }
     for (status, text) in [
         (PointStatus::Pass, "PASS"),
-        (PointStatus::Marginal, "MARGINAL"),
+        (PointStatus::Inconclusive, "INCONCLUSIVE"),
         (PointStatus::Fail, "FAIL"),
     ] {
         let present = c

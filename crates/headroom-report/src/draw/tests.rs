@@ -278,7 +278,7 @@ fn rules_are_labelled_and_statuses_in_the_legend() {
             [
                 PointStatus::Pass,
                 PointStatus::Pass,
-                PointStatus::Marginal,
+                PointStatus::Inconclusive,
                 PointStatus::Fail,
                 PointStatus::Fail,
             ][i],
@@ -307,7 +307,7 @@ fn rules_are_labelled_and_statuses_in_the_legend() {
     let t = texts(&s);
     for want in [
         "PASS",
-        "MARGINAL",
+        "INCONCLUSIVE",
         "FAIL",
         "SLO p95(e2e) ≤ 2.5 s",
         "chosen c15",
@@ -318,7 +318,11 @@ fn rules_are_labelled_and_statuses_in_the_legend() {
         assert!(t.iter().any(|s| s == want), "{want} missing from {t:?}");
     }
     let rgb = decode(&png(&c).unwrap());
-    for st in [PointStatus::Pass, PointStatus::Marginal, PointStatus::Fail] {
+    for st in [
+        PointStatus::Pass,
+        PointStatus::Inconclusive,
+        PointStatus::Fail,
+    ] {
         assert!(has_color(&rgb, chart::status_color(st)), "{st:?}");
     }
     // No status, no status legend.
@@ -620,7 +624,7 @@ fn sample_envelope() -> Chart {
         (5.0, 1.9, PointStatus::Pass),
         (10.0, 2.4, PointStatus::Pass),
         (15.0, 3.1, PointStatus::Pass),
-        (20.0, 3.75, PointStatus::Marginal),
+        (20.0, 3.75, PointStatus::Inconclusive),
         (25.0, 4.6, PointStatus::Fail),
         (30.0, 5.8, PointStatus::Fail),
     ];

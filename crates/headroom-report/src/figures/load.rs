@@ -244,7 +244,7 @@ pub fn versus_load_overlay(
 }
 
 /// The capacity envelope of SLO number `slo_index`: its estimate per level with the
-/// confidence interval, coloured PASS/FAIL/MARGINAL, each run's value, the limit as a
+/// confidence interval, coloured PASS/FAIL/INCONCLUSIVE, each run's value, the limit as a
 /// line and the capacity found.
 pub fn envelope(
     id: &str,

@@ -259,7 +259,7 @@ pub fn status(verdict: Verdict) -> PointStatus {
     match verdict {
         Verdict::Pass => PointStatus::Pass,
         Verdict::Fail => PointStatus::Fail,
-        Verdict::Marginal => PointStatus::Marginal,
+        Verdict::Inconclusive => PointStatus::Inconclusive,
     }
 }
 

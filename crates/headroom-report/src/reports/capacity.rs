@@ -63,19 +63,31 @@ fn cards(d: &CapacityDoc, levels: &[&LevelResult]) -> Vec<Card> {
     let h = &d.header;
     let axis = h.axis;
     let found = &d.found;
-    let answer_tone = match (found.max_pass, found.limit_reached) {
-        (Some(_), false) => Tone::Good,
-        (Some(_), true) => Tone::Warn,
-        (None, _) => Tone::Bad,
+    // Inconclusive levels above the highest pass make the answer a range (or leave it
+    // undecided): a warning, never a failure.
+    let answer_tone = match (found.max_pass, found.limit_reached, found.range()) {
+        (_, _, Some(_)) | (Some(_), true, _) => Tone::Warn,
+        (Some(_), false, None) => Tone::Good,
+        (None, _, None) => Tone::Bad,
     };
-    let answer = match found.max_pass {
-        Some(m) if found.limit_reached => format!("≥ {}", axis.describe(m)),
-        Some(m) => format!("max {}", axis.describe(m)),
-        None => "none passed".into(),
+    let answer = match (found.max_pass, found.range()) {
+        (Some(low), Some((_, high))) => format!("{}–{}", axis.cell(low), axis.describe(high)),
+        (None, Some(_)) => "undecided".into(),
+        (Some(m), None) if found.limit_reached => format!("≥ {}", axis.describe(m)),
+        (Some(m), None) => format!("max {}", axis.describe(m)),
+        (None, None) => "none passed".into(),
+    };
+    let answer_detail = match found.range() {
+        Some(_) => format!(
+            "at {}; {} inconclusive: more requests per level would decide",
+            h.slos.join(", "),
+            count(found.inconclusive.len(), "level", "levels")
+        ),
+        None => format!("at {}", h.slos.join(", ")),
     };
     let mut cards = vec![
         Card::new("Capacity", answer)
-            .detail(format!("at {}", h.slos.join(", ")))
+            .detail(answer_detail)
             .tone(answer_tone),
     ];
     for (which, lv) in [
@@ -179,12 +191,12 @@ fn levels_section(d: &CapacityDoc, levels: &[&LevelResult]) -> Section {
         )),
         t,
     ));
-    let (rule, marginal) = match d.pass_rule {
+    let (rule, inconclusive) = match d.pass_rule {
         PassRule::Confident => ("confident", "not passing"),
         PassRule::Estimate => ("estimate", "the estimate decides"),
     };
     sec.push(Block::Text(format!(
-        "A level passes when the whole interval is within every SLO; the {rule} rule counts MARGINAL (the interval straddles the limit) as {marginal}. Intervals combine the sampling interval within runs and the spread across repeats."
+        "A level passes when the whole interval is within every SLO; the {rule} rule counts INCONCLUSIVE (the interval straddles the limit) as {inconclusive}. Intervals combine the sampling interval within runs and the spread across repeats."
     )));
     sec
 }
@@ -215,6 +227,11 @@ fn envelope_section(d: &CapacityDoc, levels: &[&LevelResult], slos: &[Option<Slo
         Some("One row per level and run".into()),
         runs_table(axis, levels),
     ));
+    env.push(Block::Text(
+        "A run's status compares its point estimates with the SLOs; a level's verdict (above) \
+         reads the confidence intervals of all its runs together."
+            .into(),
+    ));
     env
 }
 
@@ -230,7 +247,7 @@ fn runs_table(axis: LoadAxis, levels: &[&LevelResult]) -> Table {
         "Errors",
         "Goodput (req/s)",
         "Duration",
-        "Status",
+        "Status (estimate)",
     ]);
     et.left = vec![9];
     for lr in levels {

@@ -42,7 +42,7 @@ pub(super) fn verdict_tone(v: Verdict) -> Tone {
     match v {
         Verdict::Pass => Tone::Good,
         Verdict::Fail => Tone::Bad,
-        Verdict::Marginal => Tone::Warn,
+        Verdict::Inconclusive => Tone::Warn,
     }
 }
 

@@ -56,8 +56,10 @@ const CAPACITY_EXAMPLES: &str = "Examples:
 SLOs: pXX(metric) <= VALUE, mean(metric) <= VALUE, errors <= N%, goodput >= N/s or N%;
 metrics ttft, itl, itl_per_token, tpot, e2e, ttft_from_intended, e2e_from_intended.
 A level passes when the 95% confidence interval of every SLO statistic (within runs and
-across repeats) is inside its limit; see the README. Exit status: 0 when a capacity was
-found, 1 when no level passed, 2 on a usage error, 130 when interrupted (continue with
+across repeats) is inside its limit, fails when it is wholly beyond, and is INCONCLUSIVE
+between; see the README. Exit status: 0 when a capacity was found, 1 when no level passed
+and one failed, 2 on a usage error, 3 when inconclusive levels leave the answer a range
+or undecided (give each level more requests), 130 when interrupted (continue with
 `headroom capacity --resume DIR`).";
 
 /// Levels of a sweep, and what each runs.
@@ -151,7 +153,7 @@ pub struct CapacityArgs {
         help_heading = "Search"
     )]
     pub confidence: f64,
-    /// How a MARGINAL level (its interval straddles the limit) counts: confident (as
+    /// How an INCONCLUSIVE level (its interval straddles the limit) counts: confident (as
     /// failing) or estimate (by its point estimate).
     #[arg(long, value_enum, default_value_t = PassRule::Confident, help_heading = "Search")]
     pub pass_rule: PassRule,

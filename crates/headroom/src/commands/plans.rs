@@ -58,6 +58,9 @@ pub fn capacity(
         capacity: options.plan()?,
         early_stop: options.early_stop,
     };
+    if let Some(warning) = options.budget_warning(&settings::levels(&a.each)) {
+        tracing::warn!("{warning}");
+    }
     let (axis, first) = (options.axis, search.capacity.search.method.start());
     let shared = Shared {
         workload: &a.workload,
@@ -74,6 +77,15 @@ pub fn capacity(
     if let Some(code) = conclude("capacity", &end, &text, &a.output)? {
         return Ok(code);
     }
+    if end.doc.undecided() {
+        tracing::warn!(
+            "{}: their intervals straddle the limit, so more requests per level would decide \
+             them (--requests-per-level, --repeats); every level is in {}",
+            end.doc.headline(),
+            end.root.display()
+        );
+        return Ok(ExitCode::from(UNDECIDED));
+    }
     if end.doc.found.max_pass.is_none() {
         anyhow::bail!(
             "{}: lower --start, check the server, or relax the SLO; every level is in {}",
@@ -83,6 +95,10 @@ pub fn capacity(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Exit status of a capacity search whose inconclusive levels leave the answer a range
+/// or undecided.
+const UNDECIDED: u8 = 3;
 
 /// Runs `job` at the target (or on the engine in virtual time) with the shared flags.
 fn execute<J: PlanJob>(
