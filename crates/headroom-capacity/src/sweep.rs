@@ -131,6 +131,38 @@ pub fn mark(rows: &[Row]) -> Marks {
     }
 }
 
+/// Which end of the tested range a mark landed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeEdge {
+    /// The lowest level tried.
+    Lowest,
+    /// The highest level tried.
+    Highest,
+}
+
+impl Marks {
+    /// The end of the tested range the knee landed on, among `levels` (two or more): the
+    /// true knee may then lie outside the range, and levels beyond that end would show it.
+    pub fn knee_at_edge(&self, levels: impl IntoIterator<Item = f64>) -> Option<RangeEdge> {
+        let knee = self.knee?;
+        let (mut lo, mut hi, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0);
+        for l in levels {
+            lo = lo.min(l);
+            hi = hi.max(l);
+            n += 1;
+        }
+        if n < 2 {
+            None
+        } else if knee == lo {
+            Some(RangeEdge::Lowest)
+        } else if knee == hi {
+            Some(RangeEdge::Highest)
+        } else {
+            None
+        }
+    }
+}
+
 /// What `--auto` runs next.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AutoStep {
@@ -281,6 +313,19 @@ mod tests {
         assert_eq!(m.best_latency, Some(20.0)); // "Optimal Latency"
         assert_eq!(m.knee, Some(20.0)); // "Production (Low Latency)"
         assert_eq!(m.over_saturated, [200.0]); // "Over-Saturated"
+        let levels = || rows.iter().map(|r| r.level);
+        assert_eq!(m.knee_at_edge(levels()), None, "20 is inside 10..200");
+        // Without the level of 10 the knee is the lowest tried: say so.
+        let m = mark(&rows[1..]);
+        assert_eq!(
+            m.knee_at_edge(rows[1..].iter().map(|r| r.level)),
+            Some(RangeEdge::Lowest)
+        );
+        // Throughput still climbing fast at the top: the knee is the highest level.
+        let climbing = [row(1.0, 1.0, 100.0, 1000.0), row(2.0, 2.0, 200.0, 1000.0)];
+        let m = mark(&climbing);
+        assert_eq!(m.knee_at_edge([1.0, 2.0]), Some(RangeEdge::Highest));
+        assert_eq!(m.knee_at_edge([2.0]), None, "one level has no range");
     }
 
     #[test]

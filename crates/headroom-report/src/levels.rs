@@ -4,6 +4,7 @@
 use crate::console_table::{self, align_right};
 use crate::num::{count, fmt_num, fmt_thousands};
 use comfy_table::{CellAlignment, Table};
+use headroom_capacity::sweep::{Marks, RangeEdge};
 use headroom_capacity::{LevelResult, LoadAxis};
 use headroom_metrics::slo::{Assessment, GoodputTarget, Slo};
 use headroom_results::{CapacityDoc, PlanStatus, SweepDoc};
@@ -66,6 +67,28 @@ fn title(kind: &str, model: &str, target: &str, status: PlanStatus) -> String {
         PlanStatus::Interrupted => " (interrupted: partial)",
     };
     format!("headroom {kind} | {model} | {target}{partial}\n")
+}
+
+/// When the knee is at an end of the tested range: where to add levels to see the real
+/// one.
+pub(crate) fn knee_edge_hint(
+    marks: &Marks,
+    axis: LoadAxis,
+    levels: impl IntoIterator<Item = f64>,
+) -> Option<String> {
+    let knee = marks.knee?;
+    Some(match marks.knee_at_edge(levels)? {
+        RangeEdge::Lowest => format!(
+            "The knee is the lowest level tried: levels below {} may give more throughput per \
+             second of latency; add some to see where the knee really is.",
+            axis.describe(knee)
+        ),
+        RangeEdge::Highest => format!(
+            "The knee is the highest level tried: throughput was still growing faster than \
+             latency; add levels above {} to see where it stops.",
+            axis.describe(knee)
+        ),
+    })
 }
 
 /// The capacity search: the answer, the levels with each SLO's interval, and the
@@ -343,6 +366,9 @@ pub fn sweep(doc: &SweepDoc) -> String {
             "Knee (recommended): {} — the most throughput per second of latency; above it latency grows faster than throughput",
             axis.describe(l.level)
         );
+        if let Some(hint) = knee_edge_hint(m, axis, doc.levels.iter().map(|l| l.level)) {
+            let _ = writeln!(out, "  {hint}");
+        }
     }
     if !m.over_saturated.is_empty() {
         let list: Vec<String> = m.over_saturated.iter().map(|v| axis.cell(*v)).collect();
@@ -361,4 +387,25 @@ pub fn sweep(doc: &SweepDoc) -> String {
         let _ = writeln!(out, "Probes of maximum throughput: {}", list.join(", "));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_knee_at_the_edge_of_the_range_says_where_to_add_levels() {
+        let marks = Marks {
+            knee: Some(10.0),
+            ..Marks::default()
+        };
+        let hint = knee_edge_hint(&marks, LoadAxis::Concurrency, [10.0, 20.0, 40.0]).unwrap();
+        assert!(hint.contains("levels below 10 concurrent"), "{hint}");
+        let hint = knee_edge_hint(&marks, LoadAxis::Rate, [2.5, 5.0, 10.0]).unwrap();
+        assert!(hint.contains("add levels above 10 req/s"), "{hint}");
+        assert_eq!(
+            knee_edge_hint(&marks, LoadAxis::Concurrency, [5.0, 10.0, 20.0]),
+            None
+        );
+    }
 }

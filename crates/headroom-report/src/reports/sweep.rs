@@ -111,6 +111,10 @@ pub fn sweep_document(results: &PlanResults<SweepDoc>, gpu: Option<String>) -> D
                 ))
                 .tone(Tone::Good),
         );
+        let levels = d.levels.iter().map(|l| l.level);
+        if let Some(hint) = crate::levels::knee_edge_hint(&d.marks, axis, levels) {
+            doc.warnings.push(hint);
+        }
     }
     if let Some(k) = find(d.marks.max_throughput) {
         doc.cards.push(
