@@ -29,5 +29,8 @@ pub fn init(g: &GlobalArgs) {
         .with_ansi(color_enabled())
         .without_time()
         .with_target(false)
+        // A reader that closed stderr (`2>&1 | head`) must not turn a log line into a
+        // panic: the subscriber's own error report would print to the same closed stderr.
+        .log_internal_errors(false)
         .try_init();
 }

@@ -131,3 +131,23 @@ async fn a_report_of_an_embedded_simulator_run_names_it_not_its_dead_port() {
     assert!(first.contains("embedded simulator"), "{first}");
     assert!(!first.contains("127.0.0.1"), "{first}");
 }
+
+#[test]
+fn a_reader_that_closes_stderr_early_does_not_crash_the_run() {
+    // `headroom … 2>&1 | head -1`: the pipe closes after the first log line, and later
+    // log lines must not panic (exit 101); the run still ends as it should.
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = ENGINE.to_vec();
+    args.extend(["-n", "20", "--out", "r"]);
+    let mut child = headroom()
+        .current_dir(dir.path())
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(dir.path().join("r/summary.json").exists());
+}
