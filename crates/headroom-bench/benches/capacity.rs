@@ -70,7 +70,10 @@ fn search() -> Capacity {
                 &plan,
                 &mut records,
                 &slos,
-                Some(EarlyStopping { confidence: 0.95 }),
+                Some(EarlyStopping {
+                    confidence: 0.95,
+                    sequential: false,
+                }),
                 std::future::pending(),
             ))
             .unwrap();

@@ -20,6 +20,7 @@
 mod level;
 pub mod plan;
 pub mod search;
+pub mod sequential;
 pub mod sweep;
 pub mod verdict;
 pub mod watch;
@@ -46,6 +47,8 @@ pub struct Watched {
     pub goodput_met: u64,
     /// Why the run was stopped early, if it was.
     pub early_stop: Option<EarlyStop>,
+    /// The sequential look it is judged at (0: a fixed level).
+    pub judged_at_look: u32,
 }
 
 impl Watched {
@@ -60,6 +63,7 @@ impl Watched {
             summary: rec.finish(self.info.epoch_unix_us),
             goodput_met: self.goodput_met,
             early_stop: self.early_stop.clone(),
+            judged_at_look: self.judged_at_look,
             elapsed_s: self.info.elapsed_us as f64 / 1e6,
             dir,
         }
@@ -99,6 +103,7 @@ where
         info,
         goodput_met: watched.watch.goodput_met(),
         early_stop: watched.watch.early_stop().cloned(),
+        judged_at_look: watched.watch.judged_at_look(),
     })
 }
 

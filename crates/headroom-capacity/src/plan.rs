@@ -173,6 +173,7 @@ mod tests {
             summary: Summary::default(),
             goodput_met: 0,
             early_stop: None,
+            judged_at_look: 0,
             elapsed_s: 1.0,
             dir: String::new(),
         }

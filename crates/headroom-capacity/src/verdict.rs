@@ -19,6 +19,7 @@
 //! with a repeat stopped early (see [`crate::watch`]) fails.
 
 use crate::search::{Found, LevelOutcome, Search};
+use crate::sequential::confidence_at;
 use crate::sweep::Row;
 use crate::watch::EarlyStop;
 use headroom_metrics::Summary;
@@ -34,7 +35,7 @@ pub enum PassRule {
     /// Only a level whose every SLO interval is within its limit passes.
     #[default]
     Confident,
-    /// A INCONCLUSIVE level passes when its point estimates are within the limits.
+    /// An INCONCLUSIVE level passes when its point estimates are within the limits.
     Estimate,
 }
 
@@ -47,6 +48,8 @@ pub struct Measurement {
     pub goodput_met: u64,
     /// Why the run was stopped early, if it was.
     pub early_stop: Option<EarlyStop>,
+    /// The sequential look it is judged at ([`crate::sequential`]; 0: a fixed level).
+    pub judged_at_look: u32,
     /// Length of the run, s.
     pub elapsed_s: f64,
     /// Where its results are (a results subdirectory).
@@ -133,15 +136,20 @@ pub fn judge(
             goodput_met: m.goodput_met,
         })
         .collect();
+    // A sequential level is judged at the confidence of the look it ended at.
+    let look = runs.iter().map(|m| m.judged_at_look).max().unwrap_or(0);
+    let at = confidence_at(confidence, look);
     let results: Vec<SloResult> = slos
         .0
         .iter()
         .map(|s| SloResult {
             slo: s.to_string(),
-            assessment: assess(s, &repeats, confidence),
+            assessment: assess(s, &repeats, at),
         })
         .collect();
-    let stopped = runs.iter().any(|m| m.early_stop.is_some());
+    let stopped = runs
+        .iter()
+        .any(|m| m.early_stop.as_ref().is_some_and(EarlyStop::fails));
     let verdict = if stopped {
         Verdict::Fail
     } else {
@@ -174,7 +182,7 @@ pub fn judge(
                 repeat: i as u32 + 1,
                 row: Row::new(level, &m.summary, Some(m.goodput_met)),
                 values: points.iter().map(|p| p.0).collect(),
-                verdict: if m.early_stop.is_some() {
+                verdict: if m.early_stop.as_ref().is_some_and(EarlyStop::fails) {
                     Verdict::Fail
                 } else {
                     points.iter().map(|p| p.1).fold(Verdict::Pass, worst)

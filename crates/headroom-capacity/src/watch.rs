@@ -18,12 +18,17 @@
 //!   slope of latency against arrival time exceeds 0.05 s per second, and the fitted
 //!   latency now is more than twice that of the first requests and above the limit.
 //!
-//! The rules only look at latency SLOs; `--no-early-stop` turns them off.
+//! The rules only look at latency SLOs; `--no-early-stop` turns them off. A sequential
+//! level ([`crate::sequential`]) uses its looks instead of *certain* and *clear*, which
+//! would spend more risk than its design allows; *over-saturated* still applies.
 
+use crate::sequential::{confidence_at, look_size};
 use headroom_core::{LoadPolicy, Phase, RequestRecord, RunPlan};
 use headroom_metrics::Summary;
 use headroom_metrics::confidence::{mean_interval, quantile_interval, quantile_ranks};
-use headroom_metrics::slo::{GoodputCounter, Slo, SloSet, Stat, request_value};
+use headroom_metrics::slo::{
+    GoodputCounter, Repeat, Slo, SloSet, Stat, Verdict, assess, request_value,
+};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
@@ -53,6 +58,9 @@ pub enum EarlyStopRule {
     Clear,
     /// Latency from the intended send time grows without bound (open loop).
     OverSaturated,
+    /// A sequential level's verdict was decided at a look (see [`crate::sequential`]):
+    /// not a failure, the level is judged on what it measured.
+    Decided,
 }
 
 impl EarlyStopRule {
@@ -62,6 +70,7 @@ impl EarlyStopRule {
             EarlyStopRule::Certain => "certain",
             EarlyStopRule::Clear => "clear",
             EarlyStopRule::OverSaturated => "over_saturated",
+            EarlyStopRule::Decided => "decided",
         }
     }
 }
@@ -134,11 +143,20 @@ impl Future for Stopped {
     }
 }
 
+impl EarlyStop {
+    /// `true` when the stop says the level fails (every rule but a sequential decision).
+    pub fn fails(&self) -> bool {
+        self.rule != EarlyStopRule::Decided
+    }
+}
+
 /// A watch's early stopping is on, at this confidence.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EarlyStopping {
     /// The two-sided confidence of the level's intervals (0.95).
     pub confidence: f64,
+    /// The level is sequential: it is looked at as it runs and stops once decided.
+    pub sequential: bool,
 }
 
 /// How often (in measured completions) the statistical rules are evaluated.
@@ -162,6 +180,8 @@ pub struct Watch {
     trend: Trend,
     stop: StopSignal,
     fired: Option<EarlyStop>,
+    /// Sequential looks taken so far.
+    looks: u32,
 }
 
 impl std::fmt::Debug for Watch {
@@ -191,6 +211,7 @@ impl Watch {
             trend: Trend::default(),
             stop: StopSignal::default(),
             fired: None,
+            looks: 0,
         }
     }
 
@@ -207,6 +228,17 @@ impl Watch {
     /// Why the level was stopped, if it was.
     pub fn early_stop(&self) -> Option<&EarlyStop> {
         self.fired.as_ref()
+    }
+
+    /// The look the level is judged at ([`crate::sequential::confidence_at`]): 0 for a
+    /// fixed level; for a sequential one the look that decided it, or the final look at
+    /// the end of its budget.
+    pub fn judged_at_look(&self) -> u32 {
+        match (self.early_stopping, &self.fired) {
+            (Some(e), Some(f)) if e.sequential && !f.fails() => self.looks,
+            (Some(e), _) if e.sequential => self.looks + 1,
+            _ => 0,
+        }
     }
 
     /// Takes record `r`, after the caller's recorder has: `summary` is the run's summary
@@ -237,8 +269,46 @@ impl Watch {
         }
     }
 
+    /// Look `k`: every SLO judged on the level so far at the look's confidence; the level
+    /// stops once all pass or one fails.
+    fn look(&mut self, confidence: f64, summary: &Summary) {
+        self.looks += 1;
+        let at = confidence_at(confidence, self.looks);
+        let so_far = [Repeat {
+            summary,
+            goodput_met: self.goodput.met(),
+        }];
+        let verdicts: Vec<Verdict> = self
+            .slos
+            .0
+            .iter()
+            .map(|s| assess(s, &so_far, at).verdict)
+            .collect();
+        let decided = if verdicts.contains(&Verdict::Fail) {
+            Verdict::Fail
+        } else if verdicts.iter().all(|v| *v == Verdict::Pass) {
+            Verdict::Pass
+        } else {
+            return;
+        };
+        let detail = format!(
+            "{decided} after {} requests (look {}, {:.2}% intervals)",
+            self.measured,
+            self.looks,
+            at * 100.0
+        );
+        self.fire(EarlyStopRule::Decided, detail);
+    }
+
     fn measure(&mut self, r: &RequestRecord, summary: &Summary) {
         self.measured += 1;
+        if let Some(e) = self.early_stopping
+            && e.sequential
+            && self.fired.is_none()
+            && self.measured == look_size(self.looks + 1)
+        {
+            self.look(e.confidence, summary);
+        }
         if let Some(s) = r.send_us {
             self.first_send = Some(self.first_send.map_or(s, |f| f.min(s)));
         }
@@ -267,10 +337,14 @@ impl Watch {
         if self.fired.is_some() {
             return;
         }
-        self.certain(rules.confidence);
+        // A sequential level's looks already decide a failing level, with the risk
+        // spent across them; the fixed-level rules would spend more.
+        if !rules.sequential {
+            self.certain(rules.confidence);
+        }
         if self.measured.is_multiple_of(CHECK_EVERY) {
             self.saturation();
-            if self.fired.is_none() {
+            if self.fired.is_none() && !rules.sequential {
                 self.clear(summary);
             }
         }
@@ -438,7 +512,10 @@ mod tests {
     /// Feeds `over` requests over the limit, then counts how many it took to fire.
     fn fires_after(requests: u64, over: u64) -> Option<u64> {
         let slos = SloSet(vec!["p95(e2e)<=1s".parse().unwrap()]);
-        let on = Some(EarlyStopping { confidence: 0.95 });
+        let on = Some(EarlyStopping {
+            confidence: 0.95,
+            sequential: false,
+        });
         let mut w = Watch::new(&slos, &closed_plan(requests), on);
         for i in 0..over {
             w.observe(&record(i).e2e_us(2_000_000).build(), &Summary::default());
@@ -480,6 +557,7 @@ mod tests {
             (Certain, "certain"),
             (Clear, "clear"),
             (OverSaturated, "over_saturated"),
+            (Decided, "decided"),
         ] {
             assert_eq!(rule.to_string(), name);
             assert_eq!(serde_json::to_value(rule).unwrap(), name);

@@ -70,7 +70,10 @@ fn run(load: LoadPolicy, stop: StopRule, repeat: u32, slos: &SloSet, early: bool
             &p,
             &mut records,
             slos,
-            early.then_some(EarlyStopping { confidence: 0.95 }),
+            early.then_some(EarlyStopping {
+                confidence: 0.95,
+                sequential: false,
+            }),
             std::future::pending(),
         ))
         .unwrap();

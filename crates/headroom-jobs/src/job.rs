@@ -69,6 +69,8 @@ pub struct Recorded {
     pub goodput_met: u64,
     /// Why the watch ended the run early, if it did.
     pub early_stop: Option<EarlyStop>,
+    /// The sequential look the run is judged at (0: a fixed level, or no watch).
+    pub judged_at_look: u32,
     /// The run over time (for its report, without reading the journal back).
     pub timeline: Timeline,
 }
@@ -90,6 +92,7 @@ impl Recorded {
             summary: self.summary.clone(),
             goodput_met: self.goodput_met,
             early_stop: self.early_stop.clone(),
+            judged_at_look: self.judged_at_look,
             elapsed_s: self.elapsed_s(),
             dir: name.to_string(),
         }
@@ -235,6 +238,7 @@ fn conclude(
     };
     let early_stop = sink.watch.as_ref().and_then(|w| w.early_stop().cloned());
     let goodput_met = sink.watch.as_ref().map_or(0, Watch::goodput_met);
+    let judged_at_look = sink.watch.as_ref().map_or(0, Watch::judged_at_look);
     let mut summary = sink.recorder.finish(info.epoch_unix_us);
     summary.counts.unsent_arrivals = info.unsent_arrivals;
     let timeline = sink.timeline.finish();
@@ -250,7 +254,10 @@ fn conclude(
         RunStatus::Complete
     };
     if let Some(e) = &early_stop {
-        m.status_message = Some(format!("stopped early ({}): {}", e.rule, e.detail));
+        m.status_message = Some(match e.fails() {
+            true => format!("stopped early ({}): {}", e.rule, e.detail),
+            false => format!("decided: {}", e.detail),
+        });
     } else if info.interrupted {
         let mut message = "interrupted by Ctrl-C: results are partial".to_string();
         if info.unsent_arrivals > 0 {
@@ -272,6 +279,7 @@ fn conclude(
         info,
         goodput_met,
         early_stop,
+        judged_at_look,
         timeline,
     })
 }

@@ -85,9 +85,13 @@ impl LevelRunner<'_> {
         seed: u64,
     ) -> Result<RunPlan, JobError> {
         let w = self.workload;
-        let stop = match (self.each.requests, self.each.duration) {
-            (None, None) => default_stop(&load, w.source.len(), w.conversation),
-            (n, duration) => StopRule {
+        let stop = match (self.each.requests, self.each.duration, self.each.sequential) {
+            (None, None, Some(budget)) => StopRule {
+                requests: Some(budget.max_requests),
+                duration: Some(budget.max_duration),
+            },
+            (None, None, None) => default_stop(&load, w.source.len(), w.conversation),
+            (n, duration, _) => StopRule {
                 requests: n.map(|n| n.at(level)),
                 duration,
             },
@@ -155,6 +159,7 @@ impl LevelRunner<'_> {
         let watch = WatchRecord {
             goodput_met: run.goodput_met,
             early_stop: run.early_stop.clone(),
+            judged_at_look: run.judged_at_look,
             elapsed_s: run.elapsed_s(),
             seed,
         };
@@ -192,6 +197,7 @@ fn finished(dir: &Path, seed: u64) -> Result<Option<Measurement>, JobError> {
         summary,
         goodput_met: w.goodput_met,
         early_stop: w.early_stop,
+        judged_at_look: w.judged_at_look,
         elapsed_s: w.elapsed_s,
         dir: file_name(dir),
     }))

@@ -61,8 +61,8 @@ pub use job::{Recorded, RunJob, Tool, record};
 pub use place::Place;
 pub use plans::{CapacitySearch, PlanEnd, PlanJob, PlanSettings, run_plan};
 pub use settings::{
-    CapacityOptions, LevelOptions, LoadOptions, OutputOptions, SettingsError, SweepOptions,
-    TargetOptions,
+    BudgetOptions, CapacityOptions, LevelOptions, LoadOptions, OutputOptions, SettingsError,
+    SweepOptions, TargetOptions,
 };
 pub use sink::{NoProgress, Progress};
 pub use workload::{Workload, WorkloadOptions};

@@ -139,7 +139,10 @@ pub async fn run_plan<J: PlanJob>(
         labels: &settings.output.labels,
         root: &root,
         slos: &slos,
-        early_stopping: job.early_stopping(),
+        early_stopping: job.early_stopping().map(|e| EarlyStopping {
+            sequential: settings.each.sequential.is_some(),
+            ..e
+        }),
         interrupt,
         tool,
     };
@@ -339,6 +342,7 @@ impl PlanJob for CapacitySearch {
     fn early_stopping(&self) -> Option<EarlyStopping> {
         self.early_stop.then_some(EarlyStopping {
             confidence: self.capacity.confidence,
+            sequential: false,
         })
     }
 
@@ -386,7 +390,10 @@ impl PlanJob for CapacitySearch {
         let stop = m
             .early_stop
             .as_ref()
-            .map(|e| format!(" — stopped early: {}", e.detail))
+            .map(|e| match e.fails() {
+                true => format!(" — stopped early: {}", e.detail),
+                false => format!(" — decided: {}", e.detail),
+            })
             .unwrap_or_default();
         tracing::info!(
             "{name}: {} ({:.2} req/s){stop}",

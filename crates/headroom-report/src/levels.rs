@@ -5,7 +5,7 @@ use crate::console_table::{self, align_right};
 use crate::num::{count, fmt_num, fmt_thousands};
 use comfy_table::{CellAlignment, Table};
 use headroom_capacity::sweep::{Marks, RangeEdge};
-use headroom_capacity::{LevelResult, LoadAxis};
+use headroom_capacity::{EarlyStop, LevelResult, LoadAxis};
 use headroom_metrics::slo::{Assessment, GoodputTarget, Slo};
 use headroom_results::{CapacityDoc, PlanStatus, SweepDoc};
 use std::fmt::Write as _;
@@ -145,7 +145,10 @@ pub fn capacity(doc: &CapacityDoc) -> String {
             row.push(estimate_in(&s.assessment, u.as_ref()));
         }
         row.push(l.merged.goodput_per_s.map_or_else(|| "N/A".into(), fmt_num));
-        let stopped = l.repeats.iter().any(|r| r.early_stop.is_some());
+        let stopped = l
+            .repeats
+            .iter()
+            .any(|r| r.early_stop.as_ref().is_some_and(EarlyStop::fails));
         row.push(if stopped {
             format!("{} (stopped early)", l.verdict)
         } else {
@@ -166,12 +169,16 @@ pub fn capacity(doc: &CapacityDoc) -> String {
     for l in &sorted {
         for r in &l.repeats {
             if let Some(e) = &r.early_stop {
+                let how = if e.fails() {
+                    format!("stopped early ({})", e.rule)
+                } else {
+                    "decided".to_string()
+                };
                 let _ = writeln!(
                     out,
-                    "{} run {}: stopped early ({}): {}",
+                    "{} run {}: {how}: {}",
                     axis.describe(l.level),
                     r.repeat,
-                    e.rule,
                     e.detail
                 );
             }

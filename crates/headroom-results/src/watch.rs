@@ -14,9 +14,16 @@ pub struct WatchRecord {
     /// Why the run was stopped early, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stop: Option<EarlyStop>,
+    /// The sequential look the run is judged at (0, or absent: a fixed level).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub judged_at_look: u32,
     /// Length of the run, s.
     pub elapsed_s: f64,
     /// The seed the run was measured with: a resumed plan with other settings derives
     /// other seeds, and must not reuse this run.
     pub seed: u64,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

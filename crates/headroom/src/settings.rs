@@ -8,8 +8,8 @@ use crate::cli::{
 };
 use headroom_jobs::settings::SweepLevelsOption;
 use headroom_jobs::{
-    CapacityOptions, LevelOptions, LoadOptions, OutputOptions, SweepOptions, TargetOptions,
-    WorkloadOptions,
+    BudgetOptions, CapacityOptions, LevelOptions, LoadOptions, OutputOptions, SweepOptions,
+    TargetOptions, WorkloadOptions,
 };
 use headroom_metrics::slo::SloSet;
 use headroom_sim::EngineOptions;
@@ -94,12 +94,22 @@ pub fn output(a: &OutputArgs) -> OutputOptions {
     }
 }
 
-/// What each level of a sweep or search runs.
+/// What each level of a sweep or search runs (fixed levels; a search makes them
+/// sequential with [`CapacityOptions::sequential`]).
 pub fn levels(a: &LevelArgs) -> LevelOptions {
     LevelOptions {
         requests: a.requests_per_level,
         duration: a.duration,
         cooldown: a.cooldown,
+        sequential: None,
+    }
+}
+
+/// A search's bounds on a sequential level.
+pub fn budget(a: &CapacityArgs) -> BudgetOptions {
+    BudgetOptions {
+        max_requests: a.max_requests_per_level,
+        max_duration: a.max_duration_per_level,
     }
 }
 

@@ -6,7 +6,9 @@
 mod plan;
 mod run;
 
-pub use plan::{CapacityOptions, LevelOptions, PerLevel, SweepLevelsOption, SweepOptions};
+pub use plan::{
+    BudgetOptions, CapacityOptions, LevelOptions, PerLevel, SweepLevelsOption, SweepOptions,
+};
 pub use run::{
     DEFAULT_CONCURRENCY, LoadOptions, OutputOptions, TargetOptions, check_plan, default_stop,
 };

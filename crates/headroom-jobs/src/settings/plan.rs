@@ -2,6 +2,7 @@
 //! long each runs, and how levels are judged.
 
 use super::SettingsError;
+use headroom_capacity::sequential::Budget;
 use headroom_capacity::sweep::Auto;
 use headroom_capacity::{
     Capacity, LoadAxis, Method, PassRule, Search, SearchKind, SweepLevels, SweepPlan,
@@ -61,6 +62,10 @@ pub struct LevelOptions {
     pub duration: Option<Duration>,
     /// `--cooldown` between levels.
     pub cooldown: Duration,
+    /// Capacity searches: each level is sequential (it stops once its verdict is decided,
+    /// see [`headroom_capacity::sequential`]) and runs at most this budget. Set when no
+    /// fixed `requests` or `duration` is given and levels run once.
+    pub sequential: Option<Budget>,
 }
 
 /// The levels of a sweep, as given.
@@ -232,7 +237,61 @@ impl CapacityOptions {
     }
 }
 
+/// `--max-requests-per-level` and `--max-duration-per-level`, as given.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BudgetOptions {
+    /// Measured requests a sequential level may send at most.
+    pub max_requests: Option<u64>,
+    /// Time a sequential level may run at most.
+    pub max_duration: Option<Duration>,
+}
+
 impl CapacityOptions {
+    /// The budget of each level when levels are sequential (see
+    /// [`headroom_capacity::sequential`]): when no fixed size is given (`--requests-per-level`,
+    /// `--duration`), levels run once and early stopping is on. `None`: fixed levels.
+    pub fn sequential(
+        &self,
+        levels: &LevelOptions,
+        budget: BudgetOptions,
+    ) -> Result<Option<Budget>, SettingsError> {
+        let given = budget.max_requests.is_some() || budget.max_duration.is_some();
+        let fixed = levels.requests.is_some() || levels.duration.is_some();
+        let why_not = if fixed {
+            Some("--requests-per-level or --duration fixes the size of every level")
+        } else if self.repeats > 1 {
+            Some("--repeats runs every level several times at a fixed size")
+        } else if !self.early_stop {
+            Some("--no-early-stop runs every level to its end")
+        } else {
+            None
+        };
+        if let Some(why) = why_not {
+            if given {
+                return Err(SettingsError::new(format!(
+                    "--max-requests-per-level and --max-duration-per-level bound a level that \
+                     stops once decided, but {why}: give one or the other"
+                )));
+            }
+            return Ok(None);
+        }
+        let default = Budget::default();
+        if budget.max_requests == Some(0) {
+            return Err(SettingsError::new(
+                "--max-requests-per-level must be at least 1",
+            ));
+        }
+        if budget.max_duration.is_some_and(|d| d.is_zero()) {
+            return Err(SettingsError::new(
+                "--max-duration-per-level must be longer than 0s",
+            ));
+        }
+        Ok(Some(Budget {
+            max_requests: budget.max_requests.unwrap_or(default.max_requests),
+            max_duration: budget.max_duration.unwrap_or(default.max_duration),
+        }))
+    }
+
     /// Said before anything is sent: the levels at which a percentile SLO cannot pass
     /// whatever the server does, because `levels` gives them fewer requests (all runs
     /// together) than the percentile needs for an upper bound at the confidence
@@ -247,6 +306,9 @@ impl CapacityOptions {
         };
         let closed = self.axis == LoadAxis::Concurrency;
         let per_run = |level: f64| -> Option<u64> {
+            if let Some(b) = levels.sequential {
+                return Some(b.max_requests);
+            }
             match (levels.requests, levels.duration) {
                 (Some(p), _) => Some(p.at(level)),
                 (None, None) if closed => Some(((10.0 * level).ceil() as u64).max(100)),
@@ -270,10 +332,11 @@ impl CapacityOptions {
         if per_run(lowest)? * runs >= needed {
             return None;
         }
-        let budget = match levels.requests {
-            Some(PerLevel::Count(n)) => format!("--requests-per-level {n}"),
-            Some(PerLevel::PerUnit(x)) => format!("--requests-per-level {x}x"),
-            None => "the default requests per level".into(),
+        let budget = match (levels.requests, levels.sequential) {
+            (_, Some(b)) => format!("--max-requests-per-level {}", b.max_requests),
+            (Some(PerLevel::Count(n)), _) => format!("--requests-per-level {n}"),
+            (Some(PerLevel::PerUnit(x)), _) => format!("--requests-per-level {x}x"),
+            (None, None) => "the default requests per level".into(),
         };
         let runs_said = if runs == 1 {
             "1 run".to_string()
@@ -281,8 +344,8 @@ impl CapacityOptions {
             format!("{runs} runs")
         };
         // The lowest level whose budget is enough, when the budget grows with the level.
-        let enough = match levels.requests {
-            Some(PerLevel::Count(_)) => None,
+        let enough = match (levels.requests, levels.sequential) {
+            (Some(PerLevel::Count(_)), _) | (_, Some(_)) => None,
             _ => {
                 let mut level = lowest;
                 while per_run(level)? * runs < needed && level < 1e7 {

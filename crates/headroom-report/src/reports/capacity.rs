@@ -172,7 +172,10 @@ fn levels_section(d: &CapacityDoc, levels: &[&LevelResult]) -> Section {
                 .map_or_else(|| "N/A".into(), fmt_num)
                 .into(),
         );
-        let stopped = lr.repeats.iter().any(|r| r.early_stop.is_some());
+        let stopped = lr
+            .repeats
+            .iter()
+            .any(|r| r.early_stop.as_ref().is_some_and(|e| e.fails()));
         row.push(Cell::toned(
             if stopped {
                 format!("{} (stopped early)", lr.verdict)
@@ -267,8 +270,10 @@ fn runs_table(axis: LoadAxis, levels: &[&LevelResult]) -> Table {
                 duration(r.duration_s).into(),
                 Cell::toned(
                     match &r.early_stop {
-                        Some(e) => format!("{} (stopped early: {})", r.verdict, e.rule),
-                        None => r.verdict.to_string(),
+                        Some(e) if e.fails() => {
+                            format!("{} (stopped early: {})", r.verdict, e.rule)
+                        }
+                        _ => r.verdict.to_string(),
                     },
                     verdict_tone(r.verdict),
                 ),

@@ -57,7 +57,9 @@ SLOs: pXX(metric) <= VALUE, mean(metric) <= VALUE, errors <= N%, goodput >= N/s 
 metrics ttft, itl, itl_per_token, tpot, e2e, ttft_from_intended, e2e_from_intended.
 A level passes when the 95% confidence interval of every SLO statistic (within runs and
 across repeats) is inside its limit, fails when it is wholly beyond, and is INCONCLUSIVE
-between; see the README. Exit status: 0 when a capacity was found, 1 when no level passed
+between. Without --requests-per-level, --duration or --repeats, each level sends until its
+verdict is decided (looks after 100, 150, 225, … requests, the risk split between them),
+up to --max-requests-per-level; see the README. Exit status: 0 when a capacity was found, 1 when no level passed
 and one failed, 2 on a usage error, 3 when inconclusive levels leave the answer a range
 or undecided (give each level more requests), 130 when interrupted (continue with
 `headroom capacity --resume DIR`).";
@@ -160,6 +162,18 @@ pub struct CapacityArgs {
     /// Run every level to its end, even one that is clearly failing.
     #[arg(long, help_heading = "Search")]
     pub no_early_stop: bool,
+    /// Without --requests-per-level or --duration, each level stops once its verdict is
+    /// decided: it sends at most this many requests [default: 2000].
+    #[arg(long, value_name = "N", help_heading = "Each level")]
+    pub max_requests_per_level: Option<u64>,
+    /// A level that stops once decided runs at most this long [default: 10m].
+    #[arg(
+        long,
+        value_name = "DURATION",
+        value_parser = headroom_core::duration::parse,
+        help_heading = "Each level"
+    )]
+    pub max_duration_per_level: Option<Duration>,
     #[command(flatten)]
     pub each: LevelArgs,
     #[command(flatten)]
@@ -175,7 +189,8 @@ pub struct CapacityArgs {
 #[command(next_help_heading = "Each level")]
 pub struct LevelArgs {
     /// Measured requests per level: N, or Nx for N per user (N × the rate with --rate)
-    /// [default when no --duration: 10x, at least 100; open loop: 30 s of arrivals].
+    /// [default when no --duration: 10x, at least 100; open loop: 30 s of arrivals; a
+    /// capacity search sends until each level is decided instead].
     #[arg(short = 'n', long, visible_alias = "requests", value_name = "N|Nx")]
     pub requests_per_level: Option<PerLevel>,
     /// Length of each level (after its warmup), e.g. 10m.

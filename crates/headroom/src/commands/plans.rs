@@ -3,14 +3,15 @@
 
 use super::{interrupt_on_ctrl_c, print, progress_wanted, tool};
 use crate::cli::{
-    CapacityArgs, EngineArgs, Format, LevelArgs, OutputArgs, PacingArgs, SweepArgs, TargetArgs,
-    WorkloadArgs,
+    CapacityArgs, EngineArgs, Format, OutputArgs, PacingArgs, SweepArgs, TargetArgs, WorkloadArgs,
 };
 use crate::progress::Bar;
 use crate::settings;
 use headroom_capacity::LoadAxis;
 use headroom_jobs::reports::write_reports_after;
-use headroom_jobs::{CapacitySearch, Place, PlanEnd, PlanJob, PlanSettings, Workload, run_plan};
+use headroom_jobs::{
+    CapacitySearch, LevelOptions, Place, PlanEnd, PlanJob, PlanSettings, Workload, run_plan,
+};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -18,7 +19,8 @@ use std::process::ExitCode;
 struct Shared<'a> {
     workload: &'a WorkloadArgs,
     pacing: &'a PacingArgs,
-    each: &'a LevelArgs,
+    each: LevelOptions,
+    resume: bool,
     output: &'a OutputArgs,
 }
 
@@ -34,7 +36,8 @@ pub fn sweep(
     let shared = Shared {
         workload: &a.workload,
         pacing: &a.pacing,
-        each: &a.each,
+        each: settings::levels(&a.each),
+        resume: a.each.resume.is_some(),
         output: &a.output,
     };
     let end = execute(target, engine, &shared, axis, first, plan, quiet)?;
@@ -58,14 +61,17 @@ pub fn capacity(
         capacity: options.plan()?,
         early_stop: options.early_stop,
     };
-    if let Some(warning) = options.budget_warning(&settings::levels(&a.each)) {
+    let mut each = settings::levels(&a.each);
+    each.sequential = options.sequential(&each, settings::budget(&a))?;
+    if let Some(warning) = options.budget_warning(&each) {
         tracing::warn!("{warning}");
     }
     let (axis, first) = (options.axis, search.capacity.search.method.start());
     let shared = Shared {
         workload: &a.workload,
         pacing: &a.pacing,
-        each: &a.each,
+        each,
+        resume: a.each.resume.is_some(),
         output: &a.output,
     };
     let end = execute(target, engine, &shared, axis, first, search, quiet)?;
@@ -116,9 +122,9 @@ fn execute<J: PlanJob>(
         &settings::pacing(s.pacing),
         axis,
         first,
-        settings::levels(s.each),
+        s.each.clone(),
         settings::output(s.output),
-        s.each.resume.is_some(),
+        s.resume,
     )?;
     let target = target.map(|t| settings::target(&t, s.workload.ignore_eos));
     if let Some(t) = &target {

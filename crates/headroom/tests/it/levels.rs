@@ -284,8 +284,8 @@ async fn ctrl_c_during_a_sweep_keeps_the_levels_done_and_resume_finishes_it() {
 
 #[tokio::test]
 async fn inconclusive_levels_make_the_answer_a_range_with_its_own_exit_status() {
-    // Levels of 10 per user (at least 100) on the simulated A10: P95 sits near 2.5 s
-    // from 9 to 11 users, where 100-odd requests cannot tell which side it is on.
+    // Fixed levels of 100 requests on the simulated A10: P95 sits near 2.5 s from 9 to
+    // 11 users, where 100 requests cannot tell which side it is on.
     let dir = tempfile::tempdir().unwrap();
     let args = [
         "predict",
@@ -294,6 +294,8 @@ async fn inconclusive_levels_make_the_answer_a_range_with_its_own_exit_status() 
         "p95(e2e)<=2.5s",
         "--start",
         "10",
+        "-n",
+        "100",
         "--out",
         "near",
     ];
@@ -358,5 +360,62 @@ async fn a_budget_too_small_to_pass_a_percentile_is_said_before_anything_is_sent
     assert!(
         err.contains("levels below 15 concurrent can only be INCONCLUSIVE or FAIL"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn sequential_levels_send_until_decided_and_answer_exactly() {
+    // The same question with no fixed level size: each level stops at the first look
+    // where its verdict is decided, so levels near the limit get the requests they need
+    // and far ones only 100.
+    let dir = tempfile::tempdir().unwrap();
+    let args = |out: &'static str| {
+        vec![
+            "predict",
+            "capacity",
+            "--slo",
+            "p95(e2e)<=2.5s",
+            "--start",
+            "10",
+            "--out",
+            out,
+        ]
+    };
+    let o = run_in(dir.path(), &args("seq")).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: CapacityDoc = read_json(&dir.path().join("seq/capacity.json")).unwrap();
+    let (max, fail) = (doc.found.max_pass.unwrap(), doc.found.first_fail.unwrap());
+    assert_eq!(fail, max + 1.0, "{:?}", doc.found);
+    assert!(doc.found.inconclusive.is_empty());
+    let mut sizes = Vec::new();
+    for l in &doc.levels {
+        assert_eq!(l.repeats.len(), 1);
+        let r = &l.repeats[0];
+        let e = r
+            .early_stop
+            .as_ref()
+            .expect("every level decided within its budget");
+        assert!(!e.fails(), "{e:?}");
+        sizes.push(r.row.ok);
+    }
+    // Far from the limit: the first look (100 requests, a few more in flight); at the
+    // capacity: more, but within the 2,000 budget.
+    assert!(sizes.iter().any(|n| *n < 150), "{sizes:?}");
+    assert!(sizes.iter().all(|n| *n < 2_000), "{sizes:?}");
+    assert!(stdout(&o).contains(&format!("Answer: max {max} concurrent")));
+    // A budget too small to decide levels near the limit leaves a range instead.
+    let mut small = args("small");
+    small.extend(["--max-requests-per-level", "150"]);
+    let o = run_in(dir.path(), &small).await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    // A budget with a fixed level size is a contradiction.
+    let mut both = args("both");
+    both.extend(["-n", "100", "--max-requests-per-level", "500"]);
+    let o = run_in(dir.path(), &both).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("give one or the other"),
+        "{}",
+        stderr(&o)
     );
 }

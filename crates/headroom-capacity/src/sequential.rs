@@ -1,0 +1,83 @@
+//! Sequential levels: a level keeps sending until its verdict is decided, or its budget
+//! runs out.
+//!
+//! # The design
+//!
+//! A group-sequential test with Bonferroni alpha spending (Jennison & Turnbull, *Group
+//! Sequential Methods with Applications to Clinical Trials*, 2000, ch. 2 and 7): the level
+//! is looked at when its measured completions reach 100, 150, 225, … (×1.5 each time;
+//! [`look_size`]), and finally when its budget ends. Look k judges every SLO with the
+//! same intervals as a fixed level (order statistics for percentiles, t for means, Wilson
+//! for shares), at confidence 1 − α/(k(k+1)) instead of 1 − α ([`confidence_at`]). The
+//! level stops at the first look where every SLO is decided — all PASS, or one FAIL —
+//! and is INCONCLUSIVE if the budget ends first.
+//!
+//! Since Σ α/(k(k+1)) = α over all looks, the chance that *any* look's interval misses
+//! the true value is at most α, whatever the data do and however many looks are taken:
+//! peeking does not inflate the error. The price is wider intervals at later looks
+//! (at 95 %: z = 2.24 at the first look, 2.64 at the second, 3.51 at the tenth, against
+//! 1.96 for one fixed look), which a level far from its limit never reaches: it is
+//! decided at the first look, in 100 requests.
+
+/// Measured completions at the first look.
+pub const FIRST_LOOK: u64 = 100;
+/// Each look comes after this many times the completions of the one before.
+pub const LOOK_RATIO: f64 = 1.5;
+
+/// Completions at look `k` (from 1): 100, 150, 225, 338, …
+pub fn look_size(k: u32) -> u64 {
+    (FIRST_LOOK as f64 * LOOK_RATIO.powi(k.saturating_sub(1) as i32)).round() as u64
+}
+
+/// The confidence of look `k` (from 1) of a design at overall `confidence`: the risk
+/// `α = 1 − confidence` split as α/(k(k+1)). `k = 0` (a fixed level, no looks) keeps
+/// `confidence`.
+pub fn confidence_at(confidence: f64, k: u32) -> f64 {
+    if k == 0 {
+        return confidence;
+    }
+    let k = k as f64;
+    1.0 - (1.0 - confidence) / (k * (k + 1.0))
+}
+
+/// How a sequential level ends when its budget runs out: the limits a level is run to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    /// Measured requests at most.
+    pub max_requests: u64,
+    /// Time at most.
+    pub max_duration: std::time::Duration,
+}
+
+impl Default for Budget {
+    /// 2,000 requests or 10 minutes, whichever comes first: enough to decide a P95 a few
+    /// percent from its limit, and never more than a fixed level of seed 000's plan.
+    fn default() -> Self {
+        Budget {
+            max_requests: 2_000,
+            max_duration: std::time::Duration::from_secs(600),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use headroom_metrics::confidence::normal_quantile;
+
+    #[test]
+    fn looks_grow_geometrically_and_the_risk_adds_up_to_alpha() {
+        let sizes: Vec<u64> = (1..=6).map(look_size).collect();
+        assert_eq!(sizes, [100, 150, 225, 338, 506, 759]);
+        assert_eq!(confidence_at(0.95, 0), 0.95);
+        assert!((confidence_at(0.95, 1) - 0.975).abs() < 1e-12);
+        // Σ over every look of the risk spent is the design's α.
+        let spent: f64 = (1..=100_000).map(|k| 1.0 - confidence_at(0.95, k)).sum();
+        assert!((spent - 0.05).abs() < 1e-6, "{spent}");
+        // The z of a two-sided interval at the first, second and tenth looks.
+        let z = |k| normal_quantile(0.5 + confidence_at(0.95, k) / 2.0);
+        assert!((z(1) - 2.24).abs() < 0.01, "{}", z(1));
+        assert!((z(2) - 2.64).abs() < 0.01, "{}", z(2));
+        assert!((z(10) - 3.51).abs() < 0.01, "{}", z(10));
+    }
+}
