@@ -12,12 +12,31 @@
 //! level stops at the first look where every SLO is decided — all PASS, or one FAIL —
 //! and is INCONCLUSIVE if the budget ends first.
 //!
+//! Requests still in flight when a level is decided are cancelled rather than waited
+//! for, so the level is judged on what its deciding look saw.
+//!
 //! Since Σ α/(k(k+1)) = α over all looks, the chance that *any* look's interval misses
 //! the true value is at most α, whatever the data do and however many looks are taken:
 //! peeking does not inflate the error. The price is wider intervals at later looks
 //! (at 95 %: z = 2.24 at the first look, 2.64 at the second, 3.51 at the tenth, against
 //! 1.96 for one fixed look), which a level far from its limit never reaches: it is
 //! decided at the first look, in 100 requests.
+
+use headroom_core::LoadPolicy;
+
+/// Requests excluded at the start of a sequential level, unless the user gave a warmup:
+/// two waves of the level's users (closed loop: the first wave all start at once and
+/// queue behind each other's prefill, the second is still settling), or two seconds of
+/// arrivals and at least 20 (open loop). Without it the first look would judge the
+/// start-up: on a simulated L20 at 25 users the first 125 requests have a P95 of 4.1 s
+/// where the level settles at 3.5 s.
+pub fn start_up_requests(load: &LoadPolicy) -> u64 {
+    match *load {
+        LoadPolicy::Closed { concurrency } => 2 * concurrency as u64,
+        LoadPolicy::Open { rate, .. } => ((2.0 * rate).ceil() as u64).max(20),
+        LoadPolicy::Trace { .. } => 0,
+    }
+}
 
 /// Measured completions at the first look.
 pub const FIRST_LOOK: u64 = 100;
@@ -64,6 +83,20 @@ impl Default for Budget {
 mod tests {
     use super::*;
     use headroom_metrics::confidence::normal_quantile;
+
+    #[test]
+    fn the_start_up_left_out_is_two_waves() {
+        use headroom_core::ArrivalKind;
+        assert_eq!(start_up_requests(&LoadPolicy::Closed { concurrency: 25 }), 50);
+        let open = |rate| LoadPolicy::Open {
+            rate,
+            arrival: ArrivalKind::Poisson,
+            burstiness: 1.0,
+            max_concurrency: None,
+        };
+        assert_eq!(start_up_requests(&open(50.0)), 100);
+        assert_eq!(start_up_requests(&open(1.5)), 20);
+    }
 
     #[test]
     fn looks_grow_geometrically_and_the_risk_adds_up_to_alpha() {

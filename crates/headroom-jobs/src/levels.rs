@@ -11,9 +11,10 @@ use crate::place::Place;
 use crate::settings::{LevelOptions, check_plan, default_stop};
 use crate::sink::Progress;
 use crate::workload::Workload;
+use headroom_capacity::sequential::start_up_requests;
 use headroom_capacity::{EarlyStopping, LoadAxis, Measurement, StopSignal};
 use headroom_core::seed::mix;
-use headroom_core::{LoadPolicy, RequestSource, RequestSpec, RunPlan, StopRule};
+use headroom_core::{LoadPolicy, RequestSource, RequestSpec, RunPlan, StopRule, Warmup};
 use headroom_metrics::Summary;
 use headroom_metrics::slo::SloSet;
 use headroom_results::dir::set_aside;
@@ -23,6 +24,7 @@ use headroom_workload::AnySource;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Request `i` of a level is request `i + offset` of the workload, so levels and repeats
 /// send different prompts (no prefix-cache hits from an earlier level) from one source.
@@ -96,12 +98,21 @@ impl LevelRunner<'_> {
                 duration,
             },
         };
-        let plan = RunPlan {
+        let mut plan = RunPlan {
             load,
             stop,
             seed,
             ..self.template.clone()
         };
+        if self.each.sequential.is_some() {
+            // A decided level is judged on the requests its look saw: those still in
+            // flight are cancelled, not waited for (an interrupted level is measured
+            // again on resume, so it needs no grace either).
+            plan.grace = Duration::ZERO;
+            if plan.warmup == Warmup::None {
+                plan.warmup = Warmup::Requests(start_up_requests(&plan.load));
+            }
+        }
         check_plan(&plan)?;
         Ok(plan)
     }

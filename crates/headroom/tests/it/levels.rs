@@ -382,32 +382,38 @@ async fn sequential_levels_send_until_decided_and_answer_exactly() {
         ]
     };
     let o = run_in(dir.path(), &args("seq")).await;
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let doc: CapacityDoc = read_json(&dir.path().join("seq/capacity.json")).unwrap();
-    let (max, fail) = (doc.found.max_pass.unwrap(), doc.found.first_fail.unwrap());
-    assert_eq!(fail, max + 1.0, "{:?}", doc.found);
-    assert!(doc.found.inconclusive.is_empty());
+    let expected = if doc.undecided() { 3 } else { 0 };
+    assert_eq!(o.status.code(), Some(expected), "{}", stderr(&o));
+    // The answer is exact, or a range one user wide: only a level within about 1 % of
+    // the limit (the simulated A10 at 13 users has a steady P95 of 2.48 s) may run its
+    // budget out undecided.
+    let low = doc.found.max_pass.expect("a level passed");
+    let high = doc.found.range().map_or(low, |r| r.1);
+    assert!(high - low <= 1.0, "{:?}", doc.found);
+    assert_eq!(doc.found.first_fail, Some(high + 1.0), "{:?}", doc.found);
     let mut sizes = Vec::new();
     for l in &doc.levels {
         assert_eq!(l.repeats.len(), 1);
         let r = &l.repeats[0];
-        let e = r
-            .early_stop
-            .as_ref()
-            .expect("every level decided within its budget");
-        assert!(!e.fails(), "{e:?}");
+        if let Some(e) = &r.early_stop {
+            assert!(!e.fails(), "{e:?}");
+        } else {
+            assert_eq!(l.verdict, headroom_metrics::slo::Verdict::Inconclusive);
+        }
         sizes.push(r.row.ok);
     }
-    // Far from the limit: the first look (100 requests, a few more in flight); at the
-    // capacity: more, but within the 2,000 budget.
-    assert!(sizes.iter().any(|n| *n < 150), "{sizes:?}");
-    assert!(sizes.iter().all(|n| *n < 2_000), "{sizes:?}");
-    assert!(stdout(&o).contains(&format!("Answer: max {max} concurrent")));
+    // Far from the limit: the first look (100 requests); near it: more, within the
+    // 2,000 budget.
+    assert!(sizes.iter().any(|n| *n <= 100), "{sizes:?}");
+    assert!(sizes.iter().all(|n| *n <= 2_000), "{sizes:?}");
     // A budget too small to decide levels near the limit leaves a range instead.
     let mut small = args("small");
     small.extend(["--max-requests-per-level", "150"]);
     let o = run_in(dir.path(), &small).await;
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let small: CapacityDoc = read_json(&dir.path().join("small/capacity.json")).unwrap();
+    assert!(small.found.inconclusive.len() > doc.found.inconclusive.len());
     // A budget with a fixed level size is a contradiction.
     let mut both = args("both");
     both.extend(["-n", "100", "--max-requests-per-level", "500"]);
