@@ -5,8 +5,9 @@
 //!
 //! A group-sequential test with Bonferroni alpha spending (Jennison & Turnbull, *Group
 //! Sequential Methods with Applications to Clinical Trials*, 2000, ch. 2 and 7): the level
-//! is looked at when its measured completions reach 100, 150, 225, … (×1.5 each time;
-//! [`look_size`]), and finally when its budget ends. Look k judges every SLO with the
+//! is looked at when its measured completions reach 100 (closed loop: ten per user, if
+//! more; [`first_look`]), then ×1.5 each time (150, 225, …; [`look_size`]), and finally
+//! when its budget ends. Look k judges every SLO with the
 //! same intervals as a fixed level (order statistics for percentiles, t for means, Wilson
 //! for shares), at confidence 1 − α/(k(k+1)) instead of 1 − α ([`confidence_at`]). The
 //! level stops at the first look where every SLO is decided — all PASS, or one FAIL —
@@ -20,7 +21,14 @@
 //! peeking does not inflate the error. The price is wider intervals at later looks
 //! (at 95 %: z = 2.24 at the first look, 2.64 at the second, 3.51 at the tenth, against
 //! 1.96 for one fixed look), which a level far from its limit never reaches: it is
-//! decided at the first look, in 100 requests.
+//! decided at the first look.
+//!
+//! The intervals assume the level's latencies are independent draws from one
+//! distribution. A closed loop's are not quite (users share the batch), and a server
+//! may drift for a while after the start-up that [`start_up_requests`] leaves out; a
+//! level whose true percentile lies within about 1 % of its limit can then be decided
+//! the wrong way more often than α (`crates/headroom-bench/capacity-study.sh` measures it
+//! in virtual time).
 
 use headroom_core::LoadPolicy;
 
@@ -38,14 +46,31 @@ pub fn start_up_requests(load: &LoadPolicy) -> u64 {
     }
 }
 
-/// Measured completions at the first look.
+/// Measured completions at the first look, at least.
 pub const FIRST_LOOK: u64 = 100;
 /// Each look comes after this many times the completions of the one before.
 pub const LOOK_RATIO: f64 = 1.5;
+/// Closed loop: the first look waits until each user has completed this many requests.
+/// Latencies of one level are not independent (users share the batch, so a long request
+/// slows the others for a while); spanning several batch turnovers keeps the interval of
+/// a look from being narrower than the data support.
+pub const TURNOVERS_BEFORE_FIRST_LOOK: u64 = 10;
 
-/// Completions at look `k` (from 1): 100, 150, 225, 338, …
-pub fn look_size(k: u32) -> u64 {
-    (FIRST_LOOK as f64 * LOOK_RATIO.powi(k.saturating_sub(1) as i32)).round() as u64
+/// Measured completions at the first look of a level under `load`: 100, or ten requests
+/// per user when that is more (closed loop).
+pub fn first_look(load: &LoadPolicy) -> u64 {
+    match *load {
+        LoadPolicy::Closed { concurrency } => {
+            FIRST_LOOK.max(TURNOVERS_BEFORE_FIRST_LOOK * concurrency as u64)
+        }
+        _ => FIRST_LOOK,
+    }
+}
+
+/// Completions at look `k` (from 1) when the first is at `first`: `first`, ×1.5, ×2.25, …
+/// (100, 150, 225, 338, … from 100).
+pub fn look_size(first: u64, k: u32) -> u64 {
+    (first as f64 * LOOK_RATIO.powi(k.saturating_sub(1) as i32)).round() as u64
 }
 
 /// The confidence of look `k` (from 1) of a design at overall `confidence`: the risk
@@ -87,7 +112,10 @@ mod tests {
     #[test]
     fn the_start_up_left_out_is_two_waves() {
         use headroom_core::ArrivalKind;
-        assert_eq!(start_up_requests(&LoadPolicy::Closed { concurrency: 25 }), 50);
+        assert_eq!(
+            start_up_requests(&LoadPolicy::Closed { concurrency: 25 }),
+            50
+        );
         let open = |rate| LoadPolicy::Open {
             rate,
             arrival: ArrivalKind::Poisson,
@@ -100,8 +128,10 @@ mod tests {
 
     #[test]
     fn looks_grow_geometrically_and_the_risk_adds_up_to_alpha() {
-        let sizes: Vec<u64> = (1..=6).map(look_size).collect();
+        let sizes: Vec<u64> = (1..=6).map(|k| look_size(100, k)).collect();
         assert_eq!(sizes, [100, 150, 225, 338, 506, 759]);
+        assert_eq!(first_look(&LoadPolicy::Closed { concurrency: 4 }), 100);
+        assert_eq!(first_look(&LoadPolicy::Closed { concurrency: 27 }), 270);
         assert_eq!(confidence_at(0.95, 0), 0.95);
         assert!((confidence_at(0.95, 1) - 0.975).abs() < 1e-12);
         // Σ over every look of the risk spent is the design's α.

@@ -22,7 +22,7 @@
 //! level ([`crate::sequential`]) uses its looks instead of *certain* and *clear*, which
 //! would spend more risk than its design allows; *over-saturated* still applies.
 
-use crate::sequential::{confidence_at, look_size};
+use crate::sequential::{confidence_at, first_look, look_size};
 use headroom_core::{LoadPolicy, Phase, RequestRecord, RunPlan};
 use headroom_metrics::Summary;
 use headroom_metrics::confidence::{mean_interval, quantile_interval, quantile_ranks};
@@ -182,6 +182,8 @@ pub struct Watch {
     fired: Option<EarlyStop>,
     /// Sequential looks taken so far.
     looks: u32,
+    /// Completions at the first look.
+    first_look: u64,
 }
 
 impl std::fmt::Debug for Watch {
@@ -212,6 +214,7 @@ impl Watch {
             stop: StopSignal::default(),
             fired: None,
             looks: 0,
+            first_look: first_look(&plan.load),
         }
     }
 
@@ -305,7 +308,7 @@ impl Watch {
         if let Some(e) = self.early_stopping
             && e.sequential
             && self.fired.is_none()
-            && self.measured == look_size(self.looks + 1)
+            && self.measured == look_size(self.first_look, self.looks + 1)
         {
             self.look(e.confidence, summary);
         }

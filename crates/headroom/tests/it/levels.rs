@@ -401,12 +401,16 @@ async fn sequential_levels_send_until_decided_and_answer_exactly() {
         } else {
             assert_eq!(l.verdict, headroom_metrics::slo::Verdict::Inconclusive);
         }
-        sizes.push(r.row.ok);
+        sizes.push((l.level, r.row.ok));
     }
-    // Far from the limit: the first look (100 requests); near it: more, within the
-    // 2,000 budget.
-    assert!(sizes.iter().any(|n| *n <= 100), "{sizes:?}");
-    assert!(sizes.iter().all(|n| *n <= 2_000), "{sizes:?}");
+    // Far from the limit: decided at the first look (100 requests, or ten per user);
+    // near it: more, within the 2,000 budget.
+    let first_look = |users: f64| (10.0 * users).max(100.0) as u64;
+    assert!(
+        sizes.iter().any(|(users, n)| *n == first_look(*users)),
+        "{sizes:?}"
+    );
+    assert!(sizes.iter().all(|(_, n)| *n <= 2_000), "{sizes:?}");
     // A budget too small to decide levels near the limit leaves a range instead.
     let mut small = args("small");
     small.extend(["--max-requests-per-level", "150"]);
