@@ -12,28 +12,33 @@ use headroom_metrics::slo::SloSet;
 use headroom_testkit::record;
 use std::time::Duration;
 
+/// The watch of a sequential level of 8 users and at most `requests` requests.
+fn sequential_watch(slos: &SloSet, requests: u64) -> Watch {
+    let plan = RunPlan {
+        load: LoadPolicy::Closed { concurrency: 8 },
+        stop: StopRule {
+            requests: Some(requests),
+            duration: None,
+        },
+        warmup: Warmup::None,
+        seed: 0,
+        grace: Duration::from_secs(1),
+        conversation: None,
+    };
+    let rules = EarlyStopping {
+        confidence: 0.95,
+        sequential: true,
+    };
+    Watch::new(slos, &plan, Some(rules))
+}
+
 /// One sequential level: request latencies uniform on [0, 1) s (so the true P95 is
 /// 950 ms), judged against `p95(e2e)<=LIMIT`. Returns the decided verdict, if any, and
 /// the requests it took.
 fn level(limit_ms: u64, seed: u64) -> (Option<bool>, u64) {
     let budget = Budget::default();
-    let plan = RunPlan {
-        load: LoadPolicy::Closed { concurrency: 8 },
-        stop: StopRule {
-            requests: Some(budget.max_requests),
-            duration: None,
-        },
-        warmup: Warmup::None,
-        seed,
-        grace: Duration::from_secs(1),
-        conversation: None,
-    };
     let slos = SloSet(vec![format!("p95(e2e)<={limit_ms}ms").parse().unwrap()]);
-    let rules = EarlyStopping {
-        confidence: 0.95,
-        sequential: true,
-    };
-    let mut watch = Watch::new(&slos, &plan, Some(rules));
+    let mut watch = sequential_watch(&slos, budget.max_requests);
     let mut recorder = Recorder::new();
     for i in 0..budget.max_requests {
         // 53 random bits → [0, 1).
@@ -82,22 +87,7 @@ fn a_level_just_within_its_limit_is_almost_never_failed_and_a_clear_one_is_decid
     assert!(passed > 0);
     // Far from the limit (true P95 950 ms against 2 s): decided PASS at the first look.
     let slos = SloSet(vec!["p95(e2e)<=2s".parse().unwrap()]);
-    let plan = RunPlan {
-        load: LoadPolicy::Closed { concurrency: 8 },
-        stop: StopRule {
-            requests: Some(2_000),
-            duration: None,
-        },
-        warmup: Warmup::None,
-        seed: 0,
-        grace: Duration::from_secs(1),
-        conversation: None,
-    };
-    let rules = EarlyStopping {
-        confidence: 0.95,
-        sequential: true,
-    };
-    let mut watch = Watch::new(&slos, &plan, Some(rules));
+    let mut watch = sequential_watch(&slos, 2_000);
     let mut recorder = Recorder::new();
     let mut seen = 0;
     while watch.early_stop().is_none() {
