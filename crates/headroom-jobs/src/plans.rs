@@ -395,8 +395,12 @@ impl PlanJob for CapacitySearch {
                 false => format!(" — decided: {}", e.detail),
             })
             .unwrap_or_default();
+        let warmup = match m.summary.counts.warmup {
+            0 => String::new(),
+            n => format!("; {n} warmup requests left out"),
+        };
         tracing::info!(
-            "{name}: {} ({:.2} req/s){stop}",
+            "{name}: {} ({:.2} req/s{warmup}){stop}",
             parts.join(", "),
             m.summary.throughput().requests_per_s
         );
