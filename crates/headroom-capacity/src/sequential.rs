@@ -30,7 +30,10 @@
 //! the wrong way more often than α (`crates/headroom-bench/capacity-study.sh` measures it
 //! in virtual time).
 
+use crate::verdict::LevelResult;
 use headroom_core::LoadPolicy;
+use headroom_metrics::confidence::normal_quantile;
+use headroom_metrics::slo::{Slo, SloSet};
 
 /// Requests excluded at the start of a sequential level, unless the user gave a warmup:
 /// two waves of the level's users (closed loop: the first wave all start at once and
@@ -104,10 +107,134 @@ impl Default for Budget {
     }
 }
 
+/// What a sequential level is likely to cost, said before it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    /// The SLO that needs the most requests.
+    pub slo: Slo,
+    /// Its statistic at the level, interpolated from the levels judged so far (in the
+    /// SLO's unit).
+    pub estimate: f64,
+    /// Its distance from the limit, as a fraction of the limit.
+    pub margin: f64,
+    /// Measured requests to the look expected to decide it; `None`: more than the budget.
+    pub requests: Option<u64>,
+}
+
+/// The requests a sequential level at `level` (running `load`) is likely to need, from
+/// the latency SLOs' estimates at the levels judged so far: each estimate is
+/// interpolated (or extrapolated) linearly from the two nearest levels, the spread of
+/// the estimator from the nearest level's interval (its half-width × √n / z), and the
+/// level needs the first look whose interval is narrower than its distance from the
+/// limit. `None` without two judged levels to go by.
+pub fn expectation(
+    levels: &[LevelResult],
+    slos: &SloSet,
+    level: f64,
+    load: &LoadPolicy,
+    budget: &Budget,
+    confidence: f64,
+) -> Option<Expectation> {
+    let z = |c: f64| normal_quantile(0.5 + c / 2.0);
+    let first = first_look(load);
+    let mut worst: Option<Expectation> = None;
+    for (i, slo) in slos.0.iter().enumerate() {
+        if !matches!(slo, Slo::Latency { .. }) {
+            continue;
+        }
+        // (level, estimate, spread × √n) of every level with a two-sided interval.
+        let mut points: Vec<(f64, f64, f64)> = levels
+            .iter()
+            .filter_map(|l| {
+                let a = &l.slos.get(i)?.assessment;
+                let within = a.within?;
+                if a.open_above || a.open_below || a.samples == 0 {
+                    return None;
+                }
+                let spread = within.width() / 2.0 * (a.samples as f64).sqrt() / z(a.confidence);
+                Some((l.level, a.estimate?, spread))
+            })
+            .collect();
+        points.sort_by(|a, b| (a.0 - level).abs().total_cmp(&(b.0 - level).abs()));
+        let [(l1, e1, spread), (l2, e2, _), ..] = points[..] else {
+            continue;
+        };
+        let estimate = if l1 == l2 {
+            e1
+        } else {
+            e1 + (e2 - e1) * (level - l1) / (l2 - l1)
+        };
+        let limit = slo.threshold();
+        let distance = (limit - estimate).abs();
+        let requests = (1..)
+            .map(|k| (look_size(first, k), k))
+            .take_while(|(n, _)| *n <= budget.max_requests)
+            .find(|(n, k)| {
+                z(confidence_at(confidence, *k)) * spread / (*n as f64).sqrt() < distance
+            })
+            .map(|(n, _)| n);
+        let e = Expectation {
+            slo: *slo,
+            estimate,
+            margin: distance / limit,
+            requests,
+        };
+        let more = |e: &Expectation| e.requests.unwrap_or(u64::MAX);
+        if worst.as_ref().is_none_or(|w| more(&e) > more(w)) {
+            worst = Some(e);
+        }
+    }
+    worst
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use headroom_metrics::confidence::normal_quantile;
+
+    /// A level judged on 1,000 latencies spread evenly over [0, `top_ms`).
+    fn judged(level: f64, top_ms: u64, slos: &SloSet) -> LevelResult {
+        let mut r = headroom_metrics::Recorder::new();
+        for i in 0..1000u64 {
+            let e2e = (i * top_ms * 1000 / 1000).max(1);
+            r.add(&headroom_testkit::record(i).e2e_us(e2e).build());
+        }
+        let m = crate::Measurement {
+            summary: r.finish(0),
+            goodput_met: 0,
+            early_stop: None,
+            judged_at_look: 0,
+            elapsed_s: 60.0,
+            dir: String::new(),
+        };
+        crate::judge(level, &[m], slos, 0.95, crate::PassRule::Confident)
+    }
+
+    #[test]
+    fn the_cost_of_a_level_is_said_from_the_levels_around_it() {
+        let slos = SloSet(vec!["p95(e2e)<=2.5s".parse().unwrap()]);
+        // P95 1.9 s at 10 users and 2.85 s at 20: 2.5 s is crossed near 16.3 users.
+        let levels = [judged(10.0, 2000, &slos), judged(20.0, 3000, &slos)];
+        let load = |c| LoadPolicy::Closed { concurrency: c };
+        let budget = Budget::default();
+        let at = |c: u32| expectation(&levels, &slos, c as f64, &load(c), &budget, 0.95);
+        let far = at(12).unwrap();
+        assert!((far.estimate - 2090.0).abs() < 20.0, "{far:?}");
+        let near = at(16).unwrap();
+        let nearer = at(17).unwrap();
+        let (n_far, n_near) = (far.requests.unwrap(), near.requests.unwrap_or(u64::MAX));
+        assert!(n_far < n_near, "{far:?} {near:?}");
+        assert!(far.margin > near.margin);
+        assert!(nearer.margin < 0.05);
+        // Right at the crossing nothing within the budget decides it.
+        let edge = expectation(&levels, &slos, 16.3, &load(16), &budget, 0.95).unwrap();
+        assert_eq!(edge.requests, None, "{edge:?}");
+        // One level is not enough to go by.
+        assert_eq!(
+            expectation(&levels[..1], &slos, 12.0, &load(12), &budget, 0.95),
+            None
+        );
+    }
 
     #[test]
     fn the_start_up_left_out_is_two_waves() {

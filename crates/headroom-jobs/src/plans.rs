@@ -10,6 +10,7 @@ use crate::place::Place;
 use crate::settings::{LevelOptions, LoadOptions, OutputOptions, SettingsError};
 use crate::sink::Progress;
 use crate::workload::Workload;
+use headroom_capacity::sequential::{self, Budget, Expectation};
 use headroom_capacity::sweep::{Row, mark};
 use headroom_capacity::{
     Capacity, EarlyStopping, LevelResult, LoadAxis, Measurement, Plan, Step, StopSignal, SweepPlan,
@@ -98,6 +99,16 @@ pub trait PlanJob: Plan {
     fn log_run(&self, name: &str, m: &Measurement);
     /// Logs a level just judged.
     fn log_level(&self, level: &LevelResult);
+    /// What a sequential level at `level` running `load` is likely to cost, from the
+    /// levels judged so far.
+    fn expectation(
+        &self,
+        _level: f64,
+        _load: &LoadPolicy,
+        _budget: &Budget,
+    ) -> Option<Expectation> {
+        None
+    }
 }
 
 /// How a plan ended.
@@ -161,6 +172,11 @@ pub async fn run_plan<J: PlanJob>(
         }
         first = false;
         let (name, plan) = step_plan(&runner, &job, step)?;
+        if let (Step::Run(p), Some(budget)) = (step, &settings.each.sequential)
+            && let Some(e) = job.expectation(p.level, &plan.load, budget)
+        {
+            log_expectation(&name, &e, budget);
+        }
         let Some(m) = runner.run(&name, plan, progress).await? else {
             interrupted = true;
             break;
@@ -183,6 +199,24 @@ pub async fn run_plan<J: PlanJob>(
         root,
         interrupted,
     })
+}
+
+/// Says before a sequential level starts what it is likely to cost.
+fn log_expectation(name: &str, e: &Expectation, budget: &Budget) {
+    let at = format!(
+        "{} ≈ {} by the levels around it, {:.1} % from its limit",
+        e.slo,
+        headroom_report::levels::value(&e.slo, e.estimate),
+        e.margin * 100.0
+    );
+    match e.requests {
+        Some(n) => tracing::info!("{name}: expect about {n} requests to decide ({at})"),
+        None => tracing::info!(
+            "{name}: likely INCONCLUSIVE within {} requests ({at}); a larger \
+             --max-requests-per-level would decide it",
+            budget.max_requests
+        ),
+    }
 }
 
 /// The run directory name and checked plan of `step`.
@@ -404,6 +438,11 @@ impl PlanJob for CapacitySearch {
             parts.join(", "),
             m.summary.throughput().requests_per_s
         );
+    }
+
+    fn expectation(&self, level: f64, load: &LoadPolicy, budget: &Budget) -> Option<Expectation> {
+        let c = &self.capacity;
+        sequential::expectation(&c.levels, &c.slos, level, load, budget, c.confidence)
     }
 
     fn log_level(&self, level: &LevelResult) {
