@@ -69,6 +69,22 @@ fn title(kind: &str, model: &str, target: &str, status: PlanStatus) -> String {
     format!("headroom {kind} | {model} | {target}{partial}\n")
 }
 
+/// What the levels' intervals are: `95% interval`, or for sequential levels (judged at
+/// the look that decided them, each at its own confidence) the design's overall level.
+pub(crate) fn interval_words(doc: &CapacityDoc) -> String {
+    let overall = doc.confidence * 100.0;
+    let sequential = doc
+        .levels
+        .iter()
+        .flat_map(|l| &l.slos)
+        .any(|s| (s.assessment.confidence - doc.confidence).abs() > 1e-9);
+    if sequential {
+        format!("interval at each level's deciding look: {overall:.0}% overall")
+    } else {
+        format!("{overall:.0}% interval")
+    }
+}
+
 /// When the knee is at an end of the tested range: where to add levels to see the real
 /// one.
 pub(crate) fn knee_edge_hint(
@@ -158,11 +174,7 @@ pub fn capacity(doc: &CapacityDoc) -> String {
     }
     let columns = t.column_count();
     align_right(&mut t, 0..columns);
-    let _ = writeln!(
-        out,
-        "\nLevels (estimate [{:.0}% interval])",
-        doc.confidence * 100.0
-    );
+    let _ = writeln!(out, "\nLevels (estimate [{}])", interval_words(doc));
     let _ = writeln!(out, "{t}");
     let _ = writeln!(out, "\nEnvelope (one row per level and run)");
     let _ = writeln!(out, "{}", envelope(&sorted, axis));

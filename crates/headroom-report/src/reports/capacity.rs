@@ -189,8 +189,8 @@ fn levels_section(d: &CapacityDoc, levels: &[&LevelResult]) -> Section {
     let mut sec = Section::new("Levels");
     sec.push(Block::Table(
         Some(format!(
-            "Estimate [{:.0}% interval] per SLO",
-            d.confidence * 100.0
+            "Estimate [{}] per SLO",
+            crate::levels::interval_words(d)
         )),
         t,
     ));
