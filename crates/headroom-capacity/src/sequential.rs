@@ -5,7 +5,7 @@
 //!
 //! A group-sequential test with Bonferroni alpha spending (Jennison & Turnbull, *Group
 //! Sequential Methods with Applications to Clinical Trials*, 2000, ch. 2 and 7): the level
-//! is looked at when its measured completions reach 100 (closed loop: ten per user, if
+//! is looked at when its measured completions reach 100 (closed loop: twenty per user, if
 //! more; [`first_look`]), then ×1.5 each time (150, 225, …; [`look_size`]), and finally
 //! when its budget ends. Look k judges every SLO with the
 //! same intervals as a fixed level (order statistics for percentiles, t for means, Wilson
@@ -57,9 +57,9 @@ pub const LOOK_RATIO: f64 = 1.5;
 /// Latencies of one level are not independent (users share the batch, so a long request
 /// slows the others for a while); spanning several batch turnovers keeps the interval of
 /// a look from being narrower than the data support.
-pub const TURNOVERS_BEFORE_FIRST_LOOK: u64 = 10;
+pub const TURNOVERS_BEFORE_FIRST_LOOK: u64 = 20;
 
-/// Measured completions at the first look of a level under `load`: 100, or ten requests
+/// Measured completions at the first look of a level under `load`: 100, or twenty requests
 /// per user when that is more (closed loop).
 pub fn first_look(load: &LoadPolicy) -> u64 {
     match *load {
@@ -258,7 +258,7 @@ mod tests {
         let sizes: Vec<u64> = (1..=6).map(|k| look_size(100, k)).collect();
         assert_eq!(sizes, [100, 150, 225, 338, 506, 759]);
         assert_eq!(first_look(&LoadPolicy::Closed { concurrency: 4 }), 100);
-        assert_eq!(first_look(&LoadPolicy::Closed { concurrency: 27 }), 270);
+        assert_eq!(first_look(&LoadPolicy::Closed { concurrency: 27 }), 540);
         assert_eq!(confidence_at(0.95, 0), 0.95);
         assert!((confidence_at(0.95, 1) - 0.975).abs() < 1e-12);
         // Σ over every look of the risk spent is the design's α.

@@ -403,9 +403,9 @@ async fn sequential_levels_send_until_decided_and_answer_exactly() {
         }
         sizes.push((l.level, r.row.ok));
     }
-    // Far from the limit: decided at the first look (100 requests, or ten per user);
+    // Far from the limit: decided at the first look (100 requests, or twenty per user);
     // near it: more, within the 2,000 budget.
-    let first_look = |users: f64| (10.0 * users).max(100.0) as u64;
+    let first_look = |users: f64| (20.0 * users).max(100.0) as u64;
     assert!(
         sizes.iter().any(|(users, n)| *n == first_look(*users)),
         "{sizes:?}"
