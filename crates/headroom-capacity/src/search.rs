@@ -264,19 +264,23 @@ mod tests {
 
     /// Runs a search against a true capacity: levels ≤ `cap` pass.
     fn drive(method: Method, axis: LoadAxis, cap: f64) -> Search {
+        drive_band(method, axis, cap, 0.0)
+    }
+
+    /// Runs a search where levels up to `cap - band` pass, levels above `cap + band`
+    /// fail and the ones between are inconclusive.
+    fn drive_band(method: Method, axis: LoadAxis, cap: f64, band: f64) -> Search {
         let mut s = Search::new(method, axis);
-        let mut guard = 0;
         while let Some(v) = s.next() {
-            s.record(
-                v,
-                if v <= cap {
-                    LevelOutcome::Pass
-                } else {
-                    LevelOutcome::Fail
-                },
-            );
-            guard += 1;
-            assert!(guard < 100, "search does not end: {:?}", s.tried);
+            let outcome = if v <= cap - band {
+                LevelOutcome::Pass
+            } else if v > cap + band {
+                LevelOutcome::Fail
+            } else {
+                LevelOutcome::Inconclusive
+            };
+            s.record(v, outcome);
+            assert!(s.tried.len() < 100, "search does not end: {:?}", s.tried);
         }
         s
     }
@@ -335,29 +339,11 @@ mod tests {
         assert!(f.limit_reached);
     }
 
-    /// Runs a search where levels up to `cap - band` pass, levels above `cap + band`
-    /// fail and the ones between are inconclusive.
-    fn drive_band(method: Method, cap: f64, band: f64) -> Search {
-        let mut s = Search::new(method, LoadAxis::Concurrency);
-        while let Some(v) = s.next() {
-            let outcome = if v <= cap - band {
-                LevelOutcome::Pass
-            } else if v > cap + band {
-                LevelOutcome::Fail
-            } else {
-                LevelOutcome::Inconclusive
-            };
-            s.record(v, outcome);
-            assert!(s.tried.len() < 60, "search does not end: {:?}", s.tried);
-        }
-        s
-    }
-
     #[test]
     fn inconclusive_levels_make_a_range_that_holds_the_capacity() {
         for cap in [3.0, 17.0, 40.0, 150.0] {
             for band in [0.0, 2.0, 6.0] {
-                let s = drive_band(adaptive(8.0, 1024.0), cap, band);
+                let s = drive_band(adaptive(8.0, 1024.0), LoadAxis::Concurrency, cap, band);
                 let f = s.found();
                 // The range holds every level that could be the capacity: from at most
                 // the last sure pass to the last level before the first fail.
@@ -382,7 +368,7 @@ mod tests {
             step: 5.0,
             max: 100.0,
         };
-        let s = drive_band(m, 30.0, 6.0);
+        let s = drive_band(m, LoadAxis::Concurrency, 30.0, 6.0);
         let f = s.found();
         assert_eq!((f.max_pass, f.first_fail), (Some(20.0), Some(40.0)));
         assert_eq!(f.inconclusive, [25.0, 30.0, 35.0]);
@@ -394,7 +380,7 @@ mod tests {
         // The first-hour case: small levels are inconclusive everywhere up to 40 (too
         // few requests to bound a P95), and fail beyond. The search does not call 1
         // user "failed"; it finds where failing starts and says the rest is undecided.
-        let s = drive_band(adaptive(4.0, 1024.0), 0.0, 40.0);
+        let s = drive_band(adaptive(4.0, 1024.0), LoadAxis::Concurrency, 0.0, 40.0);
         let f = s.found();
         assert_eq!(f.max_pass, None);
         assert_eq!(f.first_fail, Some(41.0));

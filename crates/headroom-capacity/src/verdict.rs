@@ -227,7 +227,8 @@ impl LevelResult {
     }
 }
 
-fn worst(a: Verdict, b: Verdict) -> Verdict {
+/// The worse of two verdicts: FAIL over INCONCLUSIVE over PASS.
+pub(crate) fn worst(a: Verdict, b: Verdict) -> Verdict {
     let rank = |v: Verdict| match v {
         Verdict::Pass => 0,
         Verdict::Inconclusive => 1,

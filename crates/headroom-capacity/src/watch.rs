@@ -23,6 +23,7 @@
 //! would spend more risk than its design allows; *over-saturated* still applies.
 
 use crate::sequential::{confidence_at, first_look, look_size};
+use crate::verdict::worst;
 use headroom_core::{LoadPolicy, Phase, RequestRecord, RunPlan};
 use headroom_metrics::Summary;
 use headroom_metrics::confidence::{mean_interval, quantile_interval, quantile_ranks};
@@ -159,6 +160,34 @@ pub struct EarlyStopping {
     pub sequential: bool,
 }
 
+/// Per SLO, for the *certain* rule of a fixed level of `requests` requests: the
+/// completions over a percentile limit beyond which the level's interval must lie above
+/// it. The interval's low end is the `l`-th smallest of the `n` values, so it lies above
+/// the limit once fewer than `l` can be within it: once more than `n − l` are over.
+/// `None` for other SLOs, without a request count, or when `n` is too small for a lower
+/// bound (`l = 0`).
+fn certain_after(
+    slos: &SloSet,
+    requests: Option<u64>,
+    early_stopping: Option<EarlyStopping>,
+) -> Vec<Option<u64>> {
+    slos.0
+        .iter()
+        .map(|slo| {
+            let (n, e) = (requests?, early_stopping?);
+            let Slo::Latency {
+                stat: Stat::Percentile(p),
+                ..
+            } = slo
+            else {
+                return None;
+            };
+            let (l, _) = quantile_ranks(n, p / 100.0, e.confidence)?;
+            (l > 0).then(|| n - l)
+        })
+        .collect()
+}
+
 /// How often (in measured completions) the statistical rules are evaluated.
 const CHECK_EVERY: u64 = 20;
 
@@ -184,6 +213,9 @@ pub struct Watch {
     looks: u32,
     /// Completions at the first look.
     first_look: u64,
+    /// Per SLO, fixed levels: completions over its limit beyond which the level's
+    /// interval must lie above it (the *certain* rule); `None`: the rule cannot fire.
+    certain_after: Vec<Option<u64>>,
 }
 
 impl std::fmt::Debug for Watch {
@@ -215,6 +247,7 @@ impl Watch {
             fired: None,
             looks: 0,
             first_look: first_look(&plan.load),
+            certain_after: certain_after(slos, plan.stop.requests, early_stopping),
         }
     }
 
@@ -281,19 +314,15 @@ impl Watch {
             summary,
             goodput_met: self.goodput.met(),
         }];
-        let verdicts: Vec<Verdict> = self
+        let decided = self
             .slos
             .0
             .iter()
             .map(|s| assess(s, &so_far, at).verdict)
-            .collect();
-        let decided = if verdicts.contains(&Verdict::Fail) {
-            Verdict::Fail
-        } else if verdicts.iter().all(|v| *v == Verdict::Pass) {
-            Verdict::Pass
-        } else {
+            .fold(Verdict::Pass, worst);
+        if decided == Verdict::Inconclusive {
             return;
-        };
+        }
         let detail = format!(
             "{decided} after {} requests (look {}, {:.2}% intervals)",
             self.measured,
@@ -353,37 +382,25 @@ impl Watch {
         }
     }
 
-    /// The interval's low end is the `l`-th smallest of the level's `n` values: it lies
-    /// above the limit once fewer than `l` of them can be within it, i.e. once more than
-    /// `n − l` are over.
+    /// Fires *certain* once an SLO has more completions over its limit than
+    /// [`certain_after`] allows.
     fn certain(&mut self, confidence: f64) {
         let Some(n) = self.planned_requests else {
             return;
         };
         for (i, slo) in self.slos.0.iter().enumerate() {
-            if let Slo::Latency {
-                stat: Stat::Percentile(p),
-                ..
-            } = slo
+            if let Some(allowed) = self.certain_after[i]
+                && self.over[i] > allowed
             {
-                let Some((l, _)) = quantile_ranks(n, p / 100.0, confidence) else {
-                    continue;
-                };
-                if l == 0 {
-                    continue;
-                }
-                let allowed = n - l;
-                if self.over[i] > allowed {
-                    let detail = format!(
-                        "{} of the {n} requests already exceed the limit of {slo}: its {:.0}% \
-                         interval will lie above the limit whatever the rest do (at most \
-                         {allowed} may)",
-                        self.over[i],
-                        confidence * 100.0
-                    );
-                    self.fire(EarlyStopRule::Certain, detail);
-                    return;
-                }
+                let detail = format!(
+                    "{} of the {n} requests already exceed the limit of {slo}: its {:.0}% \
+                     interval will lie above the limit whatever the rest do (at most \
+                     {allowed} may)",
+                    self.over[i],
+                    confidence * 100.0
+                );
+                self.fire(EarlyStopRule::Certain, detail);
+                return;
             }
         }
     }

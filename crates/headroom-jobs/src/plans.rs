@@ -89,8 +89,9 @@ pub trait PlanJob: Plan {
     fn repeats(&self) -> u32;
     /// The SLOs levels are judged by.
     fn slos(&self) -> &SloSet;
-    /// Whether (and at what confidence) a clearly failing level is stopped early.
-    fn early_stopping(&self) -> Option<EarlyStopping>;
+    /// Whether (and at what confidence) a clearly failing level is stopped early; with
+    /// `sequential` levels, also once decided.
+    fn early_stopping(&self, sequential: bool) -> Option<EarlyStopping>;
     /// The file as it stands.
     fn document(&self, header: PlanHeader) -> Self::Doc;
     /// Logs the start.
@@ -150,10 +151,7 @@ pub async fn run_plan<J: PlanJob>(
         labels: &settings.output.labels,
         root: &root,
         slos: &slos,
-        early_stopping: job.early_stopping().map(|e| EarlyStopping {
-            sequential: settings.each.sequential.is_some(),
-            ..e
-        }),
+        early_stopping: job.early_stopping(settings.each.sequential.is_some()),
         interrupt,
         tool,
     };
@@ -291,7 +289,7 @@ impl PlanJob for SweepPlan {
         &self.slos
     }
 
-    fn early_stopping(&self) -> Option<EarlyStopping> {
+    fn early_stopping(&self, _sequential: bool) -> Option<EarlyStopping> {
         None
     }
 
@@ -373,10 +371,10 @@ impl PlanJob for CapacitySearch {
         &self.capacity.slos
     }
 
-    fn early_stopping(&self) -> Option<EarlyStopping> {
+    fn early_stopping(&self, sequential: bool) -> Option<EarlyStopping> {
         self.early_stop.then_some(EarlyStopping {
             confidence: self.capacity.confidence,
-            sequential: false,
+            sequential,
         })
     }
 

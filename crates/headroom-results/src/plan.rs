@@ -145,7 +145,7 @@ impl CapacityDoc {
     /// the highest pass (a range, or nothing decided), which more requests per level
     /// would decide.
     pub fn undecided(&self) -> bool {
-        !self.found.inconclusive.is_empty()
+        self.found.range().is_some()
     }
 }
 

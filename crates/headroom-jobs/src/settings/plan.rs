@@ -2,11 +2,13 @@
 //! long each runs, and how levels are judged.
 
 use super::SettingsError;
+use super::default_stop;
 use headroom_capacity::sequential::Budget;
 use headroom_capacity::sweep::Auto;
 use headroom_capacity::{
     Capacity, LoadAxis, Method, PassRule, Search, SearchKind, SweepLevels, SweepPlan,
 };
+use headroom_core::LoadPolicy;
 use headroom_metrics::confidence::requests_for_upper_bound;
 use headroom_metrics::slo::{Slo, SloSet, Stat};
 use std::str::FromStr;
@@ -299,24 +301,10 @@ impl CapacityOptions {
     /// only be INCONCLUSIVE or FAIL. `None` when every level can be decided, or when
     /// levels run for a duration (their request count is not known in advance).
     pub fn budget_warning(&self, levels: &LevelOptions) -> Option<String> {
-        let method = self.method().ok()?;
-        let lowest = match method {
+        let lowest = match self.method().ok()? {
             Method::Linear { start, .. } => start,
             Method::Adaptive { min, .. } => min,
         };
-        let closed = self.axis == LoadAxis::Concurrency;
-        let per_run = |level: f64| -> Option<u64> {
-            if let Some(b) = levels.sequential {
-                return Some(b.max_requests);
-            }
-            match (levels.requests, levels.duration) {
-                (Some(p), _) => Some(p.at(level)),
-                (None, None) if closed => Some(((10.0 * level).ceil() as u64).max(100)),
-                (None, None) => Some(((30.0 * level).ceil() as u64).max(100)),
-                (None, Some(_)) => None,
-            }
-        };
-        let runs = self.repeats.max(1) as u64;
         let (slo, needed) = self
             .slos
             .0
@@ -329,7 +317,12 @@ impl CapacityOptions {
                 _ => None,
             })
             .max_by_key(|(_, n)| *n)?;
-        if per_run(lowest)? * runs >= needed {
+        let runs = self.repeats.max(1) as u64;
+        let enough = |level: f64| {
+            self.requests_per_run(levels, level)
+                .is_some_and(|n| n * runs >= needed)
+        };
+        if self.requests_per_run(levels, lowest).is_none() || enough(lowest) {
             return None;
         }
         let budget = match (levels.requests, levels.sequential) {
@@ -338,44 +331,62 @@ impl CapacityOptions {
             (Some(PerLevel::PerUnit(x)), _) => format!("--requests-per-level {x}x"),
             (None, None) => "the default requests per level".into(),
         };
-        let runs_said = if runs == 1 {
-            "1 run".to_string()
-        } else {
-            format!("{runs} runs")
-        };
-        // The lowest level whose budget is enough, when the budget grows with the level.
-        let enough = match (levels.requests, levels.sequential) {
-            (Some(PerLevel::Count(_)), _) | (_, Some(_)) => None,
-            _ => {
+        // When the budget grows with the level: the lowest level it is enough for.
+        let grows = !matches!(
+            (levels.requests, levels.sequential),
+            (Some(PerLevel::Count(_)), _) | (_, Some(_))
+        );
+        let which = match grows {
+            true => {
                 let mut level = lowest;
-                while per_run(level)? * runs < needed && level < 1e7 {
+                while !enough(level) && level < 1e7 {
                     level = match self.axis {
                         LoadAxis::Concurrency => level + 1.0,
                         LoadAxis::Rate => self.axis.snap(level * 1.01).max(level + 0.01),
                     };
                 }
-                Some(level)
+                format!("levels below {}", self.axis.describe(level))
             }
+            false => "every level".into(),
         };
-        let which = match enough {
-            Some(level) => format!("levels below {}", self.axis.describe(level)),
-            None => "every level".into(),
+        let (runs_said, flag) = match runs {
+            1 => (
+                "1 run".to_string(),
+                format!("--requests-per-level {needed}"),
+            ),
+            _ => (
+                format!("{runs} runs"),
+                format!(
+                    "--requests-per-level {} with {runs} runs",
+                    needed.div_ceil(runs)
+                ),
+            ),
         };
         Some(format!(
             "{slo} needs at least {needed} requests per level (all runs together) before its \
              {:.0}% interval has an upper bound; with {budget} ({runs_said}), {which} can only \
              be INCONCLUSIVE or FAIL, never PASS. Give each level {needed} requests or more \
-             ({})",
+             ({flag})",
             self.confidence * 100.0,
-            if runs == 1 {
-                format!("--requests-per-level {needed}")
-            } else {
-                format!(
-                    "--requests-per-level {} with {runs} runs",
-                    needed.div_ceil(runs)
-                )
-            },
         ))
+    }
+
+    /// The measured requests one run of `level` sends under `levels`: its budget when
+    /// sequential, its fixed count, or the default stop rule's; `None` for a duration.
+    fn requests_per_run(&self, levels: &LevelOptions, level: f64) -> Option<u64> {
+        if let Some(b) = levels.sequential {
+            return Some(b.max_requests);
+        }
+        match (levels.requests, levels.duration) {
+            (Some(p), _) => Some(p.at(level)),
+            (None, None) => {
+                let load = self
+                    .axis
+                    .load(level, &LoadPolicy::Closed { concurrency: 1 });
+                default_stop(&load, None, None).requests
+            }
+            (None, Some(_)) => None,
+        }
     }
 }
 
