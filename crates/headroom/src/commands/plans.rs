@@ -67,6 +67,7 @@ pub fn capacity(
         tracing::warn!("{warning}");
     }
     let (axis, first) = (options.axis, search.capacity.search.method.start());
+    let sequential = each.sequential.is_some();
     let shared = Shared {
         workload: &a.workload,
         pacing: &a.pacing,
@@ -84,9 +85,13 @@ pub fn capacity(
         return Ok(code);
     }
     if end.doc.undecided() {
+        let knob = match sequential {
+            true => "--max-requests-per-level",
+            false => "--requests-per-level, --repeats",
+        };
         tracing::warn!(
             "{}: their intervals straddle the limit, so more requests per level would decide \
-             them (--requests-per-level, --repeats); every level is in {}",
+             them ({knob}); every level is in {}",
             end.doc.headline(),
             end.root.display()
         );

@@ -416,6 +416,11 @@ async fn sequential_levels_send_until_decided_and_answer_exactly() {
     small.extend(["--max-requests-per-level", "150"]);
     let o = run_in(dir.path(), &small).await;
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("would decide them (--max-requests-per-level)"),
+        "{}",
+        stderr(&o)
+    );
     let small: CapacityDoc = read_json(&dir.path().join("small/capacity.json")).unwrap();
     assert!(small.found.inconclusive.len() > doc.found.inconclusive.len());
     // A budget with a fixed level size is a contradiction.
