@@ -77,7 +77,7 @@ fn search() -> Capacity {
                 std::future::pending(),
             ))
             .unwrap();
-        cap.record(p, w.measurement(&records, String::new()));
+        cap.record(p, w.measurement(&records, &slos, String::new()));
     }
     cap
 }

@@ -13,6 +13,7 @@
 //! - [`search`]: linear (seed 000) and adaptive (bracket by doubling, then bisect).
 //! - [`verdict`]: the pass rule over repeats with confidence intervals.
 //! - [`watch`]: goodput and the early stop of a clearly failing level.
+//! - [`sequential`]: levels measured until decided; [`settle`]: their start-up, left out.
 //! - [`sweep`]: rows, the maximum-throughput and best-latency levels, the knee, `--auto`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -21,6 +22,7 @@ mod level;
 pub mod plan;
 pub mod search;
 pub mod sequential;
+pub mod settle;
 pub mod sweep;
 pub mod verdict;
 pub mod watch;
@@ -28,6 +30,7 @@ pub mod watch;
 pub use level::LoadAxis;
 pub use plan::{Plan, Step, SweepLevels, SweepPlan};
 pub use search::{Found, LevelOutcome, Method, Search, SearchKind};
+pub use settle::StartUp;
 pub use verdict::{Capacity, LevelResult, LevelRun, Measurement, PassRule, RepeatRow, judge};
 pub use watch::{EarlyStop, EarlyStopRule, EarlyStopping, StopSignal, Watch};
 
@@ -49,21 +52,31 @@ pub struct Watched {
     pub early_stop: Option<EarlyStop>,
     /// The sequential look it is judged at (0: a fixed level).
     pub judged_at_look: u32,
+    /// Its start-up ([`settle`]).
+    pub start_up: Option<StartUp>,
 }
 
 impl Watched {
-    /// The measurement of a run whose records are `records` (for callers that keep the
-    /// records in memory rather than in a results directory).
-    pub fn measurement(&self, records: &[RequestRecord], dir: String) -> Measurement {
-        let mut rec = Recorder::new();
-        for r in records {
-            rec.add(r);
-        }
+    /// The measurement of a run whose records are `records`, in the order they completed
+    /// (for callers that keep the records in memory rather than in a results directory),
+    /// judged by `slos`. An applied start-up is left out.
+    pub fn measurement(
+        &self,
+        records: &[RequestRecord],
+        slos: &SloSet,
+        dir: String,
+    ) -> Measurement {
+        let left_out = self
+            .start_up
+            .filter(|u| u.applied)
+            .map_or(0, |u| u.requests);
+        let (rec, goodput_met) = settle::without_start_up(records, left_out, slos);
         Measurement {
             summary: rec.finish(self.info.epoch_unix_us),
-            goodput_met: self.goodput_met,
+            goodput_met,
             early_stop: self.early_stop.clone(),
             judged_at_look: self.judged_at_look,
+            start_up: self.start_up,
             elapsed_s: self.info.elapsed_us as f64 / 1e6,
             dir,
         }
@@ -104,6 +117,7 @@ where
         goodput_met: watched.watch.goodput_met(),
         early_stop: watched.watch.early_stop().cloned(),
         judged_at_look: watched.watch.judged_at_look(),
+        start_up: watched.watch.start_up(),
     })
 }
 

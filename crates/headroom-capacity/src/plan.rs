@@ -174,6 +174,7 @@ mod tests {
             goodput_met: 0,
             early_stop: None,
             judged_at_look: 0,
+            start_up: None,
             elapsed_s: 1.0,
             dir: String::new(),
         }

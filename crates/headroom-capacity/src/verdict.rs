@@ -20,6 +20,7 @@
 
 use crate::search::{Found, LevelOutcome, Search};
 use crate::sequential::confidence_at;
+use crate::settle::StartUp;
 use crate::sweep::Row;
 use crate::watch::EarlyStop;
 use headroom_metrics::Summary;
@@ -50,6 +51,8 @@ pub struct Measurement {
     pub early_stop: Option<EarlyStop>,
     /// The sequential look it is judged at ([`crate::sequential`]; 0: a fixed level).
     pub judged_at_look: u32,
+    /// Its start-up ([`crate::settle`]): left out of `summary` when applied.
+    pub start_up: Option<StartUp>,
     /// Length of the run, s.
     pub elapsed_s: f64,
     /// Where its results are (a results subdirectory).
@@ -84,6 +87,9 @@ pub struct RepeatRow {
     /// Why it was stopped early.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stop: Option<EarlyStop>,
+    /// Its start-up: left out of its numbers when `applied` (a sequential level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_up: Option<StartUp>,
     /// Its results subdirectory.
     pub dir: String,
 }
@@ -189,6 +195,7 @@ pub fn judge(
                 },
                 duration_s: m.elapsed_s,
                 early_stop: m.early_stop.clone(),
+                start_up: m.start_up,
                 dir: m.dir.clone(),
             }
         })

@@ -20,9 +20,11 @@
 //!
 //! The rules only look at latency SLOs; `--no-early-stop` turns them off. A sequential
 //! level ([`crate::sequential`]) uses its looks instead of *certain* and *clear*, which
-//! would spend more risk than its design allows; *over-saturated* still applies.
+//! would spend more risk than its design allows; *over-saturated* still applies. Each look
+//! leaves out the level's start-up ([`crate::settle`]).
 
 use crate::sequential::{confidence_at, first_look, look_size};
+use crate::settle::{Settling, StartUp};
 use crate::verdict::worst;
 use headroom_core::{LoadPolicy, Phase, RequestRecord, RunPlan};
 use headroom_metrics::Summary;
@@ -30,6 +32,7 @@ use headroom_metrics::confidence::{mean_interval, quantile_interval, quantile_ra
 use headroom_metrics::slo::{
     GoodputCounter, Repeat, Slo, SloSet, Stat, Verdict, assess, request_value,
 };
+use headroom_metrics::steady::Truncation;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
@@ -216,6 +219,10 @@ pub struct Watch {
     /// Per SLO, fixed levels: completions over its limit beyond which the level's
     /// interval must lie above it (the *certain* rule); `None`: the rule cannot fire.
     certain_after: Vec<Option<u64>>,
+    /// The start-up series.
+    settling: Settling,
+    /// A sequential level's start-up at the look that decided it.
+    decided_start_up: Option<Truncation>,
 }
 
 impl std::fmt::Debug for Watch {
@@ -248,7 +255,34 @@ impl Watch {
             looks: 0,
             first_look: first_look(&plan.load),
             certain_after: certain_after(slos, plan.stop.requests, early_stopping),
+            settling: Settling::new(slos, early_stopping.is_some_and(|e| e.sequential)),
+            decided_start_up: None,
         }
+    }
+
+    fn sequential(&self) -> bool {
+        self.early_stopping.is_some_and(|e| e.sequential)
+    }
+
+    /// The level's start-up ([`crate::settle`]): for a sequential level, what its deciding
+    /// look (or, undecided, its end) left out of the verdict; for a fixed level, what the
+    /// rule finds over the whole level, reported only. `None` when the level started
+    /// steady, or was too short to say.
+    pub fn start_up(&self) -> Option<StartUp> {
+        let t = self
+            .decided_start_up
+            .or_else(|| self.settling.truncation())?;
+        let up = self.settling.start_up(t, self.sequential());
+        (up.requests > 0 || !up.settled).then_some(up)
+    }
+
+    /// A sequential level's summary and goodput without its start-up, with the window
+    /// anchored at `epoch_unix_us` (see [`headroom_metrics::Recorder::finish`]); `None`
+    /// when nothing is left out.
+    pub fn steady(&self, epoch_unix_us: u64) -> Option<(Summary, u64)> {
+        let up = self.start_up().filter(|u| u.applied && u.requests > 0)?;
+        let (recorder, met) = self.settling.without(up.requests, &self.slos)?;
+        Some((recorder.finish(epoch_unix_us), met))
     }
 
     /// The signal raised by an early stop (give its `stopped()` to the runner's shutdown).
@@ -281,6 +315,7 @@ impl Watch {
     /// so far, `r` included.
     pub fn observe(&mut self, r: &RequestRecord, summary: &Summary) {
         self.goodput.add(r);
+        self.settling.add(r);
         if r.phase == Phase::Measure {
             self.measure(r, summary);
         }
@@ -305,14 +340,27 @@ impl Watch {
         }
     }
 
-    /// Look `k`: every SLO judged on the level so far at the look's confidence; the level
-    /// stops once all pass or one fails.
+    /// Look `k`: every SLO judged on the level so far, without its start-up, at the
+    /// look's confidence; the level stops once all pass or one fails. A level that has not
+    /// settled is not judged.
     fn look(&mut self, confidence: f64, summary: &Summary) {
         self.looks += 1;
         let at = confidence_at(confidence, self.looks);
+        let t = self.settling.truncation();
+        if t.is_some_and(|t| !t.settled) {
+            return;
+        }
+        let left_out = t.map_or(0, |t| self.settling.start_up(t, true).requests);
+        let without = (left_out > 0)
+            .then(|| self.settling.without(left_out, &self.slos))
+            .flatten();
+        let (summary, goodput_met) = match &without {
+            Some((recorder, met)) => (recorder.current(), *met),
+            None => (summary, self.goodput.met()),
+        };
         let so_far = [Repeat {
             summary,
-            goodput_met: self.goodput.met(),
+            goodput_met,
         }];
         let decided = self
             .slos
@@ -323,12 +371,17 @@ impl Watch {
         if decided == Verdict::Inconclusive {
             return;
         }
+        let left_out = match left_out {
+            0 => String::new(),
+            n => format!("; the first {n} left out as start-up"),
+        };
         let detail = format!(
-            "{decided} after {} requests (look {}, {:.2}% intervals)",
+            "{decided} after {} requests (look {}, {:.2}% intervals{left_out})",
             self.measured,
             self.looks,
             at * 100.0
         );
+        self.decided_start_up = t;
         self.fire(EarlyStopRule::Decided, detail);
     }
 

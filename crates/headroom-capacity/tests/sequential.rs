@@ -91,7 +91,9 @@ fn a_level_just_within_its_limit_is_almost_never_failed_and_a_clear_one_is_decid
     let mut recorder = Recorder::new();
     let mut seen = 0;
     while watch.early_stop().is_none() {
-        let r = record(seen).e2e_us(500_000 + seen % 500 * 1_000).build();
+        let r = record(seen)
+            .e2e_us(500_000 + mix(seen) % 500 * 1_000)
+            .build();
         recorder.add(&r);
         watch.observe(&r, recorder.current());
         seen += 1;
@@ -121,4 +123,36 @@ fn error_rates_by_distance_from_the_limit() {
             requests as f64 / trials as f64
         );
     }
+}
+
+#[test]
+fn a_start_up_is_left_out_of_the_looks_and_reported() {
+    // The first 40 requests take 3 s while the batch fills; then uniform on [0, 1) s.
+    // Judged with them, 40 of the first look's 160 exceed 1.2 s and the level would
+    // FAIL; without them it passes at that look.
+    let slos = SloSet(vec!["p95(e2e)<=1200ms".parse().unwrap()]);
+    let mut watch = sequential_watch(&slos, 2_000);
+    let mut recorder = Recorder::new();
+    let mut seen = 0;
+    while watch.early_stop().is_none() && seen < 2_000 {
+        let e2e = match seen {
+            0..40 => 3_000_000,
+            _ => mix(seen) % 1_000_000,
+        };
+        let r = record(seen).sent_at(seen * 10_000).e2e_us(e2e).build();
+        recorder.add(&r);
+        watch.observe(&r, recorder.current());
+        seen += 1;
+    }
+    let stop = watch.early_stop().unwrap();
+    assert!(stop.detail.starts_with("PASS"), "{}", stop.detail);
+    assert_eq!(seen, 160);
+    let up = watch.start_up().unwrap();
+    // All of the start-up, and perhaps a batch of five or two of the steady state with it.
+    assert!((40..=50).contains(&up.requests), "{up:?}");
+    assert!(up.applied && up.settled);
+    let (steady, met) = watch.steady(0).unwrap();
+    assert_eq!(steady.counts.warmup, up.requests);
+    assert_eq!(steady.counts.ok, 160 - up.requests);
+    assert_eq!(met, 160 - up.requests);
 }

@@ -77,7 +77,7 @@ fn run(load: LoadPolicy, stop: StopRule, repeat: u32, slos: &SloSet, early: bool
             std::future::pending(),
         ))
         .unwrap();
-    w.measurement(&records, String::new())
+    w.measurement(&records, slos, String::new())
 }
 
 fn closed(p: LevelRun, slos: &SloSet) -> Measurement {

@@ -5,7 +5,9 @@
 use crate::error::JobError;
 use crate::place::Place;
 use crate::sink::{Progress, RunSink};
-use headroom_capacity::{EarlyStop, EarlyStopping, Measurement, StopSignal, Watch, either};
+use headroom_capacity::{
+    EarlyStop, EarlyStopping, Measurement, StartUp, StopSignal, Watch, either,
+};
 use headroom_core::{RunError, RunInfo, RunPlan, Runner, Scenario, Warmup, WorkloadSpec};
 use headroom_metrics::slo::SloSet;
 use headroom_metrics::timeline::{Timeline, TimelineBuilder};
@@ -71,6 +73,8 @@ pub struct Recorded {
     pub early_stop: Option<EarlyStop>,
     /// The sequential look the run is judged at (0: a fixed level, or no watch).
     pub judged_at_look: u32,
+    /// Its start-up, found by the watch: left out of `summary` when applied.
+    pub start_up: Option<StartUp>,
     /// The run over time (for its report, without reading the journal back).
     pub timeline: Timeline,
 }
@@ -93,6 +97,7 @@ impl Recorded {
             goodput_met: self.goodput_met,
             early_stop: self.early_stop.clone(),
             judged_at_look: self.judged_at_look,
+            start_up: self.start_up,
             elapsed_s: self.elapsed_s(),
             dir: name.to_string(),
         }
@@ -239,7 +244,16 @@ fn conclude(
     let early_stop = sink.watch.as_ref().and_then(|w| w.early_stop().cloned());
     let goodput_met = sink.watch.as_ref().map_or(0, Watch::goodput_met);
     let judged_at_look = sink.watch.as_ref().map_or(0, Watch::judged_at_look);
-    let mut summary = sink.recorder.finish(info.epoch_unix_us);
+    let start_up = sink.watch.as_ref().and_then(Watch::start_up);
+    // A sequential level is judged, and summarized, without its start-up.
+    let steady = sink
+        .watch
+        .as_ref()
+        .and_then(|w| w.steady(info.epoch_unix_us));
+    let (mut summary, goodput_met) = match steady {
+        Some((summary, met)) => (summary, met),
+        None => (sink.recorder.finish(info.epoch_unix_us), goodput_met),
+    };
     summary.counts.unsent_arrivals = info.unsent_arrivals;
     let timeline = sink.timeline.finish();
     let m = &mut sink.manifest;
@@ -280,6 +294,7 @@ fn conclude(
         goodput_met,
         early_stop,
         judged_at_look,
+        start_up,
         timeline,
     })
 }

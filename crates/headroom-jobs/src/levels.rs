@@ -11,10 +11,9 @@ use crate::place::Place;
 use crate::settings::{LevelOptions, check_plan, default_stop};
 use crate::sink::Progress;
 use crate::workload::Workload;
-use headroom_capacity::sequential::start_up_requests;
 use headroom_capacity::{EarlyStopping, LoadAxis, Measurement, StopSignal};
 use headroom_core::seed::mix;
-use headroom_core::{LoadPolicy, RequestSource, RequestSpec, RunPlan, StopRule, Warmup};
+use headroom_core::{LoadPolicy, RequestSource, RequestSpec, RunPlan, StopRule};
 use headroom_metrics::Summary;
 use headroom_metrics::slo::SloSet;
 use headroom_results::dir::set_aside;
@@ -109,9 +108,6 @@ impl LevelRunner<'_> {
             // flight are cancelled, not waited for (an interrupted level is measured
             // again on resume, so it needs no grace either).
             plan.grace = Duration::ZERO;
-            if plan.warmup == Warmup::None {
-                plan.warmup = Warmup::Requests(start_up_requests(&plan.load));
-            }
         }
         check_plan(&plan)?;
         Ok(plan)
@@ -171,6 +167,7 @@ impl LevelRunner<'_> {
             goodput_met: run.goodput_met,
             early_stop: run.early_stop.clone(),
             judged_at_look: run.judged_at_look,
+            start_up: run.start_up,
             elapsed_s: run.elapsed_s(),
             seed,
         };
@@ -209,6 +206,7 @@ fn finished(dir: &Path, seed: u64) -> Result<Option<Measurement>, JobError> {
         goodput_met: w.goodput_met,
         early_stop: w.early_stop,
         judged_at_look: w.judged_at_look,
+        start_up: w.start_up,
         elapsed_s: w.elapsed_s,
         dir: file_name(dir),
     }))

@@ -427,15 +427,21 @@ impl PlanJob for CapacitySearch {
                 false => format!(" — decided: {}", e.detail),
             })
             .unwrap_or_default();
-        let warmup = match m.summary.counts.warmup {
+        let start_up = m.start_up.filter(|u| u.applied);
+        let left_out = start_up.map_or(0, |u| u.requests);
+        let warmup = match m.summary.counts.warmup.saturating_sub(left_out) {
             0 => String::new(),
             n => format!("; {n} warmup requests left out"),
         };
+        let start_up = start_up.map_or_else(String::new, |u| format!("; {}", u.describe()));
         tracing::info!(
-            "{name}: {} ({:.2} req/s{warmup}){stop}",
+            "{name}: {} ({:.2} req/s{warmup}{start_up}){stop}",
             parts.join(", "),
             m.summary.throughput().requests_per_s
         );
+        if let Some(u) = m.start_up.filter(|u| !u.applied) {
+            tracing::warn!("{name}: {}", u.describe());
+        }
     }
 
     fn expectation(&self, level: f64, load: &LoadPolicy, budget: &Budget) -> Option<Expectation> {

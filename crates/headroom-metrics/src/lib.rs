@@ -45,6 +45,9 @@
 //!
 //! # Over time
 //!
+//! [`steady`] finds where a run settles: the start-up transient of a series (MSER-5),
+//! which a sequential capacity level leaves out of its verdict.
+//!
 //! [`timeline`] bins a run by time (throughput, latency percentiles, requests in
 //! flight), record by record as the run goes or from a journal read back.
 //!
@@ -64,6 +67,7 @@ mod lengths;
 mod prefix;
 pub mod significance;
 pub mod slo;
+pub mod steady;
 mod summary;
 pub mod timeline;
 mod turns;

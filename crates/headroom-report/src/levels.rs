@@ -193,6 +193,9 @@ pub fn capacity(doc: &CapacityDoc) -> String {
                     r.repeat,
                     e.detail
                 );
+            } else if let Some(u) = &r.start_up {
+                let (level, run) = (axis.describe(l.level), r.repeat);
+                let _ = writeln!(out, "{level} run {run}: {}", u.describe());
             }
         }
     }

@@ -2,7 +2,7 @@
 //! level needs besides the summary. Its presence marks the run as complete, so a resumed
 //! sweep or search reuses it instead of measuring the level again.
 
-use headroom_capacity::EarlyStop;
+use headroom_capacity::{EarlyStop, StartUp};
 use serde::{Deserialize, Serialize};
 
 /// `watch.json`.
@@ -17,6 +17,9 @@ pub struct WatchRecord {
     /// The sequential look the run is judged at (0, or absent: a fixed level).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub judged_at_look: u32,
+    /// Its start-up: left out of `summary.json` when applied (a sequential level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_up: Option<StartUp>,
     /// Length of the run, s.
     pub elapsed_s: f64,
     /// The seed the run was measured with: a resumed plan with other settings derives

@@ -73,10 +73,15 @@ pub fn interrupt_on_ctrl_c(grace: Duration) -> StopSignal {
     let raise = s.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::warn!(
-                "interrupted: no new requests; in-flight requests get {} to finish",
-                headroom_core::duration::format(grace)
-            );
+            match grace.is_zero() {
+                true => {
+                    tracing::warn!("interrupted: no new requests; in-flight requests are cancelled")
+                }
+                false => tracing::warn!(
+                    "interrupted: no new requests; in-flight requests get {} to finish",
+                    headroom_core::duration::format(grace)
+                ),
+            }
             raise.raise();
         }
     });

@@ -14,6 +14,7 @@ use headroom_jobs::{
 };
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// The flags every plan shares.
 struct Shared<'a> {
@@ -143,7 +144,12 @@ fn execute<J: PlanJob>(
             (None, Some(e)) => Place::virtual_time(&settings::engine(e), seed)?,
             (None, None) => anyhow::bail!("a plan needs a target or a simulated engine"),
         };
-        let interrupt = interrupt_on_ctrl_c(plan.template.grace);
+        // A sequential level cancels what is in flight (it is measured again on resume).
+        let grace = match plan.each.sequential {
+            Some(_) => Duration::ZERO,
+            None => plan.template.grace,
+        };
+        let interrupt = interrupt_on_ctrl_c(grace);
         let mut bar = Bar::new(progress && !place.is_virtual());
         Ok(run_plan(&place, &plan, job, &tool(), &mut bar, &interrupt).await?)
     })
