@@ -250,9 +250,10 @@ fn runs_table(axis: LoadAxis, levels: &[&LevelResult]) -> Table {
         "Errors",
         "Goodput (req/s)",
         "Duration",
+        "Start-up",
         "Status (estimate)",
     ]);
-    et.left = vec![9];
+    et.left = vec![10];
     for lr in levels {
         for r in &lr.repeats {
             et.rows.push(vec![
@@ -268,6 +269,15 @@ fn runs_table(axis: LoadAxis, levels: &[&LevelResult]) -> Table {
                     .map_or_else(|| "N/A".into(), fmt_num)
                     .into(),
                 duration(r.duration_s).into(),
+                r.start_up
+                    .map_or_else(
+                        || "—".to_string(),
+                        |u| {
+                            let how = if u.applied { "left out" } else { "kept" };
+                            format!("{how}: {} req, {:.1} s", u.requests, u.seconds)
+                        },
+                    )
+                    .into(),
                 Cell::toned(
                     match &r.early_stop {
                         Some(e) if e.fails() => {
