@@ -123,6 +123,40 @@ async fn an_interrupted_search_resumes_from_its_directory() {
 }
 
 #[tokio::test]
+async fn a_sequential_search_resumes_to_the_same_answer_and_start_ups() {
+    // Sequential levels (no fixed size) leave out their start-up; a resumed search reads
+    // it back with each finished level and measures the interrupted one again the same.
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<&str> = crate::ENGINE.to_vec();
+    args.extend(["capacity", "--slo", "p95(e2e)<=3.81s", "--out", "q"]);
+    let o = run_in(dir.path(), &args).await;
+    let finished = o.status.code();
+    assert!(matches!(finished, Some(0 | 3)), "{}", stderr(&o));
+    let root = dir.path().join("q");
+    let full: CapacityDoc = read_json(&root.join("capacity.json")).unwrap();
+    let last = &full.levels.last().unwrap().repeats[0];
+    assert!(
+        full.levels.iter().any(|l| l.repeats[0].start_up.is_some()),
+        "some level left out its start-up"
+    );
+    std::fs::remove_file(root.join(&last.dir).join("watch.json")).unwrap();
+    let o = run_in(dir.path(), &["capacity", "--resume", "q"]).await;
+    assert_eq!(o.status.code(), finished, "{}", stderr(&o));
+    let resumed: CapacityDoc = read_json(&root.join("capacity.json")).unwrap();
+    assert_eq!(resumed.found, full.found);
+    let start_ups = |d: &CapacityDoc| -> Vec<_> {
+        let mut v: Vec<_> = d
+            .levels
+            .iter()
+            .map(|l| (l.level, l.repeats[0].start_up))
+            .collect();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v
+    };
+    assert_eq!(start_ups(&resumed), start_ups(&full));
+}
+
+#[tokio::test]
 async fn bad_slos_are_usage_errors_that_point_at_the_mistake() {
     let dir = tempfile::tempdir().unwrap();
     let o = run_in(dir.path(), &["capacity", "--slo", "p95(e2f)<=3s"]).await;
