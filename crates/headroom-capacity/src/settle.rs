@@ -218,7 +218,7 @@ mod tests {
         assert_eq!(summary.counts.warmup, 30);
         assert_eq!(summary.counts.ok, 170);
         assert_eq!(met, 170);
-        assert!(summary.stats(Metric::E2e).p95 < 600_000.0);
+        assert!(summary.stats(Metric::E2e).p95 < 600.0, "in ms");
         assert_eq!(
             up.describe(),
             "first 30 requests (4.9 s) left out as start-up (MSER-5)"

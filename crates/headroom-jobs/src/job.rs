@@ -5,6 +5,7 @@
 use crate::error::JobError;
 use crate::place::Place;
 use crate::sink::{Progress, RunSink};
+use crate::telemetry::Sampler;
 use headroom_capacity::{
     EarlyStop, EarlyStopping, Measurement, StartUp, StopSignal, Watch, either,
 };
@@ -14,14 +15,16 @@ use headroom_metrics::timeline::{Timeline, TimelineBuilder};
 use headroom_metrics::{Recorder, Summary};
 use headroom_results::command::redacted_argv;
 use headroom_results::dir::create_run_dir;
-use headroom_results::files::{JOURNAL, MANIFEST, SUMMARY};
+use headroom_results::files::{JOURNAL, MANIFEST, SUMMARY, TELEMETRY};
 use headroom_results::{
     FORMAT_VERSION, HostInfo, JournalWriter, Manifest, ProcessStats, RunStatus, ToolInfo, rfc3339,
     write_json,
 };
+use headroom_telemetry::{ServerFigures, TelemetrySample};
 use headroom_workload::AnySource;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The tool as manifests record it; the binary sets its version and git commit.
@@ -137,6 +140,26 @@ fn unix_us(t: SystemTime) -> u64 {
         .map_or(0, |d| d.as_micros() as u64)
 }
 
+/// Now, µs since the Unix epoch.
+pub(crate) fn unix_now_us() -> u64 {
+    unix_us(SystemTime::now())
+}
+
+/// The run's start (µs since the Unix epoch), once the runner has said it: the zero of
+/// the records' clock, which telemetry samples share.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StartClock(Arc<OnceLock<u64>>);
+
+impl StartClock {
+    pub(crate) fn set(&self, epoch_unix_us: u64) {
+        let _ = self.0.set(epoch_unix_us);
+    }
+
+    pub(crate) fn get(&self) -> Option<u64> {
+        self.0.get().copied()
+    }
+}
+
 /// Records `job` at `place`: creates the results directory, journals every record as it
 /// ends, and writes the summary and manifest. `interrupt` ends the run early (in-flight
 /// requests get the plan's grace period), leaving partial results marked `interrupted`.
@@ -190,7 +213,16 @@ pub async fn record(
     let journal =
         JournalWriter::create(&journal_path).map_err(|e| JobError::write(&journal_path, e))?;
     progress.start(expected_total(&job.plan), job.plan.stop.duration);
+    let clock = StartClock::default();
+    let sampler = match place.metrics_url.clone() {
+        Some(url) => {
+            let path = dir.join(TELEMETRY);
+            Some(Sampler::start(url, place.scrape_interval, &path, clock.clone()).await)
+        }
+        None => None,
+    };
     let mut sink = RunSink {
+        clock,
         dir: dir.clone(),
         manifest,
         journal,
@@ -214,7 +246,11 @@ pub async fn record(
         .await;
     sink.progress.finish();
     let _ = sink.journal.sync();
-    conclude(sink, result, place.is_virtual())
+    let telemetry = match sampler {
+        Some(s) => s.finish().await,
+        None => Vec::new(),
+    };
+    conclude(sink, result, place.is_virtual(), &telemetry)
 }
 
 /// Writes the summary and the final manifest of a run that `result` ended.
@@ -222,6 +258,7 @@ fn conclude(
     mut sink: RunSink<'_>,
     result: Result<RunInfo, RunError>,
     virtual_time: bool,
+    telemetry: &[TelemetrySample],
 ) -> Result<Recorded, JobError> {
     let ended = Some(rfc3339(SystemTime::now()));
     let info = match result {
@@ -255,6 +292,8 @@ fn conclude(
         None => (sink.recorder.finish(info.epoch_unix_us), goodput_met),
     };
     summary.counts.unsent_arrivals = info.unsent_arrivals;
+    let window = summary.windows.start().zip(summary.windows.end());
+    summary.server = window.and_then(|w| ServerFigures::over_run(telemetry, w, info.epoch_unix_us));
     let timeline = sink.timeline.finish();
     let m = &mut sink.manifest;
     m.ended_at = ended;

@@ -54,6 +54,7 @@ pub mod plans;
 pub mod reports;
 pub mod settings;
 pub mod sink;
+mod telemetry;
 pub mod workload;
 
 pub use error::JobError;
@@ -61,8 +62,8 @@ pub use job::{Recorded, RunJob, Tool, record};
 pub use place::Place;
 pub use plans::{CapacitySearch, PlanEnd, PlanJob, PlanSettings, run_plan};
 pub use settings::{
-    BudgetOptions, CapacityOptions, LevelOptions, LoadOptions, OutputOptions, SettingsError,
-    SweepOptions, TargetOptions,
+    BudgetOptions, CapacityOptions, LevelOptions, LoadOptions, MetricsSource, OutputOptions,
+    SettingsError, SweepOptions, TargetOptions,
 };
 pub use sink::{NoProgress, Progress};
 pub use workload::{Workload, WorkloadOptions};

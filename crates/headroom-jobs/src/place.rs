@@ -28,6 +28,10 @@ pub struct Place {
     pub info: TargetInfo,
     /// How logs name the target.
     pub label: String,
+    /// Where the server's Prometheus metrics are scraped beside each run (`None`: not).
+    pub metrics_url: Option<String>,
+    /// How often.
+    pub scrape_interval: Duration,
 }
 
 enum Kind {
@@ -136,6 +140,8 @@ impl Place {
                 _embedded: embedded,
                 backend: Arc::new(backend),
             },
+            metrics_url: target.metrics.resolve(&client.url),
+            scrape_interval: target.scrape_interval,
         })
     }
 
@@ -171,6 +177,8 @@ impl Place {
             kind: Kind::Virtual {
                 spec: Box::new(spec),
             },
+            metrics_url: None,
+            scrape_interval: Duration::ZERO,
         })
     }
 

@@ -3,6 +3,7 @@
 //! summary once, the timeline of its report, the SLO watch (sweeps and searches only) and
 //! the progress display.
 
+use crate::job::StartClock;
 use headroom_capacity::Watch;
 use headroom_core::{RecordSink, RequestRecord, SinkError};
 use headroom_metrics::timeline::TimelineBuilder;
@@ -39,6 +40,8 @@ impl Progress for NoProgress {}
 
 /// The sink of one run.
 pub(crate) struct RunSink<'a> {
+    /// The run's start, for the telemetry sampler.
+    pub(crate) clock: StartClock,
     pub(crate) dir: PathBuf,
     pub(crate) manifest: Manifest,
     pub(crate) journal: JournalWriter,
@@ -58,6 +61,7 @@ impl RunSink<'_> {
 
 impl RecordSink for RunSink<'_> {
     fn started(&mut self, epoch_unix_us: u64) -> Result<(), SinkError> {
+        self.clock.set(epoch_unix_us);
         self.manifest.epoch_unix_us = epoch_unix_us;
         self.manifest.started_at = rfc3339(UNIX_EPOCH + Duration::from_micros(epoch_unix_us));
         self.write_manifest().map_err(|source| SinkError {

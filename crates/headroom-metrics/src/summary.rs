@@ -3,6 +3,7 @@
 use crate::prefix::PrefixSample;
 use crate::{Dist, Lengths, PrefixCache, Stats, TurnStats, Unit, Windows};
 use headroom_core::{ErrorKind, Phase, RequestRecord};
+use headroom_telemetry::ServerFigures;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
@@ -207,6 +208,9 @@ pub struct Summary {
     /// Per conversation turn (`tags.turn`); empty when no completed measured request had
     /// one.
     pub turns: BTreeMap<u32, TurnStats>,
+    /// The server's own view of the measurement window, from its `/metrics`, when it
+    /// was scraped.
+    pub server: Option<ServerFigures>,
     dists: Vec<Dist>,
 }
 
@@ -219,6 +223,7 @@ impl Default for Summary {
             lengths: Lengths::default(),
             prefix: None,
             turns: BTreeMap::new(),
+            server: None,
             dists: Metric::ALL.iter().map(|m| Dist::new(m.unit())).collect(),
         }
     }
@@ -278,6 +283,11 @@ impl AddAssign<&Summary> for Summary {
         for (turn, t) in &o.turns {
             *self.turns.entry(*turn).or_default() += t;
         }
+        match (&mut self.server, &o.server) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, Some(b)) => self.server = Some(b.clone()),
+            (_, None) => {}
+        }
         for (a, b) in self.dists.iter_mut().zip(&o.dists) {
             *a += b;
         }
@@ -308,6 +318,9 @@ struct SummaryJson {
     /// Per conversation turn, keyed by turn number, when requests had turns.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     turns: BTreeMap<u32, TurnStats>,
+    /// The server's own view of the measurement window, from its `/metrics`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    server: Option<ServerFigures>,
 }
 
 impl Serialize for Summary {
@@ -324,6 +337,7 @@ impl Serialize for Summary {
             lengths: self.lengths.clone(),
             prefix: self.prefix.clone(),
             turns: self.turns.clone(),
+            server: self.server.clone(),
         }
         .serialize(s)
     }
@@ -339,6 +353,7 @@ impl<'de> Deserialize<'de> for Summary {
             lengths: j.lengths,
             prefix: j.prefix,
             turns: j.turns,
+            server: j.server,
             ..Summary::default()
         };
         for (m, dist) in j.metrics {

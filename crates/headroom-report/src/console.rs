@@ -177,6 +177,7 @@ pub(crate) fn notes(s: &Summary) -> String {
     if !s.turns.is_empty() {
         out.push_str(&turns_table(&s.turns));
     }
+    out.push_str(&crate::server::server_lines(s));
     out
 }
 

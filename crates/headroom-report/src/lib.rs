@@ -48,6 +48,7 @@ pub mod markdown;
 mod num;
 pub mod render;
 pub mod reports;
+mod server;
 pub mod text;
 
 pub use console::{RunTitle, csv, json, table};

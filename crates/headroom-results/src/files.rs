@@ -4,6 +4,7 @@
 //! <run>/                      one run (a `headroom run`, or one run of a level)
 //!   manifest.json             MANIFEST
 //!   requests.jsonl            JOURNAL
+//!   telemetry.jsonl           TELEMETRY: the server's scrapes, on the records' clock
 //!   summary.json              SUMMARY
 //!   watch.json                WATCH: a level's run, finished (goodput, early stop, seed)
 //!   report.html report.md     REPORT_HTML, REPORT_MD
@@ -19,6 +20,8 @@
 pub const MANIFEST: &str = "manifest.json";
 /// `requests.jsonl`
 pub const JOURNAL: &str = "requests.jsonl";
+/// `telemetry.jsonl`
+pub const TELEMETRY: &str = "telemetry.jsonl";
 /// `summary.json`
 pub const SUMMARY: &str = "summary.json";
 /// `watch.json`: beside a level's run, what resuming the plan needs to reuse it.

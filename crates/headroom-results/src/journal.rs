@@ -1,16 +1,20 @@
-//! `requests.jsonl`: one [`RequestRecord`] per line, appended as each request ends.
+//! `requests.jsonl`: one [`RequestRecord`] per line, appended as each request ends; and
+//! `telemetry.jsonl`, one [`TelemetrySample`] per line, appended as each is taken.
 //!
-//! Each record is one `write`, so a run that is killed leaves every finished request on
-//! disk; [`read_journal`] tolerates a torn last line and reports any damaged line by
-//! number.
+//! Each line is one `write`, so a run that is killed leaves every finished request (and
+//! sample) on disk; [`read_journal`] and [`read_telemetry`] tolerate a torn last line and
+//! report any damaged line by number.
 
 use headroom_core::RequestRecord;
+use headroom_telemetry::TelemetrySample;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-/// Appends records to `requests.jsonl`, one line per record, each handed to the OS before
-/// `append` returns.
+/// Appends lines of JSON to `requests.jsonl` (records) or `telemetry.jsonl` (samples),
+/// each handed to the OS before `append` returns.
 #[derive(Debug)]
 pub struct JournalWriter {
     file: File,
@@ -35,8 +39,8 @@ impl JournalWriter {
         })
     }
 
-    /// Appends one record as a single write.
-    pub fn append(&mut self, record: &RequestRecord) -> io::Result<()> {
+    /// Appends one record (or sample) as a single write.
+    pub fn append<T: Serialize>(&mut self, record: &T) -> io::Result<()> {
         self.line.clear();
         serde_json::to_writer(&mut self.line, record)?;
         self.line.push(b'\n');
@@ -61,26 +65,47 @@ impl JournalWriter {
     }
 }
 
-/// What [`read_journal`] found.
-#[derive(Debug, Default)]
-pub struct Journal {
-    /// Every readable record, in file order.
-    pub records: Vec<RequestRecord>,
+/// What [`read_journal`] or [`read_telemetry`] found.
+#[derive(Debug)]
+pub struct Lines<T> {
+    /// Every readable line, in file order.
+    pub records: Vec<T>,
     /// Lines that could not be read: (1-based line number, reason). A torn final line
     /// from a killed run shows up here.
     pub damaged: Vec<(usize, String)>,
 }
 
+impl<T> Default for Lines<T> {
+    fn default() -> Self {
+        Lines {
+            records: Vec::new(),
+            damaged: Vec::new(),
+        }
+    }
+}
+
+/// `requests.jsonl` read back.
+pub type Journal = Lines<RequestRecord>;
+
 /// Reads `requests.jsonl`, keeping every readable line.
 pub fn read_journal(path: &Path) -> io::Result<Journal> {
+    read_lines(path)
+}
+
+/// Reads `telemetry.jsonl`, keeping every readable line.
+pub fn read_telemetry(path: &Path) -> io::Result<Lines<TelemetrySample>> {
+    read_lines(path)
+}
+
+fn read_lines<T: DeserializeOwned>(path: &Path) -> io::Result<Lines<T>> {
     let reader = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let mut journal = Journal::default();
+    let mut journal = Lines::default();
     for (i, line) in reader.split(b'\n').enumerate() {
         let line = line?;
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match serde_json::from_slice::<RequestRecord>(&line) {
+        match serde_json::from_slice::<T>(&line) {
             Ok(r) => journal.records.push(r),
             Err(e) => journal.damaged.push((i + 1, e.to_string())),
         }

@@ -30,7 +30,7 @@ pub mod watch;
 pub mod write;
 
 pub use dir::DirError;
-pub use journal::{Journal, JournalWriter, read_journal};
+pub use journal::{Journal, JournalWriter, Lines, read_journal, read_telemetry};
 pub use manifest::{
     FORMAT_VERSION, HostInfo, Manifest, ProcessStats, RunStatus, TargetInfo, ToolInfo, rfc3339,
 };

@@ -82,6 +82,8 @@ pub fn target(a: &TargetArgs, ignore_eos: bool) -> TargetOptions {
         ignore_eos,
         timeout: a.timeout,
         stall_timeout: a.stall_timeout,
+        metrics: a.metrics_url.clone(),
+        scrape_interval: a.scrape_interval,
     }
 }
 

@@ -10,7 +10,8 @@ pub use plan::{
     BudgetOptions, CapacityOptions, LevelOptions, PerLevel, SweepLevelsOption, SweepOptions,
 };
 pub use run::{
-    DEFAULT_CONCURRENCY, LoadOptions, OutputOptions, TargetOptions, check_plan, default_stop,
+    DEFAULT_CONCURRENCY, DEFAULT_SCRAPE_INTERVAL, LoadOptions, MetricsSource, OutputOptions,
+    TargetOptions, check_plan, default_stop,
 };
 
 use serde_json::{Map, Value};
@@ -75,6 +76,17 @@ fn pair(s: &str, sep: char, flag: &str, expected: &str) -> Result<(String, Strin
         .filter(|(k, _)| !k.trim().is_empty())
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .ok_or_else(|| SettingsError::new(format!("invalid {flag} {s:?}: expected {expected}")))
+}
+
+/// `--scrape-interval`: a duration of at least 100 ms.
+pub fn parse_scrape_interval(s: &str) -> Result<std::time::Duration, SettingsError> {
+    let d = headroom_core::duration::parse(s).map_err(|e| SettingsError(e.to_string()))?;
+    if d < std::time::Duration::from_millis(100) {
+        return Err(SettingsError(format!(
+            "--scrape-interval {s} is too often: scrape at most every 100ms"
+        )));
+    }
+    Ok(d)
 }
 
 /// `--header NAME:VALUE`.

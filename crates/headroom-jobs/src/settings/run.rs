@@ -156,7 +156,58 @@ pub struct TargetOptions {
     pub timeout: Duration,
     /// `--stall-timeout`.
     pub stall_timeout: Duration,
+    /// `--metrics-url`: where the server's Prometheus metrics are scraped.
+    pub metrics: MetricsSource,
+    /// `--scrape-interval`.
+    pub scrape_interval: Duration,
 }
+
+/// Where a server's `/metrics` is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum MetricsSource {
+    /// `/metrics` at the server's address (the embedded simulator's too).
+    #[default]
+    Auto,
+    /// This URL.
+    Url(String),
+    /// Not scraped (`--metrics-url off`).
+    Off,
+}
+
+impl std::str::FromStr for MetricsSource {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(MetricsSource::Auto),
+            "off" | "none" => Ok(MetricsSource::Off),
+            u if u.starts_with("http://") || u.starts_with("https://") => {
+                Ok(MetricsSource::Url(u.to_string()))
+            }
+            other => Err(format!(
+                "{other:?} is not a metrics URL: give http://host:port/metrics, auto or off"
+            )),
+        }
+    }
+}
+
+impl MetricsSource {
+    /// The URL to scrape for a server at `base` (its API address).
+    pub fn resolve(&self, base: &str) -> Option<String> {
+        match self {
+            MetricsSource::Off => None,
+            MetricsSource::Url(u) => Some(u.clone()),
+            MetricsSource::Auto => {
+                let (scheme, rest) = base.split_once("://")?;
+                let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+                Some(format!("{scheme}://{host}/metrics"))
+            }
+        }
+    }
+}
+
+/// The scrape interval when none is given.
+pub const DEFAULT_SCRAPE_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Default for TargetOptions {
     fn default() -> Self {
@@ -172,6 +223,8 @@ impl Default for TargetOptions {
             ignore_eos: false,
             timeout: c.timeout,
             stall_timeout: c.stall_timeout,
+            metrics: MetricsSource::Auto,
+            scrape_interval: DEFAULT_SCRAPE_INTERVAL,
         }
     }
 }
@@ -219,6 +272,32 @@ pub struct OutputOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metrics_are_at_the_servers_address_unless_given() {
+        let auto = MetricsSource::Auto;
+        assert_eq!(
+            auto.resolve("http://gpu-box:8000/v1").as_deref(),
+            Some("http://gpu-box:8000/metrics")
+        );
+        assert_eq!(
+            auto.resolve("https://h/").as_deref(),
+            Some("https://h/metrics")
+        );
+        assert_eq!(auto.resolve("nowhere"), None);
+        let given: MetricsSource = "http://x:9/m".parse().unwrap();
+        assert_eq!(given.resolve("http://y").as_deref(), Some("http://x:9/m"));
+        assert_eq!(
+            "off".parse::<MetricsSource>().unwrap().resolve("http://y"),
+            None
+        );
+        assert!(
+            "x:9"
+                .parse::<MetricsSource>()
+                .unwrap_err()
+                .contains("auto or off")
+        );
+    }
 
     #[test]
     fn a_plan_that_cannot_run_says_which_setting() {

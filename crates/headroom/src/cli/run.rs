@@ -3,7 +3,10 @@
 
 use clap::{Args, ValueEnum};
 use headroom_core::{ApiFlavor, ArrivalKind, LengthSpec, Warmup};
-use headroom_jobs::settings::{parse_extra_body, parse_header, parse_label, parse_length_range};
+use headroom_jobs::settings::{
+    MetricsSource, parse_extra_body, parse_header, parse_label, parse_length_range,
+    parse_scrape_interval,
+};
 use headroom_workload::{DatasetRef, Sampling, TraceRef};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -72,6 +75,13 @@ pub struct TargetArgs {
     /// Give up on a response that sends nothing for this long.
     #[arg(long, default_value = "60s", value_parser = headroom_core::duration::parse)]
     pub stall_timeout: Duration,
+    /// Scrape the server's Prometheus metrics here beside every run: a URL, `auto`
+    /// (`/metrics` at the server's address) or `off`.
+    #[arg(long, value_name = "URL|auto|off", default_value = "auto")]
+    pub metrics_url: MetricsSource,
+    /// How often to scrape the server's metrics.
+    #[arg(long, default_value = "1s", value_parser = parse_scrape_interval)]
+    pub scrape_interval: Duration,
 }
 
 /// What the requests look like.

@@ -11,6 +11,7 @@ mod results;
 mod schema;
 mod signals;
 mod simulator;
+mod telemetry;
 mod workload;
 
 use std::path::Path;

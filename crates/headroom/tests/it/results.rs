@@ -65,12 +65,24 @@ async fn a_run_leaves_a_complete_results_directory() {
     assert_eq!(s.counts.ok, 30);
     assert_eq!(s.counts.warmup, 6);
     assert_eq!(s.tokens.output, 30 * 12);
-    // The summary can be rebuilt from the journal alone.
+    // The summary can be rebuilt from the journal and the telemetry alone.
     let mut r = headroom_metrics::Recorder::new();
     for rec in &j.records {
         r.add(rec);
     }
-    assert_eq!(r.finish(m.epoch_unix_us), s);
+    let mut rebuilt = r.finish(m.epoch_unix_us);
+    let telemetry = headroom_results::read_telemetry(&out.join("telemetry.jsonl")).unwrap();
+    let window = (
+        rebuilt.windows.start().unwrap(),
+        rebuilt.windows.end().unwrap(),
+    );
+    rebuilt.server =
+        headroom_telemetry::ServerFigures::over_run(&telemetry.records, window, m.epoch_unix_us);
+    assert!(
+        rebuilt.server.is_some(),
+        "the embedded simulator's /metrics was scraped"
+    );
+    assert_eq!(rebuilt, s);
     // stdout is the report, stderr the log.
     let table = stdout(&o);
     assert!(

@@ -8,6 +8,7 @@ use crate::{fast_sim, run_in, stderr};
 use headroom_core::RequestRecord;
 use headroom_metrics::Summary;
 use headroom_results::{CapacityDoc, Manifest, SweepDoc, WatchRecord};
+use headroom_telemetry::TelemetrySample;
 use headroom_testkit::spawn_sim;
 use std::path::{Path, PathBuf};
 
@@ -40,6 +41,10 @@ fn generated() -> Vec<(&'static str, serde_json::Value)> {
         (
             "watch.schema.json",
             serde_json::to_value(schemars::schema_for!(WatchRecord)).unwrap(),
+        ),
+        (
+            "telemetry.schema.json",
+            serde_json::to_value(schemars::schema_for!(TelemetrySample)).unwrap(),
         ),
     ]
 }
@@ -113,6 +118,18 @@ async fn real_output_validates_against_the_schemas() {
         validate("request-record.schema.json", &v);
     }
     assert_eq!(kinds.len(), 2, "both ok and error records were validated");
+    validate("summary.schema.json", &read("summary.json"));
+    let telemetry = std::fs::read_to_string(out.join("telemetry.jsonl")).unwrap();
+    assert!(
+        telemetry.lines().count() >= 2,
+        "the simulator's /metrics was scraped"
+    );
+    for line in telemetry.lines() {
+        validate(
+            "telemetry.schema.json",
+            &serde_json::from_str(line).unwrap(),
+        );
+    }
 }
 
 #[tokio::test]

@@ -1,0 +1,177 @@
+//! The server's own view of a run, beside the client's: its latency percentiles from its
+//! histograms (the difference to the client's is the network plus the client), its batch,
+//! queue and KV cache, and its count of generated tokens against the client's.
+
+use crate::console_table;
+use crate::num::{fmt_num, fmt_thousands};
+use headroom_metrics::{Metric, Summary};
+use headroom_telemetry::{GaugeFigures, LatencyFigures};
+
+/// The server section of the console report; empty without telemetry.
+pub(crate) fn server_lines(s: &Summary) -> String {
+    let Some(f) = &s.server else {
+        return String::new();
+    };
+    let mut out = format!(
+        "Server ({} /metrics, {}{}):\n",
+        f.engine.label(),
+        scrapes(f.scrapes),
+        match f.failed_scrapes {
+            0 => String::new(),
+            n => format!(", {n} failed"),
+        }
+    );
+    let client_itl = match s.dist(Metric::ItlPerToken).is_empty() {
+        true => Metric::Itl,
+        false => Metric::ItlPerToken,
+    };
+    let rows: Vec<(&str, &Option<LatencyFigures>, Option<Metric>)> = vec![
+        ("TTFT (ms)", &f.ttft, Some(Metric::Ttft)),
+        ("ITL (ms)", &f.itl, Some(client_itl)),
+        ("E2E (ms)", &f.e2e, Some(Metric::E2e)),
+        ("Queue time (ms)", &f.queue_time, None),
+    ];
+    let mut t = console_table::new([
+        "Latency",
+        "Server p50",
+        "Server p95",
+        "Server p99",
+        "Client p50",
+        "Client p95",
+        "Client p99",
+    ]);
+    let mut any = false;
+    for (name, fig, client) in rows {
+        let Some(fig) = fig else { continue };
+        any = true;
+        let v = |x: Option<f64>| x.map_or_else(|| "—".into(), |ms| within(fig, ms));
+        let mut row = vec![
+            name.to_string(),
+            v(fig.p50_ms),
+            v(fig.p95_ms),
+            v(fig.p99_ms),
+        ];
+        match client.map(|m| s.stats(m)).filter(|st| st.count > 0) {
+            Some(st) => row.extend([st.p50, st.p95, st.p99].map(fmt_num)),
+            None => row.extend(["—".to_string(), "—".into(), "—".into()]),
+        }
+        t.add_row(row);
+    }
+    if any {
+        console_table::align_right(&mut t, 0..7);
+        out.push_str(&t.to_string());
+        out.push('\n');
+        out.push_str(
+            "  (the server's percentiles come from its histogram: a range is the bucket that \
+             holds one, too wide to say more; the gap to the client's is the network and the \
+             client)\n",
+        );
+    }
+    let mut parts = Vec::new();
+    let gauge = |name: &str, g: &Option<GaugeFigures>, pct: bool| {
+        g.map(|g| match pct {
+            true => format!(
+                "{name} mean {} %, max {} %",
+                fmt_thousands(g.mean * 100.0, 1),
+                fmt_thousands(g.max * 100.0, 1)
+            ),
+            false => format!(
+                "{name} mean {}, max {}",
+                fmt_thousands(g.mean, 1),
+                fmt_thousands(g.max, 0)
+            ),
+        })
+    };
+    parts.extend(gauge("running", &f.running, false));
+    parts.extend(gauge("waiting", &f.waiting, false));
+    parts.extend(gauge("KV cache", &f.kv_usage, true));
+    if let Some(p) = f.preemptions {
+        parts.push(format!("preemptions {}", fmt_thousands(p, 0)));
+    }
+    if !parts.is_empty() {
+        out.push_str(&format!("  Batch: {}\n", parts.join(" | ")));
+    }
+    if let Some(rate) = f.prefix_hit_rate() {
+        out.push_str(&format!(
+            "  Prefix cache hit rate: {} % of prompt tokens\n",
+            fmt_thousands(rate * 100.0, 1)
+        ));
+    }
+    if let Some(g) = f.generation_tokens {
+        out.push_str(&tokens_line(g, s.tokens.output as f64));
+    }
+    out
+}
+
+/// A server percentile (ms): interpolated when its bucket is narrow (within 10 % of its
+/// upper bound), else the bucket itself, `2,500–5,000`: interpolating in a wide bucket
+/// would print a precision the server never measured.
+fn within(fig: &LatencyFigures, ms: f64) -> String {
+    let (lo, hi) = fig.buckets.bucket_of(ms / 1e3);
+    let (lo, hi) = (lo * 1e3, hi * 1e3);
+    if !hi.is_finite() {
+        return format!("> {}", fmt_thousands(lo, 0));
+    }
+    if hi - lo <= 0.1 * hi {
+        return fmt_num(ms);
+    }
+    let digits = if hi < 10.0 { 1 } else { 0 };
+    format!(
+        "{}–{}",
+        fmt_thousands(lo, digits),
+        fmt_thousands(hi, digits)
+    )
+}
+
+fn scrapes(n: u64) -> String {
+    match n {
+        1 => "1 scrape".into(),
+        n => format!("{n} scrapes"),
+    }
+}
+
+/// The server's generated tokens over the window against the client's count: a mismatch
+/// is said, not hidden.
+fn tokens_line(server: f64, client: f64) -> String {
+    let mut line = format!(
+        "  Generated tokens: server {}, client {}",
+        fmt_thousands(server, 0),
+        fmt_thousands(client, 0)
+    );
+    let off = (server - client).abs();
+    if off > 1.0 && off > 0.01 * client.max(server) {
+        line.push_str(&format!(
+            " — they differ by {}: the server's window runs from the scrape before the run to \
+             the one after it, so warmup requests and other traffic count there",
+            fmt_thousands(off, 0)
+        ));
+    }
+    line.push('\n');
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_percentile_in_a_wide_bucket_is_shown_as_the_bucket() {
+        let buckets = headroom_telemetry::Buckets {
+            le: vec![1.0, 1.05, 2.5, 5.0],
+            cumulative: vec![0.0, 10.0, 20.0, 30.0, 31.0],
+            sum: 60.0,
+        };
+        let fig = LatencyFigures::new(buckets).unwrap();
+        assert_eq!(within(&fig, 1_020.0), "1,020.00");
+        assert_eq!(within(&fig, 4_545.0), "2,500–5,000");
+        assert_eq!(within(&fig, 6_000.0), "> 5,000");
+    }
+
+    #[test]
+    fn a_token_mismatch_is_said() {
+        assert!(!tokens_line(9_600.0, 9_600.0).contains("differ"));
+        assert!(!tokens_line(9_650.0, 9_600.0).contains("differ"));
+        let line = tokens_line(10_240.0, 9_600.0);
+        assert!(line.contains("differ by 640"), "{line}");
+    }
+}

@@ -1,0 +1,128 @@
+//! The server's own metrics, scraped beside a run: what they say, and a scrape that fails.
+
+use crate::{fast_sim, run_in, stderr};
+use headroom_metrics::Summary;
+use headroom_results::{read_json, read_telemetry};
+use headroom_testkit::spawn_sim;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A short streamed run against `url` with `extra` flags, into `dir/out`.
+async fn short_run(dir: &std::path::Path, url: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "run",
+        "--url",
+        url,
+        "-c",
+        "4",
+        "-n",
+        "24",
+        "--output-tokens",
+        "20",
+        "--scrape-interval",
+        "100ms",
+        "--out",
+        "out",
+    ];
+    args.extend(extra);
+    run_in(dir, &args).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_view_sits_beside_the_clients() {
+    let mut cfg = fast_sim();
+    cfg.timing.ttft = std::time::Duration::from_millis(40);
+    cfg.timing.itl = std::time::Duration::from_millis(5);
+    let sim = spawn_sim(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = short_run(dir.path(), &sim.url, &[]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("out");
+    let summary: Summary = read_json(&out.join("summary.json")).unwrap();
+    let server = summary
+        .server
+        .as_ref()
+        .expect("the simulator's /metrics was scraped");
+    assert_eq!(server.engine, headroom_telemetry::Engine::Vllm);
+    assert!(
+        server.scrapes >= 3,
+        "a baseline, at least one during, one after: {}",
+        server.scrapes
+    );
+    assert_eq!(server.failed_scrapes, 0);
+    // Every measured request, as the server counted it.
+    let ttft = server.ttft.as_ref().unwrap();
+    assert_eq!(ttft.count, 24.0);
+    assert_eq!(server.generation_tokens, Some(summary.tokens.output as f64));
+    // The client's median TTFT lies in the bucket that holds the server's.
+    let client = summary.stats(headroom_metrics::Metric::Ttft).p50 / 1e3;
+    let (lo, hi) = ttft.buckets.bucket_of(ttft.p50_ms.unwrap() / 1e3);
+    assert!(
+        lo <= client && client <= hi,
+        "client {client} s, server bucket {lo}–{hi} s"
+    );
+    let running = server.running.unwrap();
+    assert!(running.max >= 1.0 && running.max <= 4.0, "{running:?}");
+    // telemetry.jsonl: one line per scrape, on the records' clock (the baseline before 0).
+    let lines = read_telemetry(&out.join("telemetry.jsonl")).unwrap();
+    assert!(lines.damaged.is_empty());
+    assert_eq!(lines.records.len() as u64, server.scrapes);
+    assert!(lines.records[0].t_us <= 0, "{}", lines.records[0].t_us);
+    assert!(lines.records.windows(2).all(|w| w[0].t_us <= w[1].t_us));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.contains("Server (vLLM /metrics"), "{text}");
+    assert!(text.contains("Generated tokens: server"), "{text}");
+    // `off` scrapes nothing.
+    let off = tempfile::tempdir().unwrap();
+    let o = short_run(off.path(), &sim.url, &["--metrics-url", "off"]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!off.path().join("out/telemetry.jsonl").exists());
+    let summary: Summary = read_json(&off.path().join("out/summary.json")).unwrap();
+    assert!(summary.server.is_none());
+}
+
+/// Serves one scrape, then goes away: every later scrape is refused.
+async fn metrics_that_die_after_one_scrape() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/metrics", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = conn.read(&mut buf).await;
+        let body = "# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running 0\n";
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = conn.write_all(reply.as_bytes()).await;
+        // The listener drops here: the port refuses from now on.
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metrics_endpoint_that_dies_mid_run_leaves_a_complete_run_and_one_warning() {
+    let mut cfg = fast_sim();
+    cfg.timing.ttft = std::time::Duration::from_millis(40);
+    let sim = spawn_sim(cfg).await;
+    let metrics = metrics_that_die_after_one_scrape().await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = short_run(dir.path(), &sim.url, &["--metrics-url", &metrics]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("could not scrape the server's metrics").count(),
+        1,
+        "{err}"
+    );
+    let out = dir.path().join("out");
+    let summary: Summary = read_json(&out.join("summary.json")).unwrap();
+    assert_eq!(summary.counts.ok, 24, "the run itself is whole");
+    let server = summary.server.unwrap();
+    assert!(server.failed_scrapes >= 1 && server.failed_scrapes < server.scrapes);
+    let lines = read_telemetry(&out.join("telemetry.jsonl")).unwrap();
+    assert!(lines.records.iter().any(|s| s.error.is_some()));
+    assert!(
+        lines.records[0].server.is_some(),
+        "the first scrape was served"
+    );
+}
