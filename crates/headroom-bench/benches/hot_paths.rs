@@ -1,4 +1,5 @@
-//! Hot paths: SSE decoding, chunk parsing, recording, journaling, summary statistics.
+//! Hot paths: SSE decoding, chunk parsing, recording, journaling, summary statistics,
+//! and a scrape of a server's `/metrics`.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -96,5 +97,20 @@ fn summary(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sse, recording, summary);
+/// A real vLLM `/metrics` (92 `vllm:` families, 644 lines) parsed and mapped, as every
+/// scrape is: the README's target is under 1 ms.
+fn scrape(c: &mut Criterion) {
+    let text = include_str!("../../headroom-telemetry/tests/fixtures/vllm-0.32-cpu-during.txt");
+    let mut g = c.benchmark_group("telemetry");
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("parse and map a vLLM scrape", |b| {
+        b.iter(|| {
+            let e = headroom_telemetry::prom::parse(black_box(text));
+            headroom_telemetry::ServerSnapshot::from_exposition(&e)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, sse, recording, summary, scrape);
 criterion_main!(benches);
