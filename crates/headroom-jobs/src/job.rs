@@ -80,6 +80,8 @@ pub struct Recorded {
     pub start_up: Option<StartUp>,
     /// The run over time (for its report, without reading the journal back).
     pub timeline: Timeline,
+    /// The server's scrapes, on the records' clock (as `telemetry.jsonl` holds them).
+    pub telemetry: Vec<TelemetrySample>,
 }
 
 impl Recorded {
@@ -250,7 +252,7 @@ pub async fn record(
         Some(s) => s.finish().await,
         None => Vec::new(),
     };
-    conclude(sink, result, place.is_virtual(), &telemetry)
+    conclude(sink, result, place.is_virtual(), telemetry)
 }
 
 /// Writes the summary and the final manifest of a run that `result` ended.
@@ -258,7 +260,7 @@ fn conclude(
     mut sink: RunSink<'_>,
     result: Result<RunInfo, RunError>,
     virtual_time: bool,
-    telemetry: &[TelemetrySample],
+    telemetry: Vec<TelemetrySample>,
 ) -> Result<Recorded, JobError> {
     let ended = Some(rfc3339(SystemTime::now()));
     let info = match result {
@@ -293,7 +295,8 @@ fn conclude(
     };
     summary.counts.unsent_arrivals = info.unsent_arrivals;
     let window = summary.windows.start().zip(summary.windows.end());
-    summary.server = window.and_then(|w| ServerFigures::over_run(telemetry, w, info.epoch_unix_us));
+    summary.server =
+        window.and_then(|w| ServerFigures::over_run(&telemetry, w, info.epoch_unix_us));
     let timeline = sink.timeline.finish();
     let m = &mut sink.manifest;
     m.ended_at = ended;
@@ -335,6 +338,7 @@ fn conclude(
         judged_at_look,
         start_up,
         timeline,
+        telemetry,
     })
 }
 

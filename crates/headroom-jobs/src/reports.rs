@@ -104,6 +104,7 @@ pub fn write_run_report(run: &Recorded) -> Result<Written, ReportError> {
         rebuilt: false,
         damaged_lines: 0,
         timeline: Some(run.timeline.clone()),
+        telemetry: run.telemetry.clone(),
     }));
     write_document(&run.dir, &headroom_report::reports::document(&results))
 }

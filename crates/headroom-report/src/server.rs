@@ -7,13 +7,37 @@ use crate::num::{fmt_num, fmt_thousands};
 use headroom_metrics::{Metric, Summary};
 use headroom_telemetry::{GaugeFigures, LatencyFigures};
 
-/// The server section of the console report; empty without telemetry.
-pub(crate) fn server_lines(s: &Summary) -> String {
-    let Some(f) = &s.server else {
-        return String::new();
-    };
-    let mut out = format!(
-        "Server ({} /metrics, {}{}):\n",
+/// The server's view of a run, as rows both the console and the report documents show.
+pub(crate) struct ServerView {
+    /// `Server (vLLM /metrics, 31 scrapes)`.
+    pub(crate) title: String,
+    /// Latency rows: name, server p50/p95/p99, client p50/p95/p99.
+    pub(crate) latency: Vec<[String; 7]>,
+    /// The batch, prefix-cache and token lines.
+    pub(crate) notes: Vec<String>,
+}
+
+/// The latency table's header.
+pub(crate) const LATENCY_HEAD: [&str; 7] = [
+    "Latency",
+    "Server p50",
+    "Server p95",
+    "Server p99",
+    "Client p50",
+    "Client p95",
+    "Client p99",
+];
+
+/// What the latency table's ranges mean.
+pub(crate) const LATENCY_NOTE: &str = "The server's percentiles come from its histogram: a \
+    range is the bucket that holds one, too wide to say more. The gap to the client's is the \
+    network and the client.";
+
+/// The server's view of `s`; `None` without telemetry.
+pub(crate) fn view(s: &Summary) -> Option<ServerView> {
+    let f = s.server.as_ref()?;
+    let title = format!(
+        "Server ({} /metrics, {}{})",
         f.engine.label(),
         scrapes(f.scrapes),
         match f.failed_scrapes {
@@ -25,49 +49,34 @@ pub(crate) fn server_lines(s: &Summary) -> String {
         true => Metric::Itl,
         false => Metric::ItlPerToken,
     };
-    let rows: Vec<(&str, &Option<LatencyFigures>, Option<Metric>)> = vec![
+    let rows: [(&str, &Option<LatencyFigures>, Option<Metric>); 4] = [
         ("TTFT (ms)", &f.ttft, Some(Metric::Ttft)),
         ("ITL (ms)", &f.itl, Some(client_itl)),
         ("E2E (ms)", &f.e2e, Some(Metric::E2e)),
         ("Queue time (ms)", &f.queue_time, None),
     ];
-    let mut t = console_table::new([
-        "Latency",
-        "Server p50",
-        "Server p95",
-        "Server p99",
-        "Client p50",
-        "Client p95",
-        "Client p99",
-    ]);
-    let mut any = false;
-    for (name, fig, client) in rows {
-        let Some(fig) = fig else { continue };
-        any = true;
-        let v = |x: Option<f64>| x.map_or_else(|| "—".into(), |ms| within(fig, ms));
-        let mut row = vec![
-            name.to_string(),
-            v(fig.p50_ms),
-            v(fig.p95_ms),
-            v(fig.p99_ms),
-        ];
-        match client.map(|m| s.stats(m)).filter(|st| st.count > 0) {
-            Some(st) => row.extend([st.p50, st.p95, st.p99].map(fmt_num)),
-            None => row.extend(["—".to_string(), "—".into(), "—".into()]),
-        }
-        t.add_row(row);
-    }
-    if any {
-        console_table::align_right(&mut t, 0..7);
-        out.push_str(&t.to_string());
-        out.push('\n');
-        out.push_str(
-            "  (the server's percentiles come from its histogram: a range is the bucket that \
-             holds one, too wide to say more; the gap to the client's is the network and the \
-             client)\n",
-        );
-    }
-    let mut parts = Vec::new();
+    let dash = || "—".to_string();
+    let latency = rows
+        .into_iter()
+        .filter_map(|(name, fig, client)| {
+            let fig = fig.as_ref()?;
+            let v = |x: Option<f64>| x.map_or_else(dash, |ms| within(fig, ms));
+            let c = client.map(|m| s.stats(m)).filter(|st| st.count > 0);
+            let cv = |f: fn(&headroom_metrics::Stats) -> f64| {
+                c.as_ref().map_or_else(dash, |st| fmt_num(f(st)))
+            };
+            Some([
+                name.to_string(),
+                v(fig.p50_ms),
+                v(fig.p95_ms),
+                v(fig.p99_ms),
+                cv(|st| st.p50),
+                cv(|st| st.p95),
+                cv(|st| st.p99),
+            ])
+        })
+        .collect();
+    let mut notes = Vec::new();
     let gauge = |name: &str, g: &Option<GaugeFigures>, pct: bool| {
         g.map(|g| match pct {
             true => format!(
@@ -82,6 +91,7 @@ pub(crate) fn server_lines(s: &Summary) -> String {
             ),
         })
     };
+    let mut parts = Vec::new();
     parts.extend(gauge("running", &f.running, false));
     parts.extend(gauge("waiting", &f.waiting, false));
     parts.extend(gauge("KV cache", &f.kv_usage, true));
@@ -89,16 +99,42 @@ pub(crate) fn server_lines(s: &Summary) -> String {
         parts.push(format!("preemptions {}", fmt_thousands(p, 0)));
     }
     if !parts.is_empty() {
-        out.push_str(&format!("  Batch: {}\n", parts.join(" | ")));
+        notes.push(format!("Batch: {}", parts.join(" | ")));
     }
     if let Some(rate) = f.prefix_hit_rate() {
-        out.push_str(&format!(
-            "  Prefix cache hit rate: {} % of prompt tokens\n",
+        notes.push(format!(
+            "Prefix cache hit rate: {} % of prompt tokens",
             fmt_thousands(rate * 100.0, 1)
         ));
     }
     if let Some(g) = f.generation_tokens {
-        out.push_str(&tokens_line(g, s.tokens.output as f64));
+        notes.push(tokens_line(g, s.tokens.output as f64));
+    }
+    Some(ServerView {
+        title,
+        latency,
+        notes,
+    })
+}
+
+/// The server section of the console report; empty without telemetry.
+pub(crate) fn server_lines(s: &Summary) -> String {
+    let Some(v) = view(s) else {
+        return String::new();
+    };
+    let mut out = format!("{}:\n", v.title);
+    if !v.latency.is_empty() {
+        let mut t = console_table::new(LATENCY_HEAD);
+        for row in &v.latency {
+            t.add_row(row.to_vec());
+        }
+        console_table::align_right(&mut t, 0..LATENCY_HEAD.len());
+        out.push_str(&t.to_string());
+        out.push('\n');
+        out.push_str(&format!("  ({LATENCY_NOTE})\n"));
+    }
+    for n in &v.notes {
+        out.push_str(&format!("  {n}\n"));
     }
     out
 }
@@ -134,7 +170,7 @@ fn scrapes(n: u64) -> String {
 /// is said, not hidden.
 fn tokens_line(server: f64, client: f64) -> String {
     let mut line = format!(
-        "  Generated tokens: server {}, client {}",
+        "Generated tokens: server {}, client {}",
         fmt_thousands(server, 0),
         fmt_thousands(client, 0)
     );
@@ -146,7 +182,6 @@ fn tokens_line(server: f64, client: f64) -> String {
             fmt_thousands(off, 0)
         ));
     }
-    line.push('\n');
     line
 }
 

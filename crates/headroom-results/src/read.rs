@@ -5,11 +5,12 @@
 //! A run killed before it wrote `summary.json` is rebuilt from its journal: every record
 //! that reached the disk counts, a torn last line is reported and skipped.
 
-use crate::files::{CAPACITY, JOURNAL, MANIFEST, SUMMARY, SWEEP};
-use crate::{CapacityDoc, Manifest, SweepDoc, read_journal, read_json};
+use crate::files::{CAPACITY, JOURNAL, MANIFEST, SUMMARY, SWEEP, TELEMETRY};
+use crate::{CapacityDoc, Manifest, SweepDoc, read_journal, read_json, read_telemetry};
 use headroom_capacity::LevelResult;
 use headroom_metrics::timeline::Timeline;
 use headroom_metrics::{Recorder, Summary};
+use headroom_telemetry::TelemetrySample;
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -75,6 +76,8 @@ pub struct RunResults {
     pub damaged_lines: usize,
     /// Latency and throughput over time, when the journal was read.
     pub timeline: Option<Timeline>,
+    /// The server's scrapes (`telemetry.jsonl`), read with the timeline; empty without.
+    pub telemetry: Vec<TelemetrySample>,
 }
 
 /// How much of a run to read.
@@ -105,9 +108,19 @@ impl RunResults {
             rebuilt: !has_summary,
             damaged_lines: 0,
             timeline: None,
+            telemetry: Vec::new(),
         };
         if has_summary {
             run.summary = json(&summary_path)?;
+        }
+        let telemetry_path = dir.join(TELEMETRY);
+        if depth == Depth::Timeline && telemetry_path.exists() {
+            run.telemetry = read_telemetry(&telemetry_path)
+                .map_err(|source| ReadError::Io {
+                    path: telemetry_path.clone(),
+                    source,
+                })?
+                .records;
         }
         let need_journal = !has_summary || depth == Depth::Timeline;
         if need_journal {

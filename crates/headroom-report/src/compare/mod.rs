@@ -288,6 +288,7 @@ mod tests {
             rebuilt: false,
             damaged_lines: 0,
             timeline: None,
+            telemetry: Vec::new(),
         }))
     }
 

@@ -3,9 +3,11 @@
 //! `time`, and versus load (sweeps, searches, the envelope, comparisons) in `load`.
 
 mod load;
+mod server;
 mod time;
 
 pub use load::{envelope, versus_load, versus_load_overlay};
+pub use server::server_over_time;
 pub use time::over_time;
 
 use crate::chart::{Chart, ChartAxis, DataPoint, Mark, PointStatus, Series};

@@ -207,6 +207,17 @@ pub fn run_document(run: &RunResults, gpu: Option<String>) -> Document {
             Some("Throughput and errors".into()),
             throughput_table(s),
         ));
+    if let Some(v) = crate::server::view(s) {
+        let mut t = Table::new(crate::server::LATENCY_HEAD);
+        for row in v.latency {
+            t.row(row);
+        }
+        summary.push(Block::Table(Some(v.title), t));
+        summary.push(Block::Text(crate::server::LATENCY_NOTE.into()));
+        for n in v.notes {
+            summary.push(Block::Text(n));
+        }
+    }
     doc.sections.push(summary);
 
     let t = s.throughput();
@@ -231,7 +242,9 @@ pub fn run_document(run: &RunResults, gpu: Option<String>) -> Document {
     }
     if let Some(tl) = &run.timeline {
         let mut sec = Section::new("Over time");
-        sec.push(Block::Charts(figures::over_time(tl)));
+        let mut charts = figures::over_time(tl);
+        charts.extend(figures::server_over_time(&run.telemetry));
+        sec.push(Block::Charts(charts));
         doc.sections.push(sec);
     }
     if let Some(m) = m {
@@ -357,6 +370,7 @@ mod tests {
             rebuilt: false,
             damaged_lines: 0,
             timeline: None,
+            telemetry: Vec::new(),
         };
         let doc = run_document(&run, None);
         let Some(Block::Table(_, t)) = doc.sections[0].blocks.first() else {
