@@ -9,6 +9,7 @@
 
 use crate::LoadAxis;
 use headroom_metrics::{Metric, Summary};
+use headroom_telemetry::ServerFigures;
 use serde::{Deserialize, Serialize};
 
 /// One level of a sweep, from its (merged) summary.
@@ -42,6 +43,47 @@ pub struct Row {
     pub goodput_per_s: Option<f64>,
     /// Measurement window, s.
     pub window_s: f64,
+    /// What the server said about the level (its `/metrics`), when it was scraped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerRow>,
+}
+
+/// A level as its server saw it: the batch, the queue behind it and the KV cache.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ServerRow {
+    /// Requests in the batch, mean over the scrapes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_mean: Option<f64>,
+    /// Requests queued, mean over the scrapes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_mean: Option<f64>,
+    /// Requests queued, the most scraped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_max: Option<f64>,
+    /// KV-cache usage (0–1), mean over the scrapes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kv_mean: Option<f64>,
+    /// KV-cache usage (0–1), the most scraped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kv_max: Option<f64>,
+    /// Requests preempted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preemptions: Option<f64>,
+}
+
+impl ServerRow {
+    /// From a summary's server figures.
+    pub fn of(f: &ServerFigures) -> ServerRow {
+        ServerRow {
+            running_mean: f.running.map(|g| g.mean),
+            waiting_mean: f.waiting.map(|g| g.mean),
+            waiting_max: f.waiting.map(|g| g.max),
+            kv_mean: f.kv_usage.map(|g| g.mean),
+            kv_max: f.kv_usage.map(|g| g.max),
+            preemptions: f.preemptions,
+        }
+    }
 }
 
 impl Row {
@@ -70,6 +112,7 @@ impl Row {
                 }
             }),
             window_s: t.window_s,
+            server: s.server.as_ref().map(ServerRow::of),
         }
     }
 
@@ -294,6 +337,7 @@ mod tests {
             p95_ttft_ms: 0.0,
             goodput_per_s: None,
             window_s: 60.0,
+            server: None,
         }
     }
 

@@ -4,7 +4,7 @@
 use crate::console_table::{self, align_right};
 use crate::num::{count, fmt_num, fmt_thousands};
 use comfy_table::{CellAlignment, Table};
-use headroom_capacity::sweep::{Marks, RangeEdge};
+use headroom_capacity::sweep::{Marks, RangeEdge, Row};
 use headroom_capacity::{EarlyStop, LevelResult, LoadAxis};
 use headroom_metrics::slo::{Assessment, GoodputTarget, Slo};
 use headroom_results::{CapacityDoc, PlanStatus, SweepDoc};
@@ -151,7 +151,12 @@ pub fn capacity(doc: &CapacityDoc) -> String {
 
     let mut head = vec![axis.heading().to_string()];
     head.extend(h.slos.iter().cloned());
-    head.extend(["Goodput (req/s)".into(), "Verdict".into()]);
+    head.push("Goodput (req/s)".into());
+    let server = doc.levels.iter().any(|l| l.merged.server.is_some());
+    if server {
+        head.extend(SERVER_HEAD.map(String::from));
+    }
+    head.push("Verdict".into());
     let mut t = console_table::new(head);
     let mut sorted: Vec<&LevelResult> = doc.levels.iter().collect();
     sorted.sort_by(|a, b| a.level.total_cmp(&b.level));
@@ -161,6 +166,9 @@ pub fn capacity(doc: &CapacityDoc) -> String {
             row.push(estimate_in(&s.assessment, u.as_ref()));
         }
         row.push(l.merged.goodput_per_s.map_or_else(|| "N/A".into(), fmt_num));
+        if server {
+            row.extend(server_cells(&l.merged));
+        }
         let stopped = l
             .repeats
             .iter()
@@ -303,6 +311,10 @@ fn sweep_table(doc: &SweepDoc) -> Table {
     ]
     .map(String::from)
     .to_vec();
+    let server = doc.levels.iter().any(|l| l.merged.server.is_some());
+    if server {
+        head.extend(SERVER_HEAD.map(String::from));
+    }
     if with_slo {
         head.push("Goodput (req/s)".into());
         head.push(h.slos.join(", "));
@@ -339,6 +351,9 @@ fn sweep_table(doc: &SweepDoc) -> Table {
             },
             format!("{:.2}%", r.error_rate * 100.0),
         ];
+        if server {
+            row.extend(server_cells(r));
+        }
         if with_slo {
             row.push(r.goodput_per_s.map_or_else(|| "N/A".into(), fmt_num));
             row.push(l.verdict.to_string());
@@ -353,6 +368,30 @@ fn sweep_table(doc: &SweepDoc) -> Table {
         c.set_cell_alignment(CellAlignment::Left);
     }
     t
+}
+
+/// The server's columns of a levels table, from its `/metrics`.
+pub const SERVER_HEAD: [&str; 2] = ["Server queue (mean/max)", "KV cache (mean/max)"];
+
+/// A level's [`SERVER_HEAD`] cells: `0.3 / 12`, `5.8 / 6.8 %`; `—` where the server
+/// said nothing.
+pub fn server_cells(r: &Row) -> [String; 2] {
+    let s = r.server.unwrap_or_default();
+    let pair = |mean: Option<f64>, max: Option<f64>, scale: f64, digits: usize| match (mean, max) {
+        (Some(a), Some(b)) => format!(
+            "{} / {}",
+            fmt_thousands(a * scale, 1),
+            fmt_thousands(b * scale, digits)
+        ),
+        _ => "—".into(),
+    };
+    [
+        pair(s.waiting_mean, s.waiting_max, 1.0, 0),
+        match (s.kv_mean, s.kv_max) {
+            (Some(_), Some(_)) => format!("{} %", pair(s.kv_mean, s.kv_max, 100.0, 1)),
+            _ => "—".into(),
+        },
+    ]
 }
 
 /// The sweep: seed 004's scaling table with the marked levels, and what they mean.

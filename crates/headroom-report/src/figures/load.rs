@@ -4,7 +4,7 @@
 
 use super::{TimeUnit, level_axis, status, tag};
 use crate::chart::{Chart, ChartAxis, DataPoint, Mark, Orientation, Rule, Series};
-use headroom_capacity::sweep::Row;
+use headroom_capacity::sweep::{Row, ServerRow};
 use headroom_capacity::{LevelResult, LoadAxis};
 use headroom_metrics::Slo;
 use headroom_metrics::slo::GoodputTarget;
@@ -33,12 +33,14 @@ pub fn versus_load(
             .into_iter()
             .collect(),
     };
-    vec![
+    let mut out = vec![
         charts.latency(slo_line),
         charts.throughput(),
         charts.requests(goodput),
         charts.curve(knee),
-    ]
+    ];
+    out.extend(charts.server());
+    out
 }
 
 /// What the charts of one sweep or search share: the load axis, the levels' rows (in
@@ -57,6 +59,52 @@ impl LoadCharts<'_> {
             .iter()
             .filter(|r| r.ok > 0)
             .map(|r| DataPoint::new(r.level, value(r)))
+            .collect()
+    }
+
+    /// What the server said per level (its `/metrics`): the batch and the queue behind
+    /// it, and its KV cache; none when it was not scraped.
+    fn server(&self) -> Vec<Chart> {
+        let pts = |f: fn(&ServerRow) -> Option<f64>, scale: f64| -> Vec<DataPoint> {
+            self.rows
+                .iter()
+                .filter_map(|r| Some(DataPoint::new(r.level, f(r.server.as_ref()?)? * scale)))
+                .collect()
+        };
+        let lp = Mark::LinePoints;
+        let chart = |id: &str, title: &str, y: &str, series: Vec<Series>| Chart {
+            id: id.into(),
+            title: title.into(),
+            x: level_axis(self.axis),
+            y: ChartAxis::new(y),
+            series: series
+                .into_iter()
+                .filter(|s| !s.points.is_empty())
+                .collect(),
+            rules: self.knee_rule.clone(),
+        };
+        let batch = chart(
+            "server-queue-vs-load",
+            "Server batch and queue versus load (its /metrics)",
+            "Requests",
+            vec![
+                Series::new("Running (mean)", lp, pts(|s| s.running_mean, 1.0), 3),
+                Series::new("Waiting (mean)", lp, pts(|s| s.waiting_mean, 1.0), 5),
+                Series::new("Waiting (max)", lp, pts(|s| s.waiting_max, 1.0), 5).dashed(),
+            ],
+        );
+        let kv = chart(
+            "server-kv-cache-vs-load",
+            "Server KV-cache usage versus load (its /metrics)",
+            "KV cache used (%)",
+            vec![
+                Series::new("KV cache (mean)", lp, pts(|s| s.kv_mean, 100.0), 2),
+                Series::new("KV cache (max)", lp, pts(|s| s.kv_max, 100.0), 2).dashed(),
+            ],
+        );
+        [batch, kv]
+            .into_iter()
+            .filter(|c| !c.series.is_empty())
             .collect()
     }
 

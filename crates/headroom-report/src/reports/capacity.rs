@@ -155,7 +155,13 @@ fn levels_section(d: &CapacityDoc, levels: &[&LevelResult]) -> Section {
     let axis = h.axis;
     let mut head = vec![axis.heading().to_string()];
     head.extend(h.slos.iter().cloned());
-    head.extend(["Goodput (req/s)".to_string(), "Verdict".to_string()]);
+    head.push("Goodput (req/s)".to_string());
+    // The server's queue and KV cache say why a level failed.
+    let server = levels.iter().any(|l| l.merged.server.is_some());
+    if server {
+        head.extend(crate::levels::SERVER_HEAD.map(String::from));
+    }
+    head.push("Verdict".to_string());
     let mut t = Table::new(head);
     t.left = vec![t.head.len() - 1];
     for lr in levels {
@@ -172,6 +178,9 @@ fn levels_section(d: &CapacityDoc, levels: &[&LevelResult]) -> Section {
                 .map_or_else(|| "N/A".into(), fmt_num)
                 .into(),
         );
+        if server {
+            row.extend(crate::levels::server_cells(&lr.merged).map(Cell::from));
+        }
         let stopped = lr
             .repeats
             .iter()

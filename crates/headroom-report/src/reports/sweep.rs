@@ -35,6 +35,10 @@ fn rows_table(
     if with_goodput {
         head.push("Goodput (req/s)".into());
     }
+    let server = levels.iter().any(|l| l.merged.server.is_some());
+    if server {
+        head.extend(crate::levels::SERVER_HEAD.map(String::from));
+    }
     if marks.is_some() {
         head.push("Mark".into());
     }
@@ -63,6 +67,9 @@ fn rows_table(
         ];
         if with_goodput {
             row.push(r.goodput_per_s.map_or_else(|| "N/A".into(), fmt_num).into());
+        }
+        if server {
+            row.extend(crate::levels::server_cells(r).map(Cell::from));
         }
         if let Some(mk) = marks {
             let mut words = Vec::new();

@@ -126,3 +126,63 @@ async fn a_metrics_endpoint_that_dies_mid_run_leaves_a_complete_run_and_one_warn
         "the first scrape was served"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_queue_and_cache_grow_with_load_in_a_sweep() {
+    // A fast engine (OPT-125M on an H200) that batches at most 4: at 16 users, 12 wait.
+    let engine = headroom_sim::EngineOptions {
+        gpu: Some("h200".into()),
+        model: Some("opt-125m".into()),
+        max_num_seqs: Some(4),
+        ..headroom_sim::EngineOptions::default()
+    };
+    let sim = spawn_sim(headroom_sim::SimConfig::engine(engine.spec(0).unwrap())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "sweep",
+            "--url",
+            &sim.url,
+            "--concurrency",
+            "1,16",
+            "-n",
+            "48",
+            "--input-tokens",
+            "500",
+            "--output-tokens",
+            "32",
+            "--scrape-interval",
+            "100ms",
+            "--out",
+            "sw",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: headroom_results::SweepDoc = read_json(&dir.path().join("sw/sweep.json")).unwrap();
+    let server = |level: f64| {
+        let l = doc.levels.iter().find(|l| l.level == level).unwrap();
+        l.merged.server.unwrap()
+    };
+    let (one, sixteen) = (server(1.0), server(16.0));
+    assert_eq!(one.waiting_max, Some(0.0), "one user never waits: {one:?}");
+    assert!(sixteen.waiting_max.unwrap() >= 8.0, "{sixteen:?}");
+    assert!(
+        sixteen.running_mean.unwrap() <= 4.0,
+        "the batch holds 4: {sixteen:?}"
+    );
+    assert!(
+        sixteen.kv_mean.unwrap() > one.kv_mean.unwrap(),
+        "{one:?} {sixteen:?}"
+    );
+    let table = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(table.contains("Server queue (mean/max)"), "{table}");
+    let md = std::fs::read_to_string(dir.path().join("sw/report.md")).unwrap();
+    assert!(md.contains("Server queue (mean/max)"));
+    assert!(
+        dir.path()
+            .join("sw/plots/server-queue-vs-load.svg")
+            .exists()
+    );
+}
