@@ -31,7 +31,7 @@ pub use level::LoadAxis;
 pub use plan::{Plan, Step, SweepLevels, SweepPlan};
 pub use search::{Found, LevelOutcome, Method, Search, SearchKind};
 pub use settle::StartUp;
-pub use sweep::ServerRow;
+pub use sweep::{GpuRow, ServerRow};
 pub use verdict::{Capacity, LevelResult, LevelRun, Measurement, PassRule, RepeatRow, judge};
 pub use watch::{EarlyStop, EarlyStopRule, EarlyStopping, StopSignal, Watch};
 

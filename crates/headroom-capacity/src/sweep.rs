@@ -9,7 +9,7 @@
 
 use crate::LoadAxis;
 use headroom_metrics::{Metric, Summary};
-use headroom_telemetry::ServerFigures;
+use headroom_telemetry::{GpuFigures, GpuWindow, ServerFigures};
 use serde::{Deserialize, Serialize};
 
 /// One level of a sweep, from its (merged) summary.
@@ -46,6 +46,56 @@ pub struct Row {
     /// What the server said about the level (its `/metrics`), when it was scraped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<ServerRow>,
+    /// The GPUs at the level (NVML or DCGM), when they were read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuRow>,
+}
+
+/// A level's GPUs: the fullest one's memory, the mean utilisation, the power and energy
+/// of all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct GpuRow {
+    /// Memory in use on the fullest GPU, the most sampled, bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vram_max_bytes: Option<f64>,
+    /// That GPU's memory, bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vram_total_bytes: Option<f64>,
+    /// Utilisation, mean over the GPUs and samples, 0–1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilization_mean: Option<f64>,
+    /// Power of all the GPUs, mean, W.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_mean_w: Option<f64>,
+    /// Energy of all the GPUs over the window, J.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy_j: Option<f64>,
+}
+
+impl GpuRow {
+    /// From a summary's GPU figures.
+    pub fn of(f: &GpuFigures) -> GpuRow {
+        let used = |g: &GpuWindow| g.memory_used_max_bytes.unwrap_or(0.0);
+        let fullest = f
+            .gpus
+            .iter()
+            .filter(|g| g.memory_used_max_bytes.is_some())
+            .max_by(|a, b| used(a).total_cmp(&used(b)));
+        let util: Vec<f64> = f.gpus.iter().filter_map(|g| g.utilization_mean).collect();
+        GpuRow {
+            vram_max_bytes: fullest.and_then(|g| g.memory_used_max_bytes),
+            vram_total_bytes: fullest.and_then(|g| g.memory_total_bytes),
+            utilization_mean: (!util.is_empty())
+                .then(|| util.iter().sum::<f64>() / util.len() as f64),
+            power_mean_w: f
+                .gpus
+                .iter()
+                .filter_map(|g| g.power_mean_w)
+                .reduce(|a, b| a + b),
+            energy_j: f.energy_j(),
+        }
+    }
 }
 
 /// A level as its server saw it: the batch, the queue behind it and the KV cache.
@@ -113,6 +163,7 @@ impl Row {
             }),
             window_s: t.window_s,
             server: s.server.as_ref().map(ServerRow::of),
+            gpu: s.gpu.as_ref().map(GpuRow::of),
         }
     }
 
@@ -338,6 +389,7 @@ mod tests {
             goodput_per_s: None,
             window_s: 60.0,
             server: None,
+            gpu: None,
         }
     }
 

@@ -20,7 +20,7 @@ use headroom_results::{
     FORMAT_VERSION, HostInfo, JournalWriter, Manifest, ProcessStats, RunStatus, ToolInfo, rfc3339,
     write_json,
 };
-use headroom_telemetry::{ServerFigures, TelemetrySample};
+use headroom_telemetry::{GpuFigures, ServerFigures, TelemetrySample};
 use headroom_workload::AnySource;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -216,12 +216,12 @@ pub async fn record(
         JournalWriter::create(&journal_path).map_err(|e| JobError::write(&journal_path, e))?;
     progress.start(expected_total(&job.plan), job.plan.stop.duration);
     let clock = StartClock::default();
-    let sampler = match place.metrics_url.clone() {
-        Some(url) => {
+    let sampler = match (place.metrics_url.clone(), place.gpu.clone()) {
+        (None, None) => None,
+        (url, gpu) => {
             let path = dir.join(TELEMETRY);
-            Some(Sampler::start(url, place.scrape_interval, &path, clock.clone()).await)
+            Some(Sampler::start(url, gpu, place.scrape_interval, &path, clock.clone()).await)
         }
-        None => None,
     };
     let mut sink = RunSink {
         clock,
@@ -297,6 +297,9 @@ fn conclude(
     let window = summary.windows.start().zip(summary.windows.end());
     summary.server =
         window.and_then(|w| ServerFigures::over_run(&telemetry, w, info.epoch_unix_us));
+    let on_run_clock = |t: u64| t as i64 - info.epoch_unix_us as i64;
+    summary.gpu =
+        window.and_then(|(a, b)| GpuFigures::over(&telemetry, on_run_clock(a), on_run_clock(b)));
     let timeline = sink.timeline.finish();
     let m = &mut sink.manifest;
     m.ended_at = ended;

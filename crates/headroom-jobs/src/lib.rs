@@ -47,6 +47,7 @@
 pub mod catalog;
 pub mod error;
 pub mod genai_perf;
+mod gpu;
 pub mod job;
 pub mod levels;
 pub mod place;
@@ -62,8 +63,8 @@ pub use job::{Recorded, RunJob, Tool, record};
 pub use place::Place;
 pub use plans::{CapacitySearch, PlanEnd, PlanJob, PlanSettings, run_plan};
 pub use settings::{
-    BudgetOptions, CapacityOptions, LevelOptions, LoadOptions, MetricsSource, OutputOptions,
-    SettingsError, SweepOptions, TargetOptions,
+    BudgetOptions, CapacityOptions, GpuSource, LevelOptions, LoadOptions, MetricsSource,
+    OutputOptions, SettingsError, SweepOptions, TargetOptions,
 };
 pub use sink::{NoProgress, Progress};
 pub use workload::{Workload, WorkloadOptions};

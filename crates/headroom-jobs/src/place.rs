@@ -3,6 +3,7 @@
 //! job sees one [`Place`], and gets a [`core::Runner`](headroom_core::Runner) from it.
 
 use crate::error::JobError;
+use crate::gpu::GpuProbe;
 use crate::settings::{SettingsError, TargetOptions};
 use crate::workload::Workload;
 use headroom_client::{OpenAiBackend, ServerInfo, preflight};
@@ -30,8 +31,10 @@ pub struct Place {
     pub label: String,
     /// Where the server's Prometheus metrics are scraped beside each run (`None`: not).
     pub metrics_url: Option<String>,
-    /// How often.
+    /// How often (the GPUs too).
     pub scrape_interval: Duration,
+    /// Where the GPUs are read beside each run (`None`: not).
+    pub(crate) gpu: Option<Arc<GpuProbe>>,
 }
 
 enum Kind {
@@ -142,6 +145,7 @@ impl Place {
             },
             metrics_url: target.metrics.resolve(&client.url),
             scrape_interval: target.scrape_interval,
+            gpu: GpuProbe::resolve(&target.gpu)?.map(Arc::new),
         })
     }
 
@@ -179,6 +183,7 @@ impl Place {
             },
             metrics_url: None,
             scrape_interval: Duration::ZERO,
+            gpu: None,
         })
     }
 

@@ -1,13 +1,14 @@
-//! Scraping a server's `/metrics` beside a run, on a task of its own, so a slow or dead
-//! endpoint never delays a request.
+//! Scraping a server's `/metrics` and reading the GPUs beside a run, on a task of its
+//! own, so a slow or dead endpoint never delays a request.
 //!
-//! The sampler scrapes once before the run starts (the baseline), then every
+//! The sampler samples once before the run starts (the baseline), then every
 //! `--scrape-interval`, and once more after the run ends. Each sample goes to
 //! `telemetry.jsonl` as it is taken, on the records' clock (µs since the run's start, so
 //! the baseline is negative); samples taken before the run has started wait until its
 //! start is known. A failed scrape is a sample with its error, and a warning the first
 //! time: the run's own results never depend on it.
 
+use crate::gpu::GpuProbe;
 use crate::job::{StartClock, unix_now_us};
 use headroom_capacity::StopSignal;
 use headroom_results::JournalWriter;
@@ -25,26 +26,33 @@ pub(crate) struct Sampler {
 }
 
 struct State {
-    url: String,
+    url: Option<String>,
     writer: Option<JournalWriter>,
     clock: StartClock,
     /// Taken before the run's start was known: (unix µs, sample at t 0).
     pending: Vec<(u64, TelemetrySample)>,
     samples: Vec<TelemetrySample>,
-    warned: bool,
+    warned_server: bool,
+    warned_gpu: bool,
 }
 
 impl State {
     fn push(&mut self, at_unix_us: u64, sample: TelemetrySample) {
-        if let Some(e) = &sample.error
-            && !self.warned
-        {
-            self.warned = true;
-            tracing::warn!(
-                "could not scrape the server's metrics at {}: {e}; the run goes on without \
-                 them (each failed scrape is in telemetry.jsonl; --metrics-url off stops trying)",
-                self.url
-            );
+        if let Some(e) = &sample.error {
+            if sample.is_server() && !self.warned_server {
+                self.warned_server = true;
+                tracing::warn!(
+                    "could not scrape the server's metrics at {}: {e}; the run goes on without \
+                     them (each failed scrape is in telemetry.jsonl; --metrics-url off stops trying)",
+                    self.url.as_deref().unwrap_or_default()
+                );
+            } else if !sample.is_server() && !self.warned_gpu {
+                self.warned_gpu = true;
+                tracing::warn!(
+                    "could not read the GPUs: {e}; the run goes on without them (each failure \
+                     is in telemetry.jsonl; --gpu-telemetry off stops trying)"
+                );
+            }
         }
         self.pending.push((at_unix_us, sample));
         if let Some(epoch) = self.clock.get() {
@@ -71,10 +79,11 @@ impl State {
 }
 
 impl Sampler {
-    /// Takes the baseline scrape of `url`, then scrapes it every `interval` into `path`,
-    /// timestamps on `clock`.
+    /// Takes the baseline sample of the server at `url` and the GPUs of `gpu`, then
+    /// samples them every `interval` into `path`, timestamps on `clock`.
     pub(crate) async fn start(
-        url: String,
+        url: Option<String>,
+        gpu: Option<Arc<GpuProbe>>,
         interval: Duration,
         path: &Path,
         clock: StartClock,
@@ -95,7 +104,8 @@ impl Sampler {
             clock,
             pending: Vec::new(),
             samples: Vec::new(),
-            warned: false,
+            warned_server: false,
+            warned_gpu: false,
         }));
         let stop = StopSignal::default();
         let client = reqwest::Client::builder()
@@ -103,9 +113,8 @@ impl Sampler {
             .build()
             .unwrap_or_default();
         // The baseline, before the run starts: the window's histograms grow from it.
-        let at = unix_now_us();
-        let sample = scrape(&client, &url).await;
-        lock(&state).push(at, sample);
+        let sources = Sources { client, url, gpu };
+        sources.sample(&state).await;
         let (s, halt) = (state.clone(), stop.clone());
         let task = tokio::spawn(async move {
             loop {
@@ -113,12 +122,10 @@ impl Sampler {
                     () = tokio::time::sleep(interval) => {}
                     () = halt.stopped() => break,
                 }
-                let sample = scrape(&client, &url).await;
-                lock(&s).push(unix_now_us(), sample);
+                sources.sample(&s).await;
             }
-            // The last scrape, after the run: it closes the window.
-            let sample = scrape(&client, &url).await;
-            lock(&s).push(unix_now_us(), sample);
+            // The last sample, after the run: it closes the window.
+            sources.sample(&s).await;
         });
         Sampler { stop, task, state }
     }
@@ -143,6 +150,32 @@ impl Sampler {
 
 fn lock(s: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     s.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What the sampler reads.
+struct Sources {
+    client: reqwest::Client,
+    url: Option<String>,
+    gpu: Option<Arc<GpuProbe>>,
+}
+
+impl Sources {
+    /// One sample of each source, each timed when it was asked for.
+    async fn sample(&self, state: &Mutex<State>) {
+        if let Some(url) = &self.url {
+            let at = unix_now_us();
+            let sample = scrape(&self.client, url).await;
+            lock(state).push(at, sample);
+        }
+        if let Some(gpu) = &self.gpu {
+            let at = unix_now_us();
+            let sample = match gpu.read(&self.client).await {
+                Ok(gpus) => TelemetrySample::gpu(0, gpus),
+                Err(e) => TelemetrySample::gpu_failed(0, e),
+            };
+            lock(state).push(at, sample);
+        }
+    }
 }
 
 /// One scrape of `url`, mapped; a failure is a sample with its error.

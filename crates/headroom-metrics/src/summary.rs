@@ -3,7 +3,7 @@
 use crate::prefix::PrefixSample;
 use crate::{Dist, Lengths, PrefixCache, Stats, TurnStats, Unit, Windows};
 use headroom_core::{ErrorKind, Phase, RequestRecord};
-use headroom_telemetry::ServerFigures;
+use headroom_telemetry::{GpuFigures, ServerFigures};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
@@ -211,6 +211,8 @@ pub struct Summary {
     /// The server's own view of the measurement window, from its `/metrics`, when it
     /// was scraped.
     pub server: Option<ServerFigures>,
+    /// The GPUs over the measurement window (NVML or a DCGM exporter), when sampled.
+    pub gpu: Option<GpuFigures>,
     dists: Vec<Dist>,
 }
 
@@ -224,6 +226,7 @@ impl Default for Summary {
             prefix: None,
             turns: BTreeMap::new(),
             server: None,
+            gpu: None,
             dists: Metric::ALL.iter().map(|m| Dist::new(m.unit())).collect(),
         }
     }
@@ -288,6 +291,11 @@ impl AddAssign<&Summary> for Summary {
             (None, Some(b)) => self.server = Some(b.clone()),
             (_, None) => {}
         }
+        match (&mut self.gpu, &o.gpu) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, Some(b)) => self.gpu = Some(b.clone()),
+            (_, None) => {}
+        }
         for (a, b) in self.dists.iter_mut().zip(&o.dists) {
             *a += b;
         }
@@ -321,6 +329,9 @@ struct SummaryJson {
     /// The server's own view of the measurement window, from its `/metrics`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     server: Option<ServerFigures>,
+    /// The GPUs over the measurement window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gpu: Option<GpuFigures>,
 }
 
 impl Serialize for Summary {
@@ -338,6 +349,7 @@ impl Serialize for Summary {
             prefix: self.prefix.clone(),
             turns: self.turns.clone(),
             server: self.server.clone(),
+            gpu: self.gpu.clone(),
         }
         .serialize(s)
     }
@@ -354,6 +366,7 @@ impl<'de> Deserialize<'de> for Summary {
             prefix: j.prefix,
             turns: j.turns,
             server: j.server,
+            gpu: j.gpu,
             ..Summary::default()
         };
         for (m, dist) in j.metrics {

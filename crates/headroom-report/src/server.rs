@@ -117,12 +117,65 @@ pub(crate) fn view(s: &Summary) -> Option<ServerView> {
     })
 }
 
+/// What the GPUs said over the window, a line per GPU, then the energy per output token;
+/// empty when they were not read.
+pub(crate) fn gpu_lines(s: &Summary) -> Vec<String> {
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    let Some(g) = &s.gpu else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = g
+        .gpus
+        .iter()
+        .map(|w| {
+            let mut parts = Vec::new();
+            if let Some(u) = w.memory_used_max_bytes {
+                parts.push(match w.memory_total_bytes {
+                    Some(t) => format!("memory peak {:.1} of {:.1} GiB", u / GIB, t / GIB),
+                    None => format!("memory peak {:.1} GiB", u / GIB),
+                });
+            }
+            if let Some(u) = w.utilization_mean {
+                parts.push(format!("utilisation mean {:.0} %", u * 100.0));
+            }
+            if let Some(p) = w.power_mean_w {
+                parts.push(format!("power mean {p:.0} W"));
+            }
+            let name = w
+                .name
+                .as_deref()
+                .map_or(String::new(), |n| format!(" ({n})"));
+            format!("GPU {}{name}: {}", w.index, parts.join(" | "))
+        })
+        .collect();
+    if let Some(j) = g.energy_j() {
+        let tokens = s.tokens.output as f64;
+        let mut line = format!(
+            "GPU energy over the window: {} kJ",
+            fmt_thousands(j / 1e3, 2)
+        );
+        if tokens > 0.0 && j > 0.0 {
+            line.push_str(&format!(
+                " — {} J per output token ({} output tokens per joule)",
+                fmt_num(j / tokens),
+                fmt_num(tokens / j)
+            ));
+        }
+        out.push(line);
+    }
+    out
+}
+
 /// The server section of the console report; empty without telemetry.
 pub(crate) fn server_lines(s: &Summary) -> String {
+    let mut out = String::new();
+    for line in gpu_lines(s) {
+        out.push_str(&format!("{line}\n"));
+    }
     let Some(v) = view(s) else {
-        return String::new();
+        return out;
     };
-    let mut out = format!("{}:\n", v.title);
+    out.push_str(&format!("{}:\n", v.title));
     if !v.latency.is_empty() {
         let mut t = console_table::new(LATENCY_HEAD);
         for row in &v.latency {

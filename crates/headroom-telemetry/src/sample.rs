@@ -1,6 +1,7 @@
 //! One line of `telemetry.jsonl`: what one source said at one moment, on the run's clock.
 
 use crate::engine::ServerSnapshot;
+use crate::gpu::GpuReading;
 use serde::{Deserialize, Serialize};
 
 /// Where a sample came from.
@@ -10,6 +11,8 @@ use serde::{Deserialize, Serialize};
 pub enum Source {
     /// The server's Prometheus `/metrics`.
     Server,
+    /// The GPUs (NVML, or a DCGM exporter).
+    Gpu,
 }
 
 /// One sample.
@@ -24,6 +27,9 @@ pub struct TelemetrySample {
     /// A server's scrape, mapped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<ServerSnapshot>,
+    /// The GPUs, one reading each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpus: Vec<GpuReading>,
     /// Why the sample could not be taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -36,7 +42,30 @@ impl TelemetrySample {
             t_us,
             source: Source::Server,
             server: Some(snapshot),
+            gpus: Vec::new(),
             error: None,
+        }
+    }
+
+    /// The GPUs at `t_us`.
+    pub fn gpu(t_us: i64, gpus: Vec<GpuReading>) -> Self {
+        TelemetrySample {
+            t_us,
+            source: Source::Gpu,
+            server: None,
+            gpus,
+            error: None,
+        }
+    }
+
+    /// A GPU reading at `t_us` that failed with `error`.
+    pub fn gpu_failed(t_us: i64, error: String) -> Self {
+        TelemetrySample {
+            t_us,
+            source: Source::Gpu,
+            server: None,
+            gpus: Vec::new(),
+            error: Some(error),
         }
     }
 
@@ -46,6 +75,7 @@ impl TelemetrySample {
             t_us,
             source: Source::Server,
             server: None,
+            gpus: Vec::new(),
             error: Some(error),
         }
     }

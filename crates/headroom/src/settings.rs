@@ -84,6 +84,7 @@ pub fn target(a: &TargetArgs, ignore_eos: bool) -> TargetOptions {
         stall_timeout: a.stall_timeout,
         metrics: a.metrics_url.clone(),
         scrape_interval: a.scrape_interval,
+        gpu: a.gpu_telemetry.clone(),
     }
 }
 

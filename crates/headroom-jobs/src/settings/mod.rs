@@ -10,8 +10,8 @@ pub use plan::{
     BudgetOptions, CapacityOptions, LevelOptions, PerLevel, SweepLevelsOption, SweepOptions,
 };
 pub use run::{
-    DEFAULT_CONCURRENCY, DEFAULT_SCRAPE_INTERVAL, LoadOptions, MetricsSource, OutputOptions,
-    TargetOptions, check_plan, default_stop,
+    DEFAULT_CONCURRENCY, DEFAULT_SCRAPE_INTERVAL, GpuSource, LoadOptions, MetricsSource,
+    OutputOptions, TargetOptions, check_plan, default_stop,
 };
 
 use serde_json::{Map, Value};

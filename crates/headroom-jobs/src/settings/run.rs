@@ -160,6 +160,43 @@ pub struct TargetOptions {
     pub metrics: MetricsSource,
     /// `--scrape-interval`.
     pub scrape_interval: Duration,
+    /// `--gpu-telemetry`.
+    pub gpu: GpuSource,
+}
+
+/// Where GPU readings come from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum GpuSource {
+    /// NVML when this machine has it (the server runs here), else none, said once.
+    #[default]
+    Auto,
+    /// NVML, or an error when this machine has none.
+    Nvml,
+    /// A DCGM exporter's `/metrics` at this URL.
+    Dcgm(String),
+    /// None (`off`).
+    Off,
+}
+
+impl std::str::FromStr for GpuSource {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(GpuSource::Auto),
+            "nvml" => Ok(GpuSource::Nvml),
+            "off" | "none" => Ok(GpuSource::Off),
+            _ => match s.strip_prefix("dcgm:") {
+                Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                    Ok(GpuSource::Dcgm(u.to_string()))
+                }
+                _ => Err(format!(
+                    "{s:?} is not a GPU telemetry source: give auto, nvml, \
+                     dcgm:http://host:9400/metrics or off"
+                )),
+            },
+        }
+    }
 }
 
 /// Where a server's `/metrics` is.
@@ -225,6 +262,7 @@ impl Default for TargetOptions {
             stall_timeout: c.stall_timeout,
             metrics: MetricsSource::Auto,
             scrape_interval: DEFAULT_SCRAPE_INTERVAL,
+            gpu: GpuSource::Auto,
         }
     }
 }
@@ -272,6 +310,22 @@ pub struct OutputOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gpu_sources_are_named_or_refused() {
+        assert_eq!("auto".parse::<GpuSource>(), Ok(GpuSource::Auto));
+        assert_eq!("nvml".parse::<GpuSource>(), Ok(GpuSource::Nvml));
+        assert_eq!(
+            "dcgm:http://g:9400/metrics".parse::<GpuSource>(),
+            Ok(GpuSource::Dcgm("http://g:9400/metrics".into()))
+        );
+        assert!(
+            "dcgm:g:9400"
+                .parse::<GpuSource>()
+                .unwrap_err()
+                .contains("dcgm:http://")
+        );
+    }
 
     #[test]
     fn metrics_are_at_the_servers_address_unless_given() {

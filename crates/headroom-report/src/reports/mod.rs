@@ -16,6 +16,7 @@ pub use sweep::sweep_document;
 
 use crate::document::{Block, Document};
 use crate::fmt_num;
+use headroom_capacity::GpuRow;
 use headroom_results::read::Results;
 
 /// The report of whatever `results` holds.
@@ -45,11 +46,32 @@ pub(super) struct TemplateRun<'a> {
     pub(super) requests_per_s: f64,
     pub(super) duration_s: f64,
     pub(super) status: String,
+    /// The GPUs, when they were read.
+    pub(super) gpus: Option<GpuRow>,
+}
+
+/// `73.0 GiB of 80.0 GiB (the most used, fullest GPU)`.
+pub(crate) fn vram_words(g: &GpuRow) -> Option<String> {
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    let used = g.vram_max_bytes?;
+    Some(match g.vram_total_bytes {
+        Some(t) => format!("{:.1} GiB of {:.1} GiB (peak)", used / GIB, t / GIB),
+        None => format!("{:.1} GiB (peak)", used / GIB),
+    })
 }
 
 /// The template's block for one run.
 pub(super) fn template(t: TemplateRun<'_>) -> Block {
-    let not_measured = "not measured (no GPU telemetry in this run)".to_string();
+    let not_measured = || "not measured (no GPU telemetry in this run)".to_string();
+    let vram = t
+        .gpus
+        .as_ref()
+        .and_then(vram_words)
+        .unwrap_or_else(not_measured);
+    let util = t
+        .gpus
+        .and_then(|g| g.utilization_mean)
+        .map_or_else(not_measured, |u| format!("{:.0}% (mean)", u * 100.0));
     Block::Template(vec![
         (
             "GPU".into(),
@@ -71,8 +93,8 @@ pub(super) fn template(t: TemplateRun<'_>) -> Block {
             "Throughput".into(),
             format!("{:.2} req/s", t.requests_per_s),
         ),
-        ("VRAM Usage".into(), not_measured.clone()),
-        ("GPU Utilization".into(), not_measured),
+        ("VRAM Usage".into(), vram),
+        ("GPU Utilization".into(), util),
         ("Test Duration".into(), duration(t.duration_s)),
         ("Status".into(), t.status),
     ])

@@ -83,6 +83,7 @@ pub(super) fn templates(
                 requests_per_s: r.row.requests_per_s,
                 duration_s: r.duration_s,
                 status,
+                gpus: r.row.gpu,
             }));
         }
     }

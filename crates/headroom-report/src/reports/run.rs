@@ -7,6 +7,7 @@ use crate::document::{Block, Card, Document, Section, Table, Tone};
 use crate::figures;
 use crate::levels::ms;
 use crate::{fmt_num, fmt_thousands};
+use headroom_capacity::GpuRow;
 use headroom_core::LoadPolicy;
 use headroom_metrics::{Metric, Summary};
 use headroom_results::read::RunResults;
@@ -218,6 +219,9 @@ pub fn run_document(run: &RunResults, gpu: Option<String>) -> Document {
             summary.push(Block::Text(n));
         }
     }
+    for line in crate::server::gpu_lines(s) {
+        summary.push(Block::Text(line));
+    }
     doc.sections.push(summary);
 
     let t = s.throughput();
@@ -231,6 +235,7 @@ pub fn run_document(run: &RunResults, gpu: Option<String>) -> Document {
         requests_per_s: t.requests_per_s,
         duration_s: t.window_s,
         status: "no SLO given (headroom capacity judges levels against one)".into(),
+        gpus: s.gpu.as_ref().map(GpuRow::of),
     }));
     doc.sections.push(tmpl);
 

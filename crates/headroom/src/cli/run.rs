@@ -4,7 +4,7 @@
 use clap::{Args, ValueEnum};
 use headroom_core::{ApiFlavor, ArrivalKind, LengthSpec, Warmup};
 use headroom_jobs::settings::{
-    MetricsSource, parse_extra_body, parse_header, parse_label, parse_length_range,
+    GpuSource, MetricsSource, parse_extra_body, parse_header, parse_label, parse_length_range,
     parse_scrape_interval,
 };
 use headroom_workload::{DatasetRef, Sampling, TraceRef};
@@ -79,9 +79,13 @@ pub struct TargetArgs {
     /// (`/metrics` at the server's address) or `off`.
     #[arg(long, value_name = "URL|auto|off", default_value = "auto")]
     pub metrics_url: MetricsSource,
-    /// How often to scrape the server's metrics.
+    /// How often to scrape the server's metrics (and read the GPUs).
     #[arg(long, default_value = "1s", value_parser = parse_scrape_interval)]
     pub scrape_interval: Duration,
+    /// Read the GPUs beside every run: `auto` (NVML when this machine has it), `nvml`,
+    /// `dcgm:URL` (a DCGM exporter's /metrics) or `off`.
+    #[arg(long, value_name = "auto|nvml|dcgm:URL|off", default_value = "auto")]
+    pub gpu_telemetry: GpuSource,
 }
 
 /// What the requests look like.

@@ -80,20 +80,25 @@ async fn the_servers_view_sits_beside_the_clients() {
     assert!(summary.server.is_none());
 }
 
+/// Reads a request on `conn` and answers it with `body` (text), closing the connection.
+async fn answer(mut conn: tokio::net::TcpStream, body: &str) {
+    let mut buf = [0u8; 4096];
+    let _ = conn.read(&mut buf).await;
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = conn.write_all(reply.as_bytes()).await;
+}
+
 /// Serves one scrape, then goes away: every later scrape is refused.
 async fn metrics_that_die_after_one_scrape() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/metrics", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        let (mut conn, _) = listener.accept().await.unwrap();
-        let mut buf = [0u8; 4096];
-        let _ = conn.read(&mut buf).await;
+        let (conn, _) = listener.accept().await.unwrap();
         let body = "# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running 0\n";
-        let reply = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let _ = conn.write_all(reply.as_bytes()).await;
+        answer(conn, body).await;
         // The listener drops here: the port refuses from now on.
     });
     url
@@ -184,5 +189,81 @@ async fn the_servers_queue_and_cache_grow_with_load_in_a_sweep() {
         dir.path()
             .join("sw/plots/server-queue-vs-load.svg")
             .exists()
+    );
+}
+
+/// A DCGM exporter for two GPUs whose power rises 10 W every scrape.
+async fn dcgm_exporter() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/metrics", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut scrape = 0u32;
+        while let Ok((conn, _)) = listener.accept().await {
+            scrape += 1;
+            let mut body = String::new();
+            for gpu in 0..2 {
+                let l = format!("gpu=\"{gpu}\",UUID=\"GPU-{gpu}\",modelName=\"NVIDIA L20\"");
+                body.push_str(&format!(
+                    "DCGM_FI_DEV_FB_USED{{{l}}} {}\nDCGM_FI_DEV_FB_FREE{{{l}}} 1000\n\
+                     DCGM_FI_DEV_GPU_UTIL{{{l}}} 90\nDCGM_FI_DEV_POWER_USAGE{{{l}}} {}\n",
+                    40_000 + gpu * 100,
+                    200 + 10 * scrape
+                ));
+            }
+            answer(conn, &body).await;
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dcgm_exporter_fills_the_gpu_lines_and_the_energy_per_token() {
+    let mut cfg = fast_sim();
+    cfg.timing.ttft = std::time::Duration::from_millis(40);
+    let sim = spawn_sim(cfg).await;
+    let dcgm = format!("dcgm:{}", dcgm_exporter().await);
+    let dir = tempfile::tempdir().unwrap();
+    let o = short_run(dir.path(), &sim.url, &["--gpu-telemetry", &dcgm]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("out");
+    let summary: Summary = read_json(&out.join("summary.json")).unwrap();
+    let gpu = summary.gpu.as_ref().expect("the exporter was read");
+    assert_eq!(gpu.gpus.len(), 2);
+    let g1 = &gpu.gpus[1];
+    assert_eq!(g1.memory_used_max_bytes, Some(40_100.0 * 1024.0 * 1024.0));
+    assert_eq!(g1.memory_total_bytes, Some(41_100.0 * 1024.0 * 1024.0));
+    assert_eq!(g1.utilization_mean, Some(0.9));
+    assert!(gpu.energy_j().unwrap() > 0.0);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        text.contains("GPU 1 (NVIDIA L20): memory peak 39.2 of 40.1 GiB"),
+        "{text}"
+    );
+    assert!(text.contains("J per output token"), "{text}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("VRAM Usage: 39.2 GiB of 40.1 GiB (peak)"),
+        "{md}"
+    );
+    assert!(md.contains("GPU Utilization: 90% (mean)"), "{md}");
+}
+
+#[tokio::test]
+async fn asking_for_nvml_where_there_is_none_is_a_usage_error() {
+    let sim = spawn_sim(fast_sim()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = short_run(dir.path(), &sim.url, &["--gpu-telemetry", "nvml"]).await;
+    if o.status.success() {
+        return; // This machine has NVML: the run read it.
+    }
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("NVML is not available on this machine"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !dir.path().join("out").exists(),
+        "nothing was sent or written"
     );
 }
