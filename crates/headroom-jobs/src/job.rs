@@ -20,7 +20,7 @@ use headroom_results::{
     FORMAT_VERSION, HostInfo, JournalWriter, Manifest, ProcessStats, RunStatus, ToolInfo, rfc3339,
     write_json,
 };
-use headroom_telemetry::{GpuFigures, ServerFigures, TelemetrySample};
+use headroom_telemetry::{TelemetrySample, WindowFigures};
 use headroom_workload::AnySource;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -216,11 +216,18 @@ pub async fn record(
         JournalWriter::create(&journal_path).map_err(|e| JobError::write(&journal_path, e))?;
     progress.start(expected_total(&job.plan), job.plan.stop.duration);
     let clock = StartClock::default();
-    let sampler = match (place.metrics_url.clone(), place.gpu.clone()) {
-        (None, None) => None,
-        (url, gpu) => {
+    let (url, gpu, host) = (
+        place.metrics_url.clone(),
+        place.gpu.clone(),
+        place.host.clone(),
+    );
+    let sampler = match (&url, &gpu) {
+        // The host alone is read only for a server on it (--server-pid).
+        (None, None) if host.as_ref().is_none_or(|h| !h.has_server()) => None,
+        _ => {
             let path = dir.join(TELEMETRY);
-            Some(Sampler::start(url, gpu, place.scrape_interval, &path, clock.clone()).await)
+            let interval = place.scrape_interval;
+            Some(Sampler::start(url, gpu, host, interval, &path, clock.clone()).await)
         }
     };
     let mut sink = RunSink {
@@ -294,12 +301,10 @@ fn conclude(
         None => (sink.recorder.finish(info.epoch_unix_us), goodput_met),
     };
     summary.counts.unsent_arrivals = info.unsent_arrivals;
-    let window = summary.windows.start().zip(summary.windows.end());
-    summary.server =
-        window.and_then(|w| ServerFigures::over_run(&telemetry, w, info.epoch_unix_us));
-    let on_run_clock = |t: u64| t as i64 - info.epoch_unix_us as i64;
-    summary.gpu =
-        window.and_then(|(a, b)| GpuFigures::over(&telemetry, on_run_clock(a), on_run_clock(b)));
+    if let Some(window) = summary.windows.start().zip(summary.windows.end()) {
+        let f = WindowFigures::over_run(&telemetry, window, info.epoch_unix_us);
+        (summary.server, summary.gpu, summary.host) = (f.server, f.gpu, f.host);
+    }
     let timeline = sink.timeline.finish();
     let m = &mut sink.manifest;
     m.ended_at = ended;

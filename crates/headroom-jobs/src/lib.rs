@@ -48,6 +48,7 @@ pub mod catalog;
 pub mod error;
 pub mod genai_perf;
 mod gpu;
+mod host;
 pub mod job;
 pub mod levels;
 pub mod place;

@@ -4,6 +4,7 @@
 
 use crate::error::JobError;
 use crate::gpu::GpuProbe;
+use crate::host::HostProbe;
 use crate::settings::{SettingsError, TargetOptions};
 use crate::workload::Workload;
 use headroom_client::{OpenAiBackend, ServerInfo, preflight};
@@ -35,6 +36,8 @@ pub struct Place {
     pub scrape_interval: Duration,
     /// Where the GPUs are read beside each run (`None`: not).
     pub(crate) gpu: Option<Arc<GpuProbe>>,
+    /// The host (and the server's processes) read beside each run (`None`: not).
+    pub(crate) host: Option<HostProbe>,
 }
 
 enum Kind {
@@ -146,6 +149,7 @@ impl Place {
             metrics_url: target.metrics.resolve(&client.url),
             scrape_interval: target.scrape_interval,
             gpu: GpuProbe::resolve(&target.gpu)?.map(Arc::new),
+            host: HostProbe::resolve(target.server_pid)?,
         })
     }
 
@@ -184,6 +188,7 @@ impl Place {
             metrics_url: None,
             scrape_interval: Duration::ZERO,
             gpu: None,
+            host: None,
         })
     }
 

@@ -9,6 +9,7 @@
 //! time: the run's own results never depend on it.
 
 use crate::gpu::GpuProbe;
+use crate::host::HostProbe;
 use crate::job::{StartClock, unix_now_us};
 use headroom_capacity::StopSignal;
 use headroom_results::JournalWriter;
@@ -49,8 +50,13 @@ impl State {
             } else if !sample.is_server() && !self.warned_gpu {
                 self.warned_gpu = true;
                 tracing::warn!(
-                    "could not read the GPUs: {e}; the run goes on without them (each failure \
-                     is in telemetry.jsonl; --gpu-telemetry off stops trying)"
+                    "could not read the {}: {e}; the run goes on without it (each failure \
+                     is in telemetry.jsonl)",
+                    match sample.source {
+                        headroom_telemetry::Source::Gpu =>
+                            "GPUs (--gpu-telemetry off stops trying)",
+                        _ => "host",
+                    }
                 );
             }
         }
@@ -79,11 +85,12 @@ impl State {
 }
 
 impl Sampler {
-    /// Takes the baseline sample of the server at `url` and the GPUs of `gpu`, then
-    /// samples them every `interval` into `path`, timestamps on `clock`.
+    /// Takes the baseline sample of the server at `url`, the GPUs of `gpu` and the
+    /// `host`, then samples them every `interval` into `path`, timestamps on `clock`.
     pub(crate) async fn start(
         url: Option<String>,
         gpu: Option<Arc<GpuProbe>>,
+        host: Option<HostProbe>,
         interval: Duration,
         path: &Path,
         clock: StartClock,
@@ -113,7 +120,12 @@ impl Sampler {
             .build()
             .unwrap_or_default();
         // The baseline, before the run starts: the window's histograms grow from it.
-        let sources = Sources { client, url, gpu };
+        let sources = Sources {
+            client,
+            url,
+            gpu,
+            host,
+        };
         sources.sample(&state).await;
         let (s, halt) = (state.clone(), stop.clone());
         let task = tokio::spawn(async move {
@@ -157,6 +169,7 @@ struct Sources {
     client: reqwest::Client,
     url: Option<String>,
     gpu: Option<Arc<GpuProbe>>,
+    host: Option<HostProbe>,
 }
 
 impl Sources {
@@ -172,6 +185,17 @@ impl Sources {
             let sample = match gpu.read(&self.client).await {
                 Ok(gpus) => TelemetrySample::gpu(0, gpus),
                 Err(e) => TelemetrySample::gpu_failed(0, e),
+            };
+            lock(state).push(at, sample);
+        }
+        if let Some(host) = &self.host {
+            let at = unix_now_us();
+            let sample = match host.read() {
+                Ok(h) => TelemetrySample::host(0, h),
+                Err(e) => TelemetrySample {
+                    error: Some(e),
+                    ..TelemetrySample::host(0, Default::default())
+                },
             };
             lock(state).push(at, sample);
         }

@@ -3,7 +3,7 @@
 use crate::prefix::PrefixSample;
 use crate::{Dist, Lengths, PrefixCache, Stats, TurnStats, Unit, Windows};
 use headroom_core::{ErrorKind, Phase, RequestRecord};
-use headroom_telemetry::{GpuFigures, ServerFigures};
+use headroom_telemetry::{GpuFigures, HostFigures, ServerFigures};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
@@ -213,6 +213,8 @@ pub struct Summary {
     pub server: Option<ServerFigures>,
     /// The GPUs over the measurement window (NVML or a DCGM exporter), when sampled.
     pub gpu: Option<GpuFigures>,
+    /// The host (and the server's processes) over the measurement window, when sampled.
+    pub host: Option<HostFigures>,
     dists: Vec<Dist>,
 }
 
@@ -227,6 +229,7 @@ impl Default for Summary {
             turns: BTreeMap::new(),
             server: None,
             gpu: None,
+            host: None,
             dists: Metric::ALL.iter().map(|m| Dist::new(m.unit())).collect(),
         }
     }
@@ -296,6 +299,11 @@ impl AddAssign<&Summary> for Summary {
             (None, Some(b)) => self.gpu = Some(b.clone()),
             (_, None) => {}
         }
+        match (&mut self.host, &o.host) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, Some(b)) => self.host = Some(*b),
+            (_, None) => {}
+        }
         for (a, b) in self.dists.iter_mut().zip(&o.dists) {
             *a += b;
         }
@@ -332,6 +340,9 @@ struct SummaryJson {
     /// The GPUs over the measurement window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     gpu: Option<GpuFigures>,
+    /// The host over the measurement window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    host: Option<HostFigures>,
 }
 
 impl Serialize for Summary {
@@ -350,6 +361,7 @@ impl Serialize for Summary {
             turns: self.turns.clone(),
             server: self.server.clone(),
             gpu: self.gpu.clone(),
+            host: self.host,
         }
         .serialize(s)
     }
@@ -367,6 +379,7 @@ impl<'de> Deserialize<'de> for Summary {
             turns: j.turns,
             server: j.server,
             gpu: j.gpu,
+            host: j.host,
             ..Summary::default()
         };
         for (m, dist) in j.metrics {

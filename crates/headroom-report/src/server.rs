@@ -117,13 +117,12 @@ pub(crate) fn view(s: &Summary) -> Option<ServerView> {
     })
 }
 
-/// What the GPUs said over the window, a line per GPU, then the energy per output token;
-/// empty when they were not read.
+/// What the GPUs said over the window, a line per GPU, then the energy per output token,
+/// then the host's memory and the server's processes; empty when none was read.
 pub(crate) fn gpu_lines(s: &Summary) -> Vec<String> {
     const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-    let Some(g) = &s.gpu else {
-        return Vec::new();
-    };
+    let no_gpus = headroom_telemetry::GpuFigures { gpus: Vec::new() };
+    let g = s.gpu.as_ref().unwrap_or(&no_gpus);
     let mut out: Vec<String> = g
         .gpus
         .iter()
@@ -160,6 +159,23 @@ pub(crate) fn gpu_lines(s: &Summary) -> Vec<String> {
                 fmt_num(j / tokens),
                 fmt_num(tokens / j)
             ));
+        }
+        out.push(line);
+    }
+    if let Some(h) = &s.host {
+        let mut line = format!(
+            "Host: memory in use peak {:.1} of {:.1} GiB",
+            h.memory_used_max_bytes / GIB,
+            h.memory_total_bytes / GIB
+        );
+        if let Some(rss) = h.server_rss_max_bytes {
+            line.push_str(&format!(
+                " | server processes: resident peak {:.2} GiB",
+                rss / GIB
+            ));
+        }
+        if let Some(c) = h.server_cpu_cores {
+            line.push_str(&format!(", {} CPU cores (mean)", fmt_num(c)));
         }
         out.push(line);
     }

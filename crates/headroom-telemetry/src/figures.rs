@@ -205,18 +205,6 @@ impl ServerFigures {
         })
     }
 
-    /// The figures of a run's `samples` over its measurement window `[start, end)`, given
-    /// in µs since the Unix epoch (as summaries keep windows), for a run that started at
-    /// `epoch_unix_us` (the zero of the samples' clock).
-    pub fn over_run(
-        samples: &[TelemetrySample],
-        (start, end): (u64, u64),
-        epoch_unix_us: u64,
-    ) -> Option<ServerFigures> {
-        let on_run_clock = |t: u64| t as i64 - epoch_unix_us as i64;
-        ServerFigures::over(samples, on_run_clock(start), on_run_clock(end))
-    }
-
     /// Prefix-cache hits ÷ queries in the window, or the server's own rate.
     pub fn prefix_hit_rate(&self) -> Option<f64> {
         match (self.prefix_hits, self.prefix_queries) {

@@ -2,6 +2,7 @@
 
 use crate::engine::ServerSnapshot;
 use crate::gpu::GpuReading;
+use crate::host::HostReading;
 use serde::{Deserialize, Serialize};
 
 /// Where a sample came from.
@@ -13,6 +14,8 @@ pub enum Source {
     Server,
     /// The GPUs (NVML, or a DCGM exporter).
     Gpu,
+    /// The machine headroom runs on (and the server's processes, with `--server-pid`).
+    Host,
 }
 
 /// One sample.
@@ -30,6 +33,9 @@ pub struct TelemetrySample {
     /// The GPUs, one reading each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gpus: Vec<GpuReading>,
+    /// The host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostReading>,
     /// Why the sample could not be taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -39,21 +45,34 @@ impl TelemetrySample {
     /// A server scrape at `t_us`.
     pub fn server(t_us: i64, snapshot: ServerSnapshot) -> Self {
         TelemetrySample {
-            t_us,
-            source: Source::Server,
             server: Some(snapshot),
-            gpus: Vec::new(),
-            error: None,
+            ..TelemetrySample::empty(t_us, Source::Server)
         }
     }
 
     /// The GPUs at `t_us`.
     pub fn gpu(t_us: i64, gpus: Vec<GpuReading>) -> Self {
         TelemetrySample {
-            t_us,
-            source: Source::Gpu,
-            server: None,
             gpus,
+            ..TelemetrySample::empty(t_us, Source::Gpu)
+        }
+    }
+
+    /// The host at `t_us`.
+    pub fn host(t_us: i64, host: HostReading) -> Self {
+        TelemetrySample {
+            host: Some(host),
+            ..TelemetrySample::empty(t_us, Source::Host)
+        }
+    }
+
+    fn empty(t_us: i64, source: Source) -> Self {
+        TelemetrySample {
+            t_us,
+            source,
+            server: None,
+            gpus: Vec::new(),
+            host: None,
             error: None,
         }
     }
@@ -61,22 +80,16 @@ impl TelemetrySample {
     /// A GPU reading at `t_us` that failed with `error`.
     pub fn gpu_failed(t_us: i64, error: String) -> Self {
         TelemetrySample {
-            t_us,
-            source: Source::Gpu,
-            server: None,
-            gpus: Vec::new(),
             error: Some(error),
+            ..TelemetrySample::empty(t_us, Source::Gpu)
         }
     }
 
     /// A server scrape at `t_us` that failed with `error`.
     pub fn failed(t_us: i64, error: String) -> Self {
         TelemetrySample {
-            t_us,
-            source: Source::Server,
-            server: None,
-            gpus: Vec::new(),
             error: Some(error),
+            ..TelemetrySample::empty(t_us, Source::Server)
         }
     }
 

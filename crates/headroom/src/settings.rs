@@ -85,6 +85,7 @@ pub fn target(a: &TargetArgs, ignore_eos: bool) -> TargetOptions {
         metrics: a.metrics_url.clone(),
         scrape_interval: a.scrape_interval,
         gpu: a.gpu_telemetry.clone(),
+        server_pid: a.server_pid,
     }
 }
 

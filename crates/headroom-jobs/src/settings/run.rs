@@ -162,6 +162,8 @@ pub struct TargetOptions {
     pub scrape_interval: Duration,
     /// `--gpu-telemetry`.
     pub gpu: GpuSource,
+    /// `--server-pid`: the server's main process on this machine, to sample its tree.
+    pub server_pid: Option<u32>,
 }
 
 /// Where GPU readings come from.
@@ -263,6 +265,7 @@ impl Default for TargetOptions {
             metrics: MetricsSource::Auto,
             scrape_interval: DEFAULT_SCRAPE_INTERVAL,
             gpu: GpuSource::Auto,
+            server_pid: None,
         }
     }
 }

@@ -86,6 +86,10 @@ pub struct TargetArgs {
     /// `dcgm:URL` (a DCGM exporter's /metrics) or `off`.
     #[arg(long, value_name = "auto|nvml|dcgm:URL|off", default_value = "auto")]
     pub gpu_telemetry: GpuSource,
+    /// Also sample this process and its children (the server, on this machine): resident
+    /// memory and CPU.
+    #[arg(long, value_name = "PID")]
+    pub server_pid: Option<u32>,
 }
 
 /// What the requests look like.

@@ -76,8 +76,9 @@ async fn a_run_leaves_a_complete_results_directory() {
         rebuilt.windows.start().unwrap(),
         rebuilt.windows.end().unwrap(),
     );
-    rebuilt.server =
-        headroom_telemetry::ServerFigures::over_run(&telemetry.records, window, m.epoch_unix_us);
+    let f =
+        headroom_telemetry::WindowFigures::over_run(&telemetry.records, window, m.epoch_unix_us);
+    (rebuilt.server, rebuilt.gpu, rebuilt.host) = (f.server, f.gpu, f.host);
     assert!(
         rebuilt.server.is_some(),
         "the embedded simulator's /metrics was scraped"

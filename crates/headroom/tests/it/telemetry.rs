@@ -62,12 +62,15 @@ async fn the_servers_view_sits_beside_the_clients() {
     );
     let running = server.running.unwrap();
     assert!(running.max >= 1.0 && running.max <= 4.0, "{running:?}");
-    // telemetry.jsonl: one line per scrape, on the records' clock (the baseline before 0).
+    // telemetry.jsonl: a line per scrape (and per host reading), on the records' clock
+    // (the baseline before 0).
     let lines = read_telemetry(&out.join("telemetry.jsonl")).unwrap();
     assert!(lines.damaged.is_empty());
-    assert_eq!(lines.records.len() as u64, server.scrapes);
-    assert!(lines.records[0].t_us <= 0, "{}", lines.records[0].t_us);
+    let scrapes: Vec<_> = lines.records.iter().filter(|s| s.is_server()).collect();
+    assert_eq!(scrapes.len() as u64, server.scrapes);
+    assert!(scrapes[0].t_us <= 0, "{}", scrapes[0].t_us);
     assert!(lines.records.windows(2).all(|w| w[0].t_us <= w[1].t_us));
+    assert!(summary.host.is_some(), "the host is read beside the server");
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(text.contains("Server (vLLM /metrics"), "{text}");
     assert!(text.contains("Generated tokens: server"), "{text}");
@@ -266,4 +269,27 @@ async fn asking_for_nvml_where_there_is_none_is_a_usage_error() {
         !dir.path().join("out").exists(),
         "nothing was sent or written"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_pid_samples_the_servers_processes_and_a_wrong_one_is_refused() {
+    // The simulator runs inside this test process: its pid is the server's.
+    let mut cfg = fast_sim();
+    cfg.timing.ttft = std::time::Duration::from_millis(40);
+    let sim = spawn_sim(cfg).await;
+    let pid = std::process::id().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let o = short_run(dir.path(), &sim.url, &["--server-pid", &pid]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary: Summary = read_json(&dir.path().join("out/summary.json")).unwrap();
+    let host = summary.host.expect("the host was sampled");
+    assert!(
+        host.memory_used_max_bytes > 0.0 && host.memory_used_max_bytes < host.memory_total_bytes
+    );
+    assert!(host.server_rss_max_bytes.unwrap() > 1e6, "{host:?}");
+    assert!(host.server_cpu_cores.is_some(), "{host:?}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("server processes: resident peak"));
+    let o = short_run(dir.path(), &sim.url, &["--server-pid", "4294967294"]).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no such process"), "{}", stderr(&o));
 }
