@@ -211,7 +211,7 @@ pub(crate) fn server_lines(s: &Summary) -> String {
 /// A server percentile (ms): interpolated when its bucket is narrow (within 10 % of its
 /// upper bound), else the bucket itself, `2,500–5,000`: interpolating in a wide bucket
 /// would print a precision the server never measured.
-fn within(fig: &LatencyFigures, ms: f64) -> String {
+pub(crate) fn within(fig: &LatencyFigures, ms: f64) -> String {
     let (lo, hi) = fig.buckets.bucket_of(ms / 1e3);
     let (lo, hi) = (lo * 1e3, hi * 1e3);
     if !hi.is_finite() {

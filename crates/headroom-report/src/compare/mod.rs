@@ -225,6 +225,7 @@ pub fn compare(
     doc.cards.extend(c.capacity_cards());
     doc.sections.extend(c.capacity_section());
     doc.sections.push(c.latency_section());
+    doc.sections.extend(c.server_section());
     if let Some((sec, cards)) = c.cost() {
         doc.cards.extend(cards);
         doc.sections.push(sec);

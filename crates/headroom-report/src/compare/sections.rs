@@ -11,7 +11,7 @@ use crate::{fmt_num, fmt_thousands};
 use headroom_capacity::LoadAxis;
 use headroom_capacity::sweep::Row;
 use headroom_metrics::gate::{Gate, Quantity};
-use headroom_metrics::{Dist, Metric, Slo};
+use headroom_metrics::{Dist, Metric, Slo, Summary};
 use headroom_results::read::Results;
 
 /// What every section is built from: the entries (the first is the baseline), their
@@ -218,6 +218,88 @@ impl<'a> Compared<'a> {
             self.confidence * 100.0
         )));
         sec
+    }
+
+    /// What the servers, their GPUs and hosts said at each operating point, side by side
+    /// (descriptive: no test); `None` when no result has telemetry.
+    pub(super) fn server_section(&self) -> Option<Section> {
+        const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+        type Line = (&'static str, fn(&Summary) -> Option<String>);
+        let lines: [Line; 8] = [
+            ("Server TTFT p95 (ms)", |s| {
+                let f = s.server.as_ref()?.ttft.as_ref()?;
+                Some(crate::server::within(f, f.p95_ms?))
+            }),
+            ("Server queue time p95 (ms)", |s| {
+                let f = s.server.as_ref()?.queue_time.as_ref()?;
+                Some(crate::server::within(f, f.p95_ms?))
+            }),
+            ("Requests waiting (mean / max)", |s| {
+                let w = s.server.as_ref()?.waiting?;
+                Some(format!(
+                    "{} / {}",
+                    fmt_thousands(w.mean, 1),
+                    fmt_thousands(w.max, 0)
+                ))
+            }),
+            ("KV cache (mean / max)", |s| {
+                let k = s.server.as_ref()?.kv_usage?;
+                Some(format!("{:.1} / {:.1} %", k.mean * 100.0, k.max * 100.0))
+            }),
+            ("Preemptions", |s| {
+                s.server.as_ref()?.preemptions.map(|p| fmt_thousands(p, 0))
+            }),
+            ("GPU memory peak (GiB)", |s| {
+                let g = s.gpu.as_ref()?;
+                let peak = g
+                    .gpus
+                    .iter()
+                    .filter_map(|w| w.memory_used_max_bytes)
+                    .reduce(f64::max)?;
+                Some(format!("{:.1}", peak / GIB))
+            }),
+            ("GPU utilisation (mean)", |s| {
+                let u: Vec<f64> = s
+                    .gpu
+                    .as_ref()?
+                    .gpus
+                    .iter()
+                    .filter_map(|w| w.utilization_mean)
+                    .collect();
+                (!u.is_empty())
+                    .then(|| format!("{:.0} %", 100.0 * u.iter().sum::<f64>() / u.len() as f64))
+            }),
+            ("GPU energy per output token (J)", |s| {
+                let j = s.gpu.as_ref()?.energy_j()?;
+                (s.tokens.output > 0).then(|| fmt_num(j / s.tokens.output as f64))
+            }),
+        ];
+        let mut head = vec!["Quantity".to_string()];
+        head.extend(self.names().iter().map(|n| n.to_string()));
+        let mut t = Table::new(head);
+        for (label, f) in lines {
+            let cells: Vec<Option<String>> =
+                self.ops.iter().map(|o| o.summary.and_then(f)).collect();
+            if cells.iter().all(Option::is_none) {
+                continue;
+            }
+            let mut row: Vec<Cell> = vec![label.into()];
+            row.extend(
+                cells
+                    .into_iter()
+                    .map(|c| Cell::from(c.unwrap_or_else(|| "—".into()))),
+            );
+            t.rows.push(row);
+        }
+        if t.rows.is_empty() {
+            return None;
+        }
+        let mut sec = Section::new("Server and GPU");
+        sec.push(Block::Table(
+            Some("What each server, its GPUs and host said at the operating point (its /metrics, NVML or DCGM)".into()),
+            t,
+        ));
+        Some(sec)
     }
 
     /// Cost at each operating point, from the prices (when any result has one), and a

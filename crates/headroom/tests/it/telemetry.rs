@@ -293,3 +293,32 @@ async fn a_server_pid_samples_the_servers_processes_and_a_wrong_one_is_refused()
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("no such process"), "{}", stderr(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_sets_the_servers_side_by_side() {
+    let mut cfg = fast_sim();
+    cfg.timing.ttft = std::time::Duration::from_millis(40);
+    let sim = spawn_sim(cfg).await;
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for d in [&a, &b] {
+        let o = short_run(d.path(), &sim.url, &[]).await;
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let (pa, pb) = (a.path().join("out"), b.path().join("out"));
+    let o = run_in(
+        a.path(),
+        &[
+            "compare",
+            pa.to_str().unwrap(),
+            pb.to_str().unwrap(),
+            "--out",
+            "cmp",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.contains("Server and GPU"), "{text}");
+    assert!(text.contains("Server TTFT p95 (ms)"), "{text}");
+    assert!(text.contains("Requests waiting (mean / max)"), "{text}");
+}
