@@ -1,8 +1,9 @@
 //! The server over a run, from its scrapes: the batch (requests running and waiting) and
-//! its KV cache, on the same time axis as the latency charts.
+//! its KV cache, and the GPUs (utilisation, memory, power), on the same time axis as the
+//! latency charts.
 
 use crate::chart::{Chart, ChartAxis, DataPoint, Mark, Series};
-use headroom_telemetry::{ServerSnapshot, TelemetrySample};
+use headroom_telemetry::{GpuReading, ServerSnapshot, TelemetrySample};
 
 /// The server's charts over time; none without successful scrapes.
 pub fn server_over_time(samples: &[TelemetrySample]) -> Vec<Chart> {
@@ -48,7 +49,67 @@ pub fn server_over_time(samples: &[TelemetrySample]) -> Vec<Chart> {
             vec![Series::new("KV cache", Mark::Line, kv, 2)],
         ));
     }
+    charts.extend(gpu_over_time(samples));
     charts
+}
+
+/// The GPUs over time: utilisation, memory and power, a line per GPU.
+fn gpu_over_time(samples: &[TelemetrySample]) -> Vec<Chart> {
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    let mut indices: Vec<u32> = samples
+        .iter()
+        .flat_map(|s| s.gpus.iter().map(|g| g.index))
+        .collect();
+    indices.sort_unstable();
+    indices.dedup();
+    let per_gpu = |f: fn(&GpuReading) -> Option<f64>, scale: f64| -> Vec<Series> {
+        indices
+            .iter()
+            .enumerate()
+            .map(|(i, &index)| {
+                let points = samples
+                    .iter()
+                    .filter_map(|s| {
+                        let g = s.gpus.iter().find(|g| g.index == index)?;
+                        Some(DataPoint::new(s.t_us as f64 / 1e6, f(g)? * scale))
+                    })
+                    .collect();
+                Series::new(format!("GPU {index}"), Mark::Line, points, i)
+            })
+            .filter(|s| !s.points.is_empty())
+            .collect()
+    };
+    [
+        (
+            "gpu-utilization-over-time",
+            "GPU utilisation over time",
+            "Utilisation (%)",
+            per_gpu(|g| g.utilization, 100.0),
+        ),
+        (
+            "gpu-memory-over-time",
+            "GPU memory in use over time",
+            "Memory (GiB)",
+            per_gpu(|g| g.memory_used_bytes, 1.0 / GIB),
+        ),
+        (
+            "gpu-power-over-time",
+            "GPU power over time",
+            "Power (W)",
+            per_gpu(|g| g.power_w, 1.0),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, _, _, series)| !series.is_empty())
+    .map(|(id, title, y, series)| Chart {
+        id: id.into(),
+        title: title.into(),
+        x: ChartAxis::new("Time since start (s)"),
+        y: ChartAxis::new(y),
+        series,
+        rules: Vec::new(),
+    })
+    .collect()
 }
 
 #[cfg(test)]
@@ -84,5 +145,18 @@ mod tests {
         let kv = &charts[1].series[0].points;
         assert_eq!((kv[1].x, kv[1].y), (2.0, 25.0));
         assert!(server_over_time(&samples[1..2]).is_empty());
+        let gpu = TelemetrySample::gpu(
+            1_000_000,
+            vec![GpuReading {
+                index: 0,
+                utilization: Some(0.5),
+                power_w: Some(300.0),
+                ..GpuReading::default()
+            }],
+        );
+        let charts = server_over_time(&[gpu]);
+        let ids: Vec<&str> = charts.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["gpu-utilization-over-time", "gpu-power-over-time"]);
+        assert_eq!(charts[0].series[0].points[0].y, 50.0);
     }
 }

@@ -249,6 +249,9 @@ async fn a_dcgm_exporter_fills_the_gpu_lines_and_the_energy_per_token() {
         "{md}"
     );
     assert!(md.contains("GPU Utilization: 90% (mean)"), "{md}");
+    for chart in ["gpu-utilization-over-time", "gpu-memory-over-time", "gpu-power-over-time"] {
+        assert!(out.join(format!("plots/{chart}.svg")).exists(), "{chart}");
+    }
 }
 
 #[tokio::test]
