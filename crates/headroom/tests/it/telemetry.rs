@@ -249,7 +249,11 @@ async fn a_dcgm_exporter_fills_the_gpu_lines_and_the_energy_per_token() {
         "{md}"
     );
     assert!(md.contains("GPU Utilization: 90% (mean)"), "{md}");
-    for chart in ["gpu-utilization-over-time", "gpu-memory-over-time", "gpu-power-over-time"] {
+    for chart in [
+        "gpu-utilization-over-time",
+        "gpu-memory-over-time",
+        "gpu-power-over-time",
+    ] {
         assert!(out.join(format!("plots/{chart}.svg")).exists(), "{chart}");
     }
 }
@@ -324,4 +328,61 @@ async fn compare_sets_the_servers_side_by_side() {
     assert!(text.contains("Server and GPU"), "{text}");
     assert!(text.contains("Server TTFT p95 (ms)"), "{text}");
     assert!(text.contains("Requests waiting (mean / max)"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_capacity_level_shows_the_queue_behind_it() {
+    let engine = headroom_sim::EngineOptions {
+        gpu: Some("h200".into()),
+        model: Some("opt-125m".into()),
+        max_num_seqs: Some(2),
+        ..headroom_sim::EngineOptions::default()
+    };
+    let sim = spawn_sim(headroom_sim::SimConfig::engine(engine.spec(0).unwrap())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "capacity",
+            "--url",
+            &sim.url,
+            "--slo",
+            "p95(ttft)<=30ms",
+            "--search",
+            "linear",
+            "--start",
+            "1",
+            "--step",
+            "15",
+            "-n",
+            "40",
+            "--input-tokens",
+            "500",
+            "--output-tokens",
+            "32",
+            "--scrape-interval",
+            "100ms",
+            "--out",
+            "cap",
+        ],
+    )
+    .await;
+    let doc: headroom_results::CapacityDoc =
+        read_json(&dir.path().join("cap/capacity.json")).unwrap();
+    let failed = doc
+        .levels
+        .iter()
+        .find(|l| l.level == 16.0)
+        .expect("16 was measured");
+    assert_eq!(
+        failed.verdict,
+        headroom_metrics::slo::Verdict::Fail,
+        "{}",
+        stderr(&o)
+    );
+    let queue = failed.merged.server.unwrap().waiting_max.unwrap();
+    assert!(queue >= 8.0, "16 users on a batch of 2 queue: {queue}");
+    let md = std::fs::read_to_string(dir.path().join("cap/report.md")).unwrap();
+    let levels = md.split("## Levels").nth(1).unwrap();
+    assert!(levels.contains("Server queue (mean/max)"), "{levels}");
 }
