@@ -3,7 +3,7 @@
 
 use crate::settings::SettingsError;
 use headroom_telemetry::HostReading;
-use headroom_telemetry::host::{parse_meminfo, parse_rss, parse_stat};
+use headroom_telemetry::host::{parse_meminfo, parse_pss, parse_rss, parse_stat};
 use std::collections::HashMap;
 
 /// Clock ticks per second of `/proc/PID/stat`'s CPU times (`USER_HZ`, 100 on Linux's
@@ -96,10 +96,15 @@ fn tree(root: u32) -> Option<(f64, u64)> {
     for (&pid, &t) in &ticks {
         if in_tree(pid) {
             cpu += t;
-            rss += std::fs::read_to_string(format!("/proc/{pid}/status"))
-                .ok()
-                .as_deref()
-                .and_then(parse_rss)
+            let read = |file: &str, parse: fn(&str) -> Option<f64>| {
+                std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+                    .ok()
+                    .as_deref()
+                    .and_then(parse)
+            };
+            // Shared pages once (Pss), else the process's whole resident set.
+            rss += read("smaps_rollup", parse_pss)
+                .or_else(|| read("status", parse_rss))
                 .unwrap_or(0.0);
         }
     }

@@ -14,7 +14,9 @@ pub struct HostReading {
     /// Memory available to start new programs without swapping, bytes (`MemAvailable`,
     /// the `available` column of `free`).
     pub memory_available_bytes: f64,
-    /// The server's process tree: resident memory, bytes.
+    /// The server's process tree: resident memory, bytes, with pages its processes share
+    /// counted once (the sum of their proportional set sizes, `Pss`; `VmRSS` where that
+    /// cannot be read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_rss_bytes: Option<f64>,
     /// The server's process tree: CPU time used so far (user + system), s.
@@ -48,9 +50,19 @@ pub fn parse_stat(text: &str) -> Option<(u32, u64)> {
 
 /// `VmRSS` of `/proc/PID/status`, bytes.
 pub fn parse_rss(status: &str) -> Option<f64> {
-    status.lines().find_map(|l| {
+    kib_field(status, "VmRSS:")
+}
+
+/// `Pss` of `/proc/PID/smaps_rollup` (resident memory with shared pages divided among the
+/// processes sharing them), bytes.
+pub fn parse_pss(smaps_rollup: &str) -> Option<f64> {
+    kib_field(smaps_rollup, "Pss:")
+}
+
+fn kib_field(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|l| {
         let kib: f64 = l
-            .strip_prefix("VmRSS:")?
+            .strip_prefix(name)?
             .split_whitespace()
             .next()?
             .parse()
@@ -146,6 +158,8 @@ mod tests {
             Some(204_800.0 * 1024.0)
         );
         assert_eq!(parse_meminfo("nothing"), None);
+        let rollup = "55d0-7ffd ---p 00000000 00:00 0 [rollup]\nRss:  5000 kB\nPss:  3000 kB\nPss_Anon: 100 kB\n";
+        assert_eq!(parse_pss(rollup), Some(3000.0 * 1024.0));
     }
 
     #[test]
