@@ -152,10 +152,8 @@ pub fn capacity(doc: &CapacityDoc) -> String {
     let mut head = vec![axis.heading().to_string()];
     head.extend(h.slos.iter().cloned());
     head.push("Goodput (req/s)".into());
-    let server = doc.levels.iter().any(|l| l.merged.server.is_some());
-    if server {
-        head.extend(SERVER_HEAD.map(String::from));
-    }
+    let telemetry = TelemetryColumns::of(doc.levels.iter().map(|l| &l.merged));
+    head.extend(telemetry.head());
     head.push("Verdict".into());
     let mut t = console_table::new(head);
     let mut sorted: Vec<&LevelResult> = doc.levels.iter().collect();
@@ -166,9 +164,7 @@ pub fn capacity(doc: &CapacityDoc) -> String {
             row.push(estimate_in(&s.assessment, u.as_ref()));
         }
         row.push(l.merged.goodput_per_s.map_or_else(|| "N/A".into(), fmt_num));
-        if server {
-            row.extend(server_cells(&l.merged));
-        }
+        row.extend(telemetry.cells(&l.merged));
         let stopped = l
             .repeats
             .iter()
@@ -311,10 +307,8 @@ fn sweep_table(doc: &SweepDoc) -> Table {
     ]
     .map(String::from)
     .to_vec();
-    let server = doc.levels.iter().any(|l| l.merged.server.is_some());
-    if server {
-        head.extend(SERVER_HEAD.map(String::from));
-    }
+    let telemetry = TelemetryColumns::of(doc.levels.iter().map(|l| &l.merged));
+    head.extend(telemetry.head());
     if with_slo {
         head.push("Goodput (req/s)".into());
         head.push(h.slos.join(", "));
@@ -351,9 +345,7 @@ fn sweep_table(doc: &SweepDoc) -> Table {
             },
             format!("{:.2}%", r.error_rate * 100.0),
         ];
-        if server {
-            row.extend(server_cells(r));
-        }
+        row.extend(telemetry.cells(r));
         if with_slo {
             row.push(r.goodput_per_s.map_or_else(|| "N/A".into(), fmt_num));
             row.push(l.verdict.to_string());
@@ -370,28 +362,69 @@ fn sweep_table(doc: &SweepDoc) -> Table {
     t
 }
 
-/// The server's columns of a levels table, from its `/metrics`.
-pub const SERVER_HEAD: [&str; 2] = ["Server queue (mean/max)", "KV cache (mean/max)"];
+/// The telemetry columns of a levels table: the server's queue and KV cache when it was
+/// scraped, the GPUs' peak memory when they were read.
+#[derive(Debug, Clone, Copy)]
+pub struct TelemetryColumns {
+    server: bool,
+    gpu: bool,
+}
 
-/// A level's [`SERVER_HEAD`] cells: `0.3 / 12`, `5.8 / 6.8 %`; `—` where the server
-/// said nothing.
-pub fn server_cells(r: &Row) -> [String; 2] {
-    let s = r.server.unwrap_or_default();
-    let pair = |mean: Option<f64>, max: Option<f64>, scale: f64, digits: usize| match (mean, max) {
-        (Some(a), Some(b)) => format!(
-            "{} / {}",
-            fmt_thousands(a * scale, 1),
-            fmt_thousands(b * scale, digits)
-        ),
-        _ => "—".into(),
-    };
-    [
-        pair(s.waiting_mean, s.waiting_max, 1.0, 0),
-        match (s.kv_mean, s.kv_max) {
-            (Some(_), Some(_)) => format!("{} %", pair(s.kv_mean, s.kv_max, 100.0, 1)),
-            _ => "—".into(),
-        },
-    ]
+impl TelemetryColumns {
+    /// The columns `rows` have data for.
+    pub fn of<'a>(rows: impl Iterator<Item = &'a Row> + Clone) -> Self {
+        TelemetryColumns {
+            server: rows.clone().any(|r| r.server.is_some()),
+            gpu: rows
+                .into_iter()
+                .any(|r| r.gpu.is_some_and(|g| g.vram_max_bytes.is_some())),
+        }
+    }
+
+    /// Their headings.
+    pub fn head(&self) -> Vec<String> {
+        let mut h = Vec::new();
+        if self.server {
+            h.extend([
+                "Server queue (mean/max)".into(),
+                "KV cache (mean/max)".into(),
+            ]);
+        }
+        if self.gpu {
+            h.push("VRAM peak (GiB)".into());
+        }
+        h
+    }
+
+    /// A level's cells: `0.3 / 12`, `5.8 / 6.8 %`, `73.2`; `—` where nothing was said.
+    pub fn cells(&self, r: &Row) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.server {
+            let s = r.server.unwrap_or_default();
+            let pair = |mean: Option<f64>, max: Option<f64>, scale: f64, digits: usize| match (
+                mean, max,
+            ) {
+                (Some(a), Some(b)) => format!(
+                    "{} / {}",
+                    fmt_thousands(a * scale, 1),
+                    fmt_thousands(b * scale, digits)
+                ),
+                _ => "—".into(),
+            };
+            out.push(pair(s.waiting_mean, s.waiting_max, 1.0, 0));
+            out.push(match (s.kv_mean, s.kv_max) {
+                (Some(_), Some(_)) => format!("{} %", pair(s.kv_mean, s.kv_max, 100.0, 1)),
+                _ => "—".into(),
+            });
+        }
+        if self.gpu {
+            out.push(r.gpu.and_then(|g| g.vram_max_bytes).map_or_else(
+                || "—".into(),
+                |b| format!("{:.1}", b / (1024.0 * 1024.0 * 1024.0)),
+            ));
+        }
+        out
+    }
 }
 
 /// The sweep: seed 004's scaling table with the marked levels, and what they mean.

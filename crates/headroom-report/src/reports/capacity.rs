@@ -157,10 +157,8 @@ fn levels_section(d: &CapacityDoc, levels: &[&LevelResult]) -> Section {
     head.extend(h.slos.iter().cloned());
     head.push("Goodput (req/s)".to_string());
     // The server's queue and KV cache say why a level failed.
-    let server = levels.iter().any(|l| l.merged.server.is_some());
-    if server {
-        head.extend(crate::levels::SERVER_HEAD.map(String::from));
-    }
+    let telemetry = crate::levels::TelemetryColumns::of(levels.iter().map(|l| &l.merged));
+    head.extend(telemetry.head());
     head.push("Verdict".to_string());
     let mut t = Table::new(head);
     t.left = vec![t.head.len() - 1];
@@ -178,9 +176,7 @@ fn levels_section(d: &CapacityDoc, levels: &[&LevelResult]) -> Section {
                 .map_or_else(|| "N/A".into(), fmt_num)
                 .into(),
         );
-        if server {
-            row.extend(crate::levels::server_cells(&lr.merged).map(Cell::from));
-        }
+        row.extend(telemetry.cells(&lr.merged).into_iter().map(Cell::from));
         let stopped = lr
             .repeats
             .iter()

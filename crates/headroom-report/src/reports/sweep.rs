@@ -35,10 +35,8 @@ fn rows_table(
     if with_goodput {
         head.push("Goodput (req/s)".into());
     }
-    let server = levels.iter().any(|l| l.merged.server.is_some());
-    if server {
-        head.extend(crate::levels::SERVER_HEAD.map(String::from));
-    }
+    let telemetry = crate::levels::TelemetryColumns::of(levels.iter().map(|l| &l.merged));
+    head.extend(telemetry.head());
     if marks.is_some() {
         head.push("Mark".into());
     }
@@ -68,9 +66,7 @@ fn rows_table(
         if with_goodput {
             row.push(r.goodput_per_s.map_or_else(|| "N/A".into(), fmt_num).into());
         }
-        if server {
-            row.extend(crate::levels::server_cells(r).map(Cell::from));
-        }
+        row.extend(telemetry.cells(r).into_iter().map(Cell::from));
         if let Some(mk) = marks {
             let mut words = Vec::new();
             if mk.knee == Some(l.level) {

@@ -149,11 +149,14 @@ async fn the_servers_queue_and_cache_grow_with_load_in_a_sweep() {
         ..headroom_sim::EngineOptions::default()
     };
     let sim = spawn_sim(headroom_sim::SimConfig::engine(engine.spec(0).unwrap())).await;
+    let dcgm = format!("dcgm:{}", dcgm_exporter().await);
     let dir = tempfile::tempdir().unwrap();
     let o = run_in(
         dir.path(),
         &[
             "sweep",
+            "--gpu-telemetry",
+            &dcgm,
             "--url",
             &sim.url,
             "--concurrency",
@@ -190,6 +193,11 @@ async fn the_servers_queue_and_cache_grow_with_load_in_a_sweep() {
     );
     let table = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(table.contains("Server queue (mean/max)"), "{table}");
+    // The fullest of the exporter's two GPUs: 40,100 MiB.
+    assert!(
+        table.contains("VRAM peak (GiB)") && table.contains("39.2"),
+        "{table}"
+    );
     let md = std::fs::read_to_string(dir.path().join("sw/report.md")).unwrap();
     assert!(md.contains("Server queue (mean/max)"));
     assert!(
