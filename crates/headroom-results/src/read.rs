@@ -10,7 +10,7 @@ use crate::{CapacityDoc, Manifest, SweepDoc, read_journal, read_json, read_telem
 use headroom_capacity::LevelResult;
 use headroom_metrics::timeline::Timeline;
 use headroom_metrics::{Recorder, Summary};
-use headroom_telemetry::TelemetrySample;
+use headroom_telemetry::{TelemetrySample, WindowFigures};
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -114,7 +114,8 @@ impl RunResults {
             run.summary = json(&summary_path)?;
         }
         let telemetry_path = dir.join(TELEMETRY);
-        if depth == Depth::Timeline && telemetry_path.exists() {
+        // A killed run's summary is rebuilt, its telemetry figures with it.
+        if (depth == Depth::Timeline || !has_summary) && telemetry_path.exists() {
             run.telemetry = read_telemetry(&telemetry_path)
                 .map_err(|source| ReadError::Io {
                     path: telemetry_path.clone(),
@@ -142,6 +143,12 @@ impl RunResults {
                 }
                 let epoch = run.manifest.as_ref().map_or(0, |m| m.epoch_unix_us);
                 run.summary = rec.finish(epoch);
+                let w = &run.summary.windows;
+                if let Some(window) = w.start().zip(w.end()) {
+                    let f = WindowFigures::over_run(&run.telemetry, window, epoch);
+                    let s = &mut run.summary;
+                    (s.server, s.gpu, s.host) = (f.server, f.gpu, f.host);
+                }
             }
             if depth == Depth::Timeline {
                 run.timeline = Some(Timeline::new(&journal.records));

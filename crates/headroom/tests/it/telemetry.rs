@@ -80,6 +80,12 @@ async fn the_servers_view_sits_beside_the_clients() {
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(text.contains("Server (vLLM /metrics"), "{text}");
     assert!(text.contains("Generated tokens: server"), "{text}");
+    // A killed run (no summary.json): the report rebuilds the server's view too.
+    std::fs::remove_file(out.join("summary.json")).unwrap();
+    let o = run_in(dir.path(), &["report", "out"]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("Server (vLLM /metrics"), "{md}");
     // `off` scrapes nothing.
     let off = tempfile::tempdir().unwrap();
     let o = short_run(off.path(), &sim.url, &["--metrics-url", "off"]).await;
