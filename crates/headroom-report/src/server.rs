@@ -98,6 +98,12 @@ pub(crate) fn view(s: &Summary) -> Option<ServerView> {
     if let Some(p) = f.preemptions {
         parts.push(format!("preemptions {}", fmt_thousands(p, 0)));
     }
+    if let Some(t) = f.iteration_tokens.as_ref().and_then(|b| b.mean()) {
+        parts.push(format!(
+            "tokens per engine step mean {}",
+            fmt_thousands(t, 1)
+        ));
+    }
     if !parts.is_empty() {
         notes.push(format!("Batch: {}", parts.join(" | ")));
     }

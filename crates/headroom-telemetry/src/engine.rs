@@ -109,6 +109,9 @@ pub struct ServerSnapshot {
     /// Time queued before the batch took the request, seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_time: Option<Buckets>,
+    /// Tokens per engine step (vLLM's iterations: prefill and decode tokens in one batch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iteration_tokens: Option<Buckets>,
     /// An unknown engine's gauges and counters, by series (`name{labels}`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub raw: BTreeMap<String, f64>,
@@ -137,6 +140,7 @@ struct Names {
     itl: &'static [&'static str],
     e2e: &'static [&'static str],
     queue_time: &'static [&'static str],
+    iteration_tokens: &'static [&'static str],
 }
 
 const NONE: &[&str] = &[];
@@ -166,6 +170,7 @@ const VLLM: Names = Names {
     ],
     e2e: &["vllm:e2e_request_latency_seconds"],
     queue_time: &["vllm:request_queue_time_seconds"],
+    iteration_tokens: &["vllm:iteration_tokens_total"],
 };
 
 const SGLANG: Names = Names {
@@ -186,6 +191,7 @@ const SGLANG: Names = Names {
     ],
     e2e: &["sglang:e2e_request_latency_seconds"],
     queue_time: &["sglang:queue_time_seconds"],
+    iteration_tokens: NONE,
 };
 
 const TGI: Names = Names {
@@ -203,6 +209,7 @@ const TGI: Names = Names {
     itl: &["tgi_request_mean_time_per_token_duration"],
     e2e: &["tgi_request_duration"],
     queue_time: &["tgi_request_queue_duration"],
+    iteration_tokens: NONE,
 };
 
 const LLAMA_CPP: Names = Names {
@@ -220,6 +227,7 @@ const LLAMA_CPP: Names = Names {
     itl: NONE,
     e2e: NONE,
     queue_time: NONE,
+    iteration_tokens: NONE,
 };
 
 const NO_NAMES: Names = Names {
@@ -237,6 +245,7 @@ const NO_NAMES: Names = Names {
     itl: NONE,
     e2e: NONE,
     queue_time: NONE,
+    iteration_tokens: NONE,
 };
 
 /// The sum of the first of `names` present, over its label sets.
@@ -298,6 +307,7 @@ impl ServerSnapshot {
             itl: hist(e, n.itl),
             e2e: hist(e, n.e2e),
             queue_time: hist(e, n.queue_time),
+            iteration_tokens: hist(e, n.iteration_tokens),
             raw: BTreeMap::new(),
             skipped_lines: e.skipped,
         };

@@ -129,6 +129,10 @@ pub struct ServerFigures {
     /// Time queued in the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_time: Option<LatencyFigures>,
+    /// Tokens per engine step over the window (vLLM): its histogram, whose mean is the
+    /// batch's token occupancy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iteration_tokens: Option<Buckets>,
     /// Requests in the batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running: Option<GaugeFigures>,
@@ -156,6 +160,11 @@ pub struct ServerFigures {
     /// The server's own prefix-cache hit rate (SGLang), averaged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix_hit_rate_gauge: Option<GaugeFigures>,
+}
+
+/// What a histogram gained between two scrapes; `None` without observations.
+fn grew_hist(base: Option<&Buckets>, end: Option<&Buckets>) -> Option<Buckets> {
+    end?.since(base?).filter(|b| b.count() > 0.0)
 }
 
 impl ServerFigures {
@@ -193,6 +202,10 @@ impl ServerFigures {
             itl: window(|s| s.itl.as_ref()),
             e2e: window(|s| s.e2e.as_ref()),
             queue_time: window(|s| s.queue_time.as_ref()),
+            iteration_tokens: grew_hist(
+                base.iteration_tokens.as_ref(),
+                end.iteration_tokens.as_ref(),
+            ),
             running: gauge(|s| s.running),
             waiting: gauge(|s| s.waiting),
             kv_usage: gauge(|s| s.kv_usage),
@@ -221,6 +234,15 @@ impl ServerFigures {
         LatencyFigures::merge(&mut self.itl, &o.itl);
         LatencyFigures::merge(&mut self.e2e, &o.e2e);
         LatencyFigures::merge(&mut self.queue_time, &o.queue_time);
+        match (&mut self.iteration_tokens, &o.iteration_tokens) {
+            (Some(a), Some(b)) => {
+                if !a.add(b) {
+                    self.iteration_tokens = None;
+                }
+            }
+            (None, Some(b)) => self.iteration_tokens = Some(b.clone()),
+            (_, None) => {}
+        }
         GaugeFigures::merge(&mut self.running, &o.running);
         GaugeFigures::merge(&mut self.waiting, &o.waiting);
         GaugeFigures::merge(&mut self.kv_usage, &o.kv_usage);
