@@ -36,16 +36,18 @@ pub fn parse_meminfo(text: &str) -> Option<(f64, f64)> {
     Some((field("MemTotal")?, field("MemAvailable")?))
 }
 
-/// From `/proc/PID/stat`: the parent's pid and the CPU time (user + system) in clock ticks.
+/// From `/proc/PID/stat`: the parent's pid and the CPU time in clock ticks: its own (user +
+/// system) and that of its children it has waited for, so a tree's total does not drop
+/// when a child exits and is reaped.
 pub fn parse_stat(text: &str) -> Option<(u32, u64)> {
     // The command name is in parentheses and may hold spaces: fields count from its end.
     let after = &text[text.rfind(')')? + 1..];
     let f: Vec<&str> = after.split_whitespace().collect();
-    // After the name: state (0), ppid (1), …, utime (11), stime (12).
+    // After the name: state (0), ppid (1), …, utime (11), stime (12), cutime (13),
+    // cstime (14).
     let ppid = f.get(1)?.parse().ok()?;
-    let utime: u64 = f.get(11)?.parse().ok()?;
-    let stime: u64 = f.get(12)?.parse().ok()?;
-    Some((ppid, utime + stime))
+    let ticks: Option<Vec<u64>> = (11..15).map(|i| f.get(i)?.parse().ok()).collect();
+    Some((ppid, ticks?.iter().sum()))
 }
 
 /// `VmRSS` of `/proc/PID/status`, bytes.
@@ -102,10 +104,11 @@ impl HostFigures {
             .iter()
             .filter_map(|(t, h)| Some((*t, h.server_cpu_s?)))
             .collect();
+        // CPU time's growth between consecutive samples; a drop (a child gone before its
+        // parent reaped it) counts as none.
+        let used: f64 = cpu.windows(2).map(|w| (w[1].1 - w[0].1).max(0.0)).sum();
         let server_cpu_cores = match (cpu.first(), cpu.last()) {
-            (Some(a), Some(b)) if b.0 > a.0 && b.1 >= a.1 => {
-                Some((b.1 - a.1) / ((b.0 - a.0) as f64 / 1e6))
-            }
+            (Some(a), Some(b)) if b.0 > a.0 => Some(used / ((b.0 - a.0) as f64 / 1e6)),
             _ => None,
         };
         Some(HostFigures {
@@ -151,8 +154,9 @@ mod tests {
             Some((24_608_284.0 * 1024.0, 20_000_000.0 * 1024.0))
         );
         let stat =
-            "4242 (vllm serve (x)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 8 0 1 2 3";
-        assert_eq!(parse_stat(stat), Some((1, 300)));
+            "4242 (vllm serve (x)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 7 3 20 0 8 0 1 2 3";
+        // Its own 250 + 50 ticks and its reaped children's 7 + 3.
+        assert_eq!(parse_stat(stat), Some((1, 310)));
         assert_eq!(
             parse_rss("Name:\tpython\nVmRSS:\t  204800 kB\n"),
             Some(204_800.0 * 1024.0)
@@ -184,5 +188,13 @@ mod tests {
         assert_eq!(f.memory_used_max_bytes, 60.0);
         assert_eq!(f.server_rss_max_bytes, Some(30.0));
         assert_eq!(f.server_cpu_cores, Some(1.5));
+        // A child that exited unreaped takes its CPU time with it: that step counts as 0.
+        let dropped = [
+            at(0, 60.0, 10.0, 5.0),
+            at(1_000_000, 40.0, 30.0, 4.0),
+            at(2_000_000, 50.0, 20.0, 6.0),
+        ];
+        let f = HostFigures::over(&dropped, 0, 2_000_000).unwrap();
+        assert_eq!(f.server_cpu_cores, Some(1.0));
     }
 }
