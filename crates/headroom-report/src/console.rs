@@ -2,6 +2,7 @@
 
 use crate::console_table;
 use crate::num::{csv_num, fmt_num, fmt_thousands};
+use headroom_core::{LoadPolicy, Warmup};
 use headroom_metrics::{Dist, Lengths, Metric, PrefixCache, Stats, Summary, TurnStats};
 use headroom_results::Manifest;
 use std::collections::BTreeMap;
@@ -32,8 +33,25 @@ impl RunTitle {
                 ..RunTitle::default()
             };
         };
+        let plan = &m.scenario.plan;
+        let burst = match (
+            plan.load,
+            plan.stop.requests,
+            plan.stop.duration,
+            plan.warmup,
+        ) {
+            (LoadPolicy::Closed { concurrency }, Some(n), None, Warmup::None)
+                if n == u64::from(concurrency) =>
+            {
+                Some(concurrency)
+            }
+            _ => None,
+        };
         RunTitle {
-            load: m.scenario.plan.load.label(),
+            load: burst.map_or_else(
+                || plan.load.label(),
+                |n| format!("burst of {n} (released together)"),
+            ),
             model: m.scenario.target.model.clone(),
             target: if m.target.virtual_time {
                 "predicted in virtual time".into()
@@ -138,6 +156,13 @@ pub fn table(summary: &Summary, title: &RunTitle) -> String {
         fmt_num(tp.requests_per_s),
         fmt_num(tp.window_s)
     ));
+    if h.load.starts_with("burst of") {
+        out.push_str(&format!(
+            "Burst: all {} requests done {} s after the first was sent\n",
+            s.counts.measured(),
+            fmt_num(tp.window_s)
+        ));
+    }
     out.push_str(&notes(s));
     out
 }

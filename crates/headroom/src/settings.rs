@@ -53,6 +53,7 @@ pub fn load(a: &LoadArgs) -> LoadOptions {
         warmup: a.warmup,
         seed: a.seed,
         grace: a.grace,
+        burst: a.burst,
     }
 }
 

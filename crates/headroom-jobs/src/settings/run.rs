@@ -34,6 +34,9 @@ pub struct LoadOptions {
     pub seed: u64,
     /// `--grace`: after an interrupt, how long in-flight requests may finish.
     pub grace: Duration,
+    /// `--burst N`: N requests released together, one each, nothing else (seeds 002 and
+    /// 003's offline test).
+    pub burst: Option<u32>,
 }
 
 impl Default for LoadOptions {
@@ -49,6 +52,7 @@ impl Default for LoadOptions {
             warmup: Warmup::None,
             seed: 0,
             grace: Duration::from_secs(5),
+            burst: None,
         }
     }
 }
@@ -60,6 +64,34 @@ impl LoadOptions {
     /// The checked plan of a run of `workload`.
     pub fn plan(&self, workload: &Workload) -> Result<RunPlan, SettingsError> {
         let trace = workload.trace_speedup;
+        if let Some(n) = self.burst {
+            let other = self.concurrency.is_some()
+                || self.rate.is_some()
+                || self.requests.is_some()
+                || self.duration.is_some()
+                || self.warmup != Warmup::None
+                || trace.is_some()
+                || workload.conversation.is_some();
+            if other {
+                return Err(SettingsError::new(
+                    "--burst N sends N requests at once and stops: drop --concurrency, --rate, \
+                     --requests, --duration, --warmup, --trace and --conversation-turns",
+                ));
+            }
+            let plan = RunPlan {
+                load: LoadPolicy::Closed { concurrency: n },
+                stop: StopRule {
+                    requests: Some(u64::from(n)),
+                    duration: None,
+                },
+                warmup: Warmup::None,
+                seed: self.seed,
+                grace: self.grace,
+                conversation: None,
+            };
+            check_plan(&plan)?;
+            return Ok(plan);
+        }
         if trace.is_some() && (self.rate.is_some() || self.concurrency.is_some()) {
             return Err(SettingsError::new(
                 "a trace replays its own arrival times: drop --rate and --concurrency (use --trace-speedup and --max-concurrency)",

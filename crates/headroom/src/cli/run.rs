@@ -200,6 +200,10 @@ pub struct LoadArgs {
     /// Closed loop: keep exactly N requests in flight [default: 10].
     #[arg(short, long, conflicts_with = "rate")]
     pub concurrency: Option<u32>,
+    /// Release N requests together, one each, and stop: the total time is the measurement
+    /// window (an offline throughput test).
+    #[arg(long, value_name = "N", conflicts_with_all = ["concurrency", "rate", "requests", "duration", "warmup"])]
+    pub burst: Option<u32>,
     /// Open loop: mean requests per second on a schedule fixed in advance.
     #[arg(short, long)]
     pub rate: Option<f64>,

@@ -254,3 +254,49 @@ async fn a_full_disk_stops_the_run_with_a_message_and_keeps_the_manifest() {
     assert_eq!(m.status, RunStatus::Failed);
     assert!(m.status_message.unwrap().contains("No space left"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_releases_every_request_at_once_and_reports_the_total_time() {
+    // A first token after 300 ms: every send of the burst comes before any end.
+    let mut cfg = fast_sim();
+    cfg.timing.ttft = std::time::Duration::from_millis(300);
+    let sim = spawn_sim(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "run",
+            "--url",
+            &sim.url,
+            "--burst",
+            "12",
+            "--output-tokens",
+            "8",
+            "--out",
+            "b",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("burst of 12 (released together)"), "{text}");
+    assert!(text.contains("Burst: all 12 requests done"), "{text}");
+    let m: Manifest = read_json(&dir.path().join("b/manifest.json")).unwrap();
+    assert_eq!(
+        m.scenario.plan.load,
+        headroom_core::LoadPolicy::Closed { concurrency: 12 }
+    );
+    assert_eq!(m.scenario.plan.stop.requests, Some(12));
+    // Every request was sent before any ended: they were released together.
+    let j = read_journal(&dir.path().join("b/requests.jsonl")).unwrap();
+    let last_send = j.records.iter().filter_map(|r| r.send_us).max().unwrap();
+    let first_end = j.records.iter().filter_map(|r| r.end_us).min().unwrap();
+    assert!(last_send < first_end, "{last_send} {first_end}");
+    // A burst is the whole load: a stop rule beside it is a usage error.
+    let o = run_in(
+        dir.path(),
+        &["run", "--url", &sim.url, "--burst", "4", "-n", "10"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
