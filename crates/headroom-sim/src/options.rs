@@ -44,6 +44,16 @@ pub struct EngineOptions {
     pub async_scheduling: bool,
     /// Cost-model constants to set, `NAME=VALUE`.
     pub perf: Vec<String>,
+    /// vLLM `--num-scheduler-steps` (multi-step scheduling): accepted, not modelled.
+    pub num_scheduler_steps: Option<u32>,
+    /// vLLM `--kv-offloading-size` (GB of host memory for KV blocks): accepted, not
+    /// modelled.
+    pub kv_offloading_size: Option<f64>,
+    /// vLLM `--kv-offloading-backend`: accepted, not modelled.
+    pub kv_offloading_backend: Option<String>,
+    /// vLLM's attention backend (`VLLM_ATTENTION_BACKEND`, e.g. `FLASHINFER`): accepted,
+    /// not modelled.
+    pub attention_backend: Option<String>,
 }
 
 /// Why the options describe no engine that can run.
@@ -66,6 +76,34 @@ pub enum EngineError {
 }
 
 impl EngineOptions {
+    /// The settings given that the simulator accepts but does not model, each with what it
+    /// does instead: a prediction with them is the prediction without them.
+    pub fn not_modelled(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(n) = self.num_scheduler_steps {
+            out.push(format!(
+                "--num-scheduler-steps {n}: multi-step scheduling is not modelled (one \
+                 scheduling step per iteration)"
+            ));
+        }
+        if self.kv_offloading_size.is_some() || self.kv_offloading_backend.is_some() {
+            let size = self
+                .kv_offloading_size
+                .map_or_else(String::new, |g| format!(" {g} GB"));
+            out.push(format!(
+                "--kv-offloading-size{size}: KV offloading to host memory is not modelled (the \
+                 KV cache is the GPU's alone)"
+            ));
+        }
+        if let Some(b) = &self.attention_backend {
+            out.push(format!(
+                "--attention-backend {b}: attention backends are not modelled (step times come \
+                 from the cost model)"
+            ));
+        }
+        out
+    }
+
     /// The built-in catalog plus `--catalog`.
     pub fn catalog(&self) -> Result<Catalog, EngineError> {
         let mut c = Catalog::builtin();
@@ -142,6 +180,27 @@ impl EngineOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_the_model_does_not_cover_are_said_and_change_nothing() {
+        let plain = EngineOptions::default();
+        assert!(plain.not_modelled().is_empty());
+        let seed_001 = EngineOptions {
+            num_scheduler_steps: Some(10),
+            kv_offloading_backend: Some("native".into()),
+            kv_offloading_size: Some(64.0),
+            attention_backend: Some("FLASHINFER".into()),
+            ..EngineOptions::default()
+        };
+        let said = seed_001.not_modelled();
+        assert_eq!(said.len(), 3, "{said:?}");
+        assert!(said[0].starts_with("--num-scheduler-steps 10"));
+        assert!(said[1].contains("64 GB") && said[1].contains("not modelled"));
+        assert!(said[2].contains("FLASHINFER"));
+        // The prediction is the one without them.
+        let (a, b) = (plain.spec(3).unwrap(), seed_001.spec(3).unwrap());
+        assert_eq!(a.settings, b.settings);
+    }
 
     #[test]
     fn defaults_are_the_baseline_and_vllm_rules_apply() {

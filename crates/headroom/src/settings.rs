@@ -169,5 +169,18 @@ pub fn engine(a: &EngineArgs) -> EngineOptions {
         no_enable_prefix_caching: a.no_enable_prefix_caching,
         async_scheduling: a.async_scheduling,
         perf: a.perf.clone(),
+        num_scheduler_steps: a.num_scheduler_steps,
+        kv_offloading_size: a.kv_offloading_size,
+        kv_offloading_backend: a.kv_offloading_backend.clone(),
+        attention_backend: a.attention_backend.clone(),
     }
+}
+
+/// [`engine`], saying once which of its vLLM settings the simulator does not model.
+pub fn engine_said(a: &EngineArgs) -> EngineOptions {
+    let e = engine(a);
+    for line in e.not_modelled() {
+        tracing::warn!("{line}: the prediction is the one without it");
+    }
+    e
 }

@@ -92,6 +92,18 @@ pub struct EngineArgs {
     /// Set a cost-model constant, NAME=VALUE (repeatable; `headroom catalog --gpu G --model M` lists them).
     #[arg(long = "perf", value_name = "NAME=VALUE")]
     pub perf: Vec<String>,
+    /// vLLM --num-scheduler-steps: accepted, not modelled (said when given).
+    #[arg(long)]
+    pub num_scheduler_steps: Option<u32>,
+    /// vLLM --kv-offloading-size (GB): accepted, not modelled (said when given).
+    #[arg(long, alias = "kv_offloading_size", value_name = "GB")]
+    pub kv_offloading_size: Option<f64>,
+    /// vLLM --kv-offloading-backend: accepted, not modelled (said when given).
+    #[arg(long, alias = "kv_offloading_backend", value_name = "NAME")]
+    pub kv_offloading_backend: Option<String>,
+    /// vLLM's attention backend (VLLM_ATTENTION_BACKEND): accepted, not modelled (said when given).
+    #[arg(long, value_name = "NAME")]
+    pub attention_backend: Option<String>,
 }
 
 /// `headroom catalog`

@@ -141,7 +141,7 @@ fn execute<J: PlanJob>(
         let seed = plan.template.seed;
         let place = match (target, engine) {
             (Some(t), _) => Place::connect(&t, &plan.workload, seed).await?,
-            (None, Some(e)) => Place::virtual_time(&settings::engine(e), seed)?,
+            (None, Some(e)) => Place::virtual_time(&settings::engine_said(e), seed)?,
             (None, None) => anyhow::bail!("a plan needs a target or a simulated engine"),
         };
         // A sequential level cancels what is in flight (it is measured again on resume).

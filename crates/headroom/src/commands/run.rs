@@ -28,7 +28,7 @@ pub fn run(a: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 pub fn predict(a: PredictArgs) -> anyhow::Result<ExitCode> {
     let workload = Workload::build(&settings::workload(&a.workload), a.load.seed)?;
     let plan = settings::load(&a.load).plan(&workload)?;
-    let place = Place::virtual_time(&settings::engine(&a.engine), plan.seed)?;
+    let place = Place::virtual_time(&settings::engine_said(&a.engine), plan.seed)?;
     super::current_thread()?.block_on(one(&place, &workload, plan, &a.output, Bar::new(false)))
 }
 

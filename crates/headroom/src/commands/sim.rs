@@ -22,7 +22,7 @@ fn config(a: &SimArgs) -> anyhow::Result<SimConfig> {
         }
     } else {
         SimConfig::engine(
-            crate::settings::engine(&a.engine)
+            crate::settings::engine_said(&a.engine)
                 .spec(a.seed)
                 .map_err(SettingsError::from)?,
         )

@@ -239,3 +239,52 @@ fn catalog_lists_gpus_and_models_and_prints_its_toml() {
     let o = headroom().args(["catalog", "--toml"]).output().unwrap();
     assert!(stdout(&o).contains("[[gpu]]"));
 }
+
+#[tokio::test]
+async fn seed_001s_flags_the_model_does_not_cover_are_accepted_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "predict",
+            "--gpu",
+            "rtx5070",
+            "--model",
+            "qwen2.5-7b-instruct-awq",
+            "--max-model-len",
+            "8192",
+            "--async-scheduling",
+            "--kv-cache-dtype",
+            "fp8",
+            "--num-scheduler-steps",
+            "10",
+            "--kv_offloading_backend",
+            "native",
+            "--kv_offloading_size",
+            "64",
+            "--attention-backend",
+            "FLASHINFER",
+            "-c",
+            "4",
+            "-n",
+            "20",
+            "--out",
+            "p",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    for flag in [
+        "--num-scheduler-steps 10",
+        "--kv-offloading-size 64 GB",
+        "--attention-backend FLASHINFER",
+    ] {
+        assert_eq!(err.matches(flag).count(), 1, "said once: {flag}\n{err}");
+    }
+    assert_eq!(err.matches("not modelled").count(), 3, "{err}");
+    assert!(
+        !err.contains("--async-scheduling:"),
+        "async scheduling is modelled: {err}"
+    );
+}
