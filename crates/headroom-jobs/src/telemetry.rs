@@ -14,7 +14,7 @@ use crate::job::{StartClock, unix_now_us};
 use headroom_capacity::StopSignal;
 use headroom_results::JournalWriter;
 use headroom_telemetry::prom::parse;
-use headroom_telemetry::{ServerSnapshot, TelemetrySample};
+use headroom_telemetry::{ServerSnapshot, Source, TelemetrySample};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,32 +33,31 @@ struct State {
     /// Taken before the run's start was known: (unix µs, sample at t 0).
     pending: Vec<(u64, TelemetrySample)>,
     samples: Vec<TelemetrySample>,
-    warned_server: bool,
-    warned_gpu: bool,
+    /// Sources already warned about: each is said once.
+    warned: Vec<Source>,
 }
 
 impl State {
     fn push(&mut self, at_unix_us: u64, sample: TelemetrySample) {
-        if let Some(e) = &sample.error {
-            if sample.is_server() && !self.warned_server {
-                self.warned_server = true;
-                tracing::warn!(
-                    "could not scrape the server's metrics at {}: {e}; the run goes on without \
-                     them (each failed scrape is in telemetry.jsonl; --metrics-url off stops trying)",
-                    self.url.as_deref().unwrap_or_default()
-                );
-            } else if !sample.is_server() && !self.warned_gpu {
-                self.warned_gpu = true;
-                tracing::warn!(
-                    "could not read the {}: {e}; the run goes on without it (each failure \
-                     is in telemetry.jsonl)",
-                    match sample.source {
-                        headroom_telemetry::Source::Gpu =>
-                            "GPUs (--gpu-telemetry off stops trying)",
-                        _ => "host",
-                    }
-                );
-            }
+        if let Some(e) = &sample.error
+            && !self.warned.contains(&sample.source)
+        {
+            self.warned.push(sample.source);
+            let (what, stop) = match sample.source {
+                Source::Server => (
+                    format!(
+                        "scrape the server's metrics at {}",
+                        self.url.as_deref().unwrap_or("")
+                    ),
+                    "; --metrics-url off stops trying",
+                ),
+                Source::Gpu => ("read the GPUs".into(), "; --gpu-telemetry off stops trying"),
+                Source::Host => ("read the host".into(), ""),
+            };
+            tracing::warn!(
+                "could not {what}: {e}; the run goes on without it (each failure is in \
+                 telemetry.jsonl{stop})"
+            );
         }
         self.pending.push((at_unix_us, sample));
         if let Some(epoch) = self.clock.get() {
@@ -111,8 +110,7 @@ impl Sampler {
             clock,
             pending: Vec::new(),
             samples: Vec::new(),
-            warned_server: false,
-            warned_gpu: false,
+            warned: Vec::new(),
         }));
         let stop = StopSignal::default();
         let client = reqwest::Client::builder()
@@ -184,7 +182,7 @@ impl Sources {
             let at = unix_now_us();
             let sample = match gpu.read(&self.client).await {
                 Ok(gpus) => TelemetrySample::gpu(0, gpus),
-                Err(e) => TelemetrySample::gpu_failed(0, e),
+                Err(e) => TelemetrySample::failed(0, Source::Gpu, e),
             };
             lock(state).push(at, sample);
         }
@@ -192,10 +190,7 @@ impl Sources {
             let at = unix_now_us();
             let sample = match host.read() {
                 Ok(h) => TelemetrySample::host(0, h),
-                Err(e) => TelemetrySample {
-                    error: Some(e),
-                    ..TelemetrySample::host(0, Default::default())
-                },
+                Err(e) => TelemetrySample::failed(0, Source::Host, e),
             };
             lock(state).push(at, sample);
         }
@@ -216,14 +211,12 @@ async fn scrape(client: &reqwest::Client, url: &str) -> TelemetrySample {
         Ok(text) => {
             let e = parse(&text);
             if e.samples.is_empty() {
-                TelemetrySample::failed(
-                    0,
-                    format!("no metrics in the response ({} lines unread)", e.skipped),
-                )
+                let why = format!("no metrics in the response ({} lines unread)", e.skipped);
+                TelemetrySample::failed(0, Source::Server, why)
             } else {
                 TelemetrySample::server(0, ServerSnapshot::from_exposition(&e))
             }
         }
-        Err(e) => TelemetrySample::failed(0, e),
+        Err(e) => TelemetrySample::failed(0, Source::Server, e),
     }
 }

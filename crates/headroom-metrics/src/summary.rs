@@ -289,24 +289,21 @@ impl AddAssign<&Summary> for Summary {
         for (turn, t) in &o.turns {
             *self.turns.entry(*turn).or_default() += t;
         }
-        match (&mut self.server, &o.server) {
-            (Some(a), Some(b)) => a.merge(b),
-            (None, Some(b)) => self.server = Some(b.clone()),
-            (_, None) => {}
-        }
-        match (&mut self.gpu, &o.gpu) {
-            (Some(a), Some(b)) => a.merge(b),
-            (None, Some(b)) => self.gpu = Some(b.clone()),
-            (_, None) => {}
-        }
-        match (&mut self.host, &o.host) {
-            (Some(a), Some(b)) => a.merge(b),
-            (None, Some(b)) => self.host = Some(*b),
-            (_, None) => {}
-        }
+        merge_into(&mut self.server, &o.server, ServerFigures::merge);
+        merge_into(&mut self.gpu, &o.gpu, GpuFigures::merge);
+        merge_into(&mut self.host, &o.host, HostFigures::merge);
         for (a, b) in self.dists.iter_mut().zip(&o.dists) {
             *a += b;
         }
+    }
+}
+
+/// `b` merged into `a` by `merge`, or taken as it is when `a` has none.
+fn merge_into<T: Clone>(a: &mut Option<T>, b: &Option<T>, merge: fn(&mut T, &T)) {
+    match (a.as_mut(), b) {
+        (Some(x), Some(y)) => merge(x, y),
+        (None, Some(y)) => *a = Some(y.clone()),
+        (_, None) => {}
     }
 }
 

@@ -125,13 +125,12 @@ pub(crate) fn view(s: &Summary) -> Option<ServerView> {
 
 /// What the GPUs said over the window, a line per GPU, then the energy per output token,
 /// then the host's memory and the server's processes; empty when none was read.
-pub(crate) fn gpu_lines(s: &Summary) -> Vec<String> {
+pub(crate) fn machine_lines(s: &Summary) -> Vec<String> {
     const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-    let no_gpus = headroom_telemetry::GpuFigures { gpus: Vec::new() };
-    let g = s.gpu.as_ref().unwrap_or(&no_gpus);
-    let mut out: Vec<String> = g
-        .gpus
+    let mut out: Vec<String> = s
+        .gpu
         .iter()
+        .flat_map(|g| &g.gpus)
         .map(|w| {
             let mut parts = Vec::new();
             if let Some(u) = w.memory_used_max_bytes {
@@ -153,7 +152,7 @@ pub(crate) fn gpu_lines(s: &Summary) -> Vec<String> {
             format!("GPU {}{name}: {}", w.index, parts.join(" | "))
         })
         .collect();
-    if let Some(j) = g.energy_j() {
+    if let Some(j) = s.gpu.as_ref().and_then(|g| g.energy_j()) {
         let tokens = s.tokens.output as f64;
         let mut line = format!(
             "GPU energy over the window: {} kJ",
@@ -191,7 +190,7 @@ pub(crate) fn gpu_lines(s: &Summary) -> Vec<String> {
 /// The server section of the console report; empty without telemetry.
 pub(crate) fn server_lines(s: &Summary) -> String {
     let mut out = String::new();
-    for line in gpu_lines(s) {
+    for line in machine_lines(s) {
         out.push_str(&format!("{line}\n"));
     }
     let Some(v) = view(s) else {

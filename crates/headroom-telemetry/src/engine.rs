@@ -150,7 +150,6 @@ const VLLM: Names = Names {
     waiting: &["vllm:num_requests_waiting"],
     // Renamed in v1; the old name is still served by older releases.
     kv_usage: &["vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"],
-    prefix_hit_rate: NONE,
     preemptions: &["vllm:num_preemptions_total", "vllm:num_preemptions"],
     prompt_tokens: &["vllm:prompt_tokens_total"],
     generation_tokens: &["vllm:generation_tokens_total"],
@@ -171,6 +170,7 @@ const VLLM: Names = Names {
     e2e: &["vllm:e2e_request_latency_seconds"],
     queue_time: &["vllm:request_queue_time_seconds"],
     iteration_tokens: &["vllm:iteration_tokens_total"],
+    ..NO_NAMES
 };
 
 const SGLANG: Names = Names {
@@ -181,7 +181,6 @@ const SGLANG: Names = Names {
     preemptions: &["sglang:num_retracted_reqs_total"],
     prompt_tokens: &["sglang:prompt_tokens_total"],
     generation_tokens: &["sglang:generation_tokens_total"],
-    prefix_queries: NONE,
     prefix_hits: &["sglang:cached_tokens_total"],
     requests_finished: &["sglang:num_requests_total"],
     ttft: &["sglang:time_to_first_token_seconds"],
@@ -191,43 +190,27 @@ const SGLANG: Names = Names {
     ],
     e2e: &["sglang:e2e_request_latency_seconds"],
     queue_time: &["sglang:queue_time_seconds"],
-    iteration_tokens: NONE,
+    ..NO_NAMES
 };
 
 const TGI: Names = Names {
     running: &["tgi_batch_current_size"],
     waiting: &["tgi_queue_size"],
-    kv_usage: NONE,
-    prefix_hit_rate: NONE,
-    preemptions: NONE,
-    prompt_tokens: NONE,
-    generation_tokens: NONE,
-    prefix_queries: NONE,
-    prefix_hits: NONE,
     requests_finished: &["tgi_request_success"],
-    ttft: NONE,
     itl: &["tgi_request_mean_time_per_token_duration"],
     e2e: &["tgi_request_duration"],
     queue_time: &["tgi_request_queue_duration"],
-    iteration_tokens: NONE,
+    ..NO_NAMES
 };
 
 const LLAMA_CPP: Names = Names {
     running: &["llamacpp:requests_processing"],
     waiting: &["llamacpp:requests_deferred"],
     kv_usage: &["llamacpp:kv_cache_usage_ratio"],
-    prefix_hit_rate: NONE,
-    preemptions: NONE,
     prompt_tokens: &["llamacpp:prompt_tokens_total"],
     generation_tokens: &["llamacpp:tokens_predicted_total"],
-    prefix_queries: NONE,
     prefix_hits: &["llamacpp:prompt_tokens_cached_total"],
-    requests_finished: NONE,
-    ttft: NONE,
-    itl: NONE,
-    e2e: NONE,
-    queue_time: NONE,
-    iteration_tokens: NONE,
+    ..NO_NAMES
 };
 
 const NO_NAMES: Names = Names {

@@ -8,6 +8,7 @@
 //! Figures from several runs (repeats, shards) merge: histograms add, gauges weigh by
 //! scrapes, counters add.
 
+use crate::combine;
 use crate::engine::{Engine, ServerSnapshot};
 use crate::hist::Buckets;
 use crate::sample::TelemetrySample;
@@ -254,10 +255,7 @@ impl ServerFigures {
             (&mut self.prefix_queries, o.prefix_queries),
             (&mut self.prefix_hits, o.prefix_hits),
         ] {
-            *a = match (*a, b) {
-                (Some(x), Some(y)) => Some(x + y),
-                (x, y) => x.or(y),
-            };
+            *a = combine(*a, b, |x, y| x + y);
         }
     }
 }
@@ -266,6 +264,7 @@ impl ServerFigures {
 mod tests {
     use super::*;
     use crate::prom::parse;
+    use crate::sample::Source;
 
     fn at(t_us: i64, text: &str) -> TelemetrySample {
         TelemetrySample::server(t_us, ServerSnapshot::from_exposition(&parse(text)))
@@ -288,7 +287,7 @@ mod tests {
         let samples = vec![
             at(-500_000, &scrape(0, 5, 5, 100)),
             at(1_000_000, &scrape(8, 10, 20, 400)),
-            TelemetrySample::failed(2_000_000, "connection refused".into()),
+            TelemetrySample::failed(2_000_000, Source::Server, "connection refused".into()),
             at(3_000_000, &scrape(6, 15, 35, 900)),
             at(5_000_000, &scrape(0, 15, 35, 1000)),
         ];

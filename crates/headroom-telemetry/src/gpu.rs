@@ -2,6 +2,7 @@
 //! exporter's `/metrics` ([`from_dcgm`]), and what a run's window says of them
 //! ([`GpuFigures`]): memory, utilisation, power and the energy spent.
 
+use crate::combine;
 use crate::prom::Exposition;
 use crate::sample::TelemetrySample;
 use serde::{Deserialize, Serialize};
@@ -190,21 +191,13 @@ impl GpuFigures {
                 self.gpus.push(g.clone());
                 continue;
             };
-            let n = (a.samples + g.samples).max(1) as f64;
-            let weigh = |x: Option<f64>, y: Option<f64>| match (x, y) {
-                (Some(x), Some(y)) => Some((x * a.samples as f64 + y * g.samples as f64) / n),
-                (x, y) => x.or(y),
-            };
-            a.utilization_mean = weigh(a.utilization_mean, g.utilization_mean);
-            a.power_mean_w = weigh(a.power_mean_w, g.power_mean_w);
-            a.memory_used_max_bytes = match (a.memory_used_max_bytes, g.memory_used_max_bytes) {
-                (Some(x), Some(y)) => Some(x.max(y)),
-                (x, y) => x.or(y),
-            };
-            a.energy_j = match (a.energy_j, g.energy_j) {
-                (Some(x), Some(y)) => Some(x + y),
-                (x, y) => x.or(y),
-            };
+            let (m, n) = (a.samples as f64, g.samples as f64);
+            let weigh = |x: f64, y: f64| (x * m + y * n) / (m + n).max(1.0);
+            a.utilization_mean = combine(a.utilization_mean, g.utilization_mean, weigh);
+            a.power_mean_w = combine(a.power_mean_w, g.power_mean_w, weigh);
+            a.memory_used_max_bytes =
+                combine(a.memory_used_max_bytes, g.memory_used_max_bytes, f64::max);
+            a.energy_j = combine(a.energy_j, g.energy_j, |x, y| x + y);
             a.samples += g.samples;
         }
     }

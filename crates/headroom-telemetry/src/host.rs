@@ -2,6 +2,7 @@
 //! `--server-pid`, the server's process tree (resident memory and CPU time), read from
 //! Linux's `/proc` by the jobs crate; the parsing and the window's figures are here.
 
+use crate::combine;
 use crate::sample::TelemetrySample;
 use serde::{Deserialize, Serialize};
 
@@ -129,15 +130,12 @@ impl HostFigures {
     /// Adds another run's: peaks take the larger, CPU weighs by samples.
     pub fn merge(&mut self, o: &HostFigures) {
         self.memory_used_max_bytes = self.memory_used_max_bytes.max(o.memory_used_max_bytes);
-        self.server_rss_max_bytes = match (self.server_rss_max_bytes, o.server_rss_max_bytes) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        let n = (self.samples + o.samples).max(1) as f64;
-        self.server_cpu_cores = match (self.server_cpu_cores, o.server_cpu_cores) {
-            (Some(a), Some(b)) => Some((a * self.samples as f64 + b * o.samples as f64) / n),
-            (a, b) => a.or(b),
-        };
+        self.server_rss_max_bytes =
+            combine(self.server_rss_max_bytes, o.server_rss_max_bytes, f64::max);
+        let (m, n) = (self.samples as f64, o.samples as f64);
+        self.server_cpu_cores = combine(self.server_cpu_cores, o.server_cpu_cores, |a, b| {
+            (a * m + b * n) / (m + n).max(1.0)
+        });
         self.samples += o.samples;
     }
 }

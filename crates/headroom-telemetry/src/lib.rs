@@ -30,6 +30,15 @@ pub use hist::Buckets;
 pub use host::{HostFigures, HostReading};
 pub use sample::{Source, TelemetrySample};
 
+/// Two runs' values of one figure combined by `f` (add, max, weigh); either alone when
+/// the other run has none.
+pub(crate) fn combine(a: Option<f64>, b: Option<f64>, f: impl Fn(f64, f64) -> f64) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(f(x, y)),
+        (x, y) => x.or(y),
+    }
+}
+
 /// Everything a run's telemetry says over its measurement window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowFigures {

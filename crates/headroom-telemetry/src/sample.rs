@@ -66,6 +66,14 @@ impl TelemetrySample {
         }
     }
 
+    /// A sample of `source` at `t_us` that could not be taken, and why.
+    pub fn failed(t_us: i64, source: Source, error: String) -> Self {
+        TelemetrySample {
+            error: Some(error),
+            ..TelemetrySample::empty(t_us, source)
+        }
+    }
+
     fn empty(t_us: i64, source: Source) -> Self {
         TelemetrySample {
             t_us,
@@ -74,22 +82,6 @@ impl TelemetrySample {
             gpus: Vec::new(),
             host: None,
             error: None,
-        }
-    }
-
-    /// A GPU reading at `t_us` that failed with `error`.
-    pub fn gpu_failed(t_us: i64, error: String) -> Self {
-        TelemetrySample {
-            error: Some(error),
-            ..TelemetrySample::empty(t_us, Source::Gpu)
-        }
-    }
-
-    /// A server scrape at `t_us` that failed with `error`.
-    pub fn failed(t_us: i64, error: String) -> Self {
-        TelemetrySample {
-            error: Some(error),
-            ..TelemetrySample::empty(t_us, Source::Server)
         }
     }
 

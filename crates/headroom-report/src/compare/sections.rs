@@ -8,8 +8,8 @@ use crate::document::{Block, Card, Cell, Section, Table, Tone};
 use crate::figures;
 use crate::levels::ms;
 use crate::{fmt_num, fmt_thousands};
-use headroom_capacity::LoadAxis;
 use headroom_capacity::sweep::Row;
+use headroom_capacity::{GpuRow, LoadAxis};
 use headroom_metrics::gate::{Gate, Quantity};
 use headroom_metrics::{Dist, Metric, Slo, Summary};
 use headroom_results::read::Results;
@@ -250,24 +250,12 @@ impl<'a> Compared<'a> {
                 s.server.as_ref()?.preemptions.map(|p| fmt_thousands(p, 0))
             }),
             ("GPU memory peak (GiB)", |s| {
-                let g = s.gpu.as_ref()?;
-                let peak = g
-                    .gpus
-                    .iter()
-                    .filter_map(|w| w.memory_used_max_bytes)
-                    .reduce(f64::max)?;
+                let peak = GpuRow::of(s.gpu.as_ref()?).vram_max_bytes?;
                 Some(format!("{:.1}", peak / GIB))
             }),
             ("GPU utilisation (mean)", |s| {
-                let u: Vec<f64> = s
-                    .gpu
-                    .as_ref()?
-                    .gpus
-                    .iter()
-                    .filter_map(|w| w.utilization_mean)
-                    .collect();
-                (!u.is_empty())
-                    .then(|| format!("{:.0} %", 100.0 * u.iter().sum::<f64>() / u.len() as f64))
+                let u = GpuRow::of(s.gpu.as_ref()?).utilization_mean?;
+                Some(format!("{:.0} %", u * 100.0))
             }),
             ("GPU energy per output token (J)", |s| {
                 let j = s.gpu.as_ref()?.energy_j()?;

@@ -16,41 +16,49 @@ pub fn server_over_time(samples: &[TelemetrySample]) -> Vec<Chart> {
             })
             .collect()
     };
-    let chart = |id: &str, title: &str, y: &str, series: Vec<Series>| Chart {
+    let mut charts: Vec<Chart> = [
+        time_chart(
+            "server-batch-over-time",
+            "Server batch over time (its /metrics)",
+            "Requests",
+            vec![
+                Series::new("Running", Mark::Line, points(|s| s.running, 1.0), 3),
+                Series::new("Waiting", Mark::Line, points(|s| s.waiting, 1.0), 5).dashed(),
+            ],
+        ),
+        time_chart(
+            "server-kv-cache-over-time",
+            "Server KV-cache usage over time (its /metrics)",
+            "KV cache used (%)",
+            vec![Series::new(
+                "KV cache",
+                Mark::Line,
+                points(|s| s.kv_usage, 100.0),
+                2,
+            )],
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    charts.extend(gpu_over_time(samples));
+    charts
+}
+
+/// A chart over the run's time of the `series` with points; `None` when none has any.
+fn time_chart(id: &str, title: &str, y: &str, series: Vec<Series>) -> Option<Chart> {
+    let series: Vec<Series> = series
+        .into_iter()
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    (!series.is_empty()).then(|| Chart {
         id: id.into(),
         title: title.into(),
         x: ChartAxis::new("Time since start (s)"),
         y: ChartAxis::new(y),
         series,
         rules: Vec::new(),
-    };
-    let mut charts = Vec::new();
-    let batch: Vec<Series> = [
-        Series::new("Running", Mark::Line, points(|s| s.running, 1.0), 3),
-        Series::new("Waiting", Mark::Line, points(|s| s.waiting, 1.0), 5).dashed(),
-    ]
-    .into_iter()
-    .filter(|s| !s.points.is_empty())
-    .collect();
-    if !batch.is_empty() {
-        charts.push(chart(
-            "server-batch-over-time",
-            "Server batch over time (its /metrics)",
-            "Requests",
-            batch,
-        ));
-    }
-    let kv = points(|s| s.kv_usage, 100.0);
-    if !kv.is_empty() {
-        charts.push(chart(
-            "server-kv-cache-over-time",
-            "Server KV-cache usage over time (its /metrics)",
-            "KV cache used (%)",
-            vec![Series::new("KV cache", Mark::Line, kv, 2)],
-        ));
-    }
-    charts.extend(gpu_over_time(samples));
-    charts
+    })
 }
 
 /// The GPUs over time: utilisation, memory and power, a line per GPU.
@@ -76,23 +84,22 @@ fn gpu_over_time(samples: &[TelemetrySample]) -> Vec<Chart> {
                     .collect();
                 Series::new(format!("GPU {index}"), Mark::Line, points, i)
             })
-            .filter(|s| !s.points.is_empty())
             .collect()
     };
     [
-        (
+        time_chart(
             "gpu-utilization-over-time",
             "GPU utilisation over time",
             "Utilisation (%)",
             per_gpu(|g| g.utilization, 100.0),
         ),
-        (
+        time_chart(
             "gpu-memory-over-time",
             "GPU memory in use over time",
             "Memory (GiB)",
             per_gpu(|g| g.memory_used_bytes, 1.0 / GIB),
         ),
-        (
+        time_chart(
             "gpu-power-over-time",
             "GPU power over time",
             "Power (W)",
@@ -100,21 +107,14 @@ fn gpu_over_time(samples: &[TelemetrySample]) -> Vec<Chart> {
         ),
     ]
     .into_iter()
-    .filter(|(_, _, _, series)| !series.is_empty())
-    .map(|(id, title, y, series)| Chart {
-        id: id.into(),
-        title: title.into(),
-        x: ChartAxis::new("Time since start (s)"),
-        y: ChartAxis::new(y),
-        series,
-        rules: Vec::new(),
-    })
+    .flatten()
     .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use headroom_telemetry::Source;
     use headroom_telemetry::prom::parse;
 
     #[test]
@@ -127,7 +127,7 @@ mod tests {
                 0,
                 "vllm:num_requests_running 0\nvllm:kv_cache_usage_perc 0.0\n",
             ),
-            TelemetrySample::failed(1_000_000, "refused".into()),
+            TelemetrySample::failed(1_000_000, Source::Server, "refused".into()),
             at(
                 2_000_000,
                 "vllm:num_requests_running 8\nvllm:num_requests_waiting 3\nvllm:kv_cache_usage_perc 0.25\n",

@@ -219,7 +219,7 @@ pub fn run_document(run: &RunResults, gpu: Option<String>) -> Document {
             summary.push(Block::Text(n));
         }
     }
-    for line in crate::server::gpu_lines(s) {
+    for line in crate::server::machine_lines(s) {
         summary.push(Block::Text(line));
     }
     doc.sections.push(summary);
